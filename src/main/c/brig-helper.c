@@ -1,0 +1,939 @@
+/*
+ * brig-helper: the small single-threaded process that does, for Brig's Java side, what a JVM
+ * cannot do itself (a JVM has many threads: it cannot unshare a user namespace, join a mount
+ * namespace, or fork safely). It decides nothing: Java sends a plan, a list of steps, and this
+ * program executes them in order, reporting the first failure precisely (step, syscall, path,
+ * errno). The step codes and their arguments are documented in brig.helper.Op.
+ *
+ *   brig-helper init FD      run the plan read from control socket FD
+ *   brig-helper monitor ...  relay signals to a started container and return its exit status
+ *
+ * Mechanism that must happen at the moment of the syscall also lives here: every path inside
+ * the container is resolved at the moment it is used, with openat2(RESOLVE_IN_ROOT), because
+ * earlier mounts change the tree and the container's own files may be hostile symlinks.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <grp.h>
+
+/* Step codes: keep in sync with brig.helper.Op (a unit test compares them). */
+enum op {
+	OP_SETNS = 1, OP_CLONE = 2, OP_AWAIT = 3, OP_UNSHARE = 4, OP_ROOT = 5,
+	OP_MKDIRS = 6, OP_MKFILE = 7, OP_MOUNT = 8, OP_MKNOD = 9, OP_SYMLINK = 10,
+	OP_PIVOT_ROOT = 11, OP_MOVE_ROOT = 12, OP_MASK = 13, OP_SETHOSTNAME = 14,
+	OP_SETDOMAINNAME = 15, OP_SYSCTL = 16, OP_RLIMIT = 17, OP_PRCTL = 18, OP_UMASK = 19,
+	OP_CHDIR = 20, OP_CAPBSET = 21, OP_SETGROUPS = 22, OP_SETRESGID = 23, OP_SETRESUID = 24,
+	OP_CAPSET = 25, OP_PTY = 26, OP_PTY_ATTACH = 27, OP_OPEN_FIFO = 28, OP_WAIT_START = 29,
+	OP_CLOSE_FDS = 30, OP_FIND_EXEC = 31, OP_EXEC = 32, OP_READY = 33, OP_CHOWN = 34,
+	OP_CHMOD = 35,
+};
+
+/* Step flags (brig.helper.Step.Flag). */
+#define F_SRC_HOST    0x01 /* s0 is a host path: open it and mount from /proc/self/fd */
+#define F_SRC_ROOT    0x02 /* s0 is a path inside the root: resolve it there */
+#define F_TGT_HOST    0x04 /* s1 is a host path (used before the root exists) */
+#define F_OPTIONAL    0x08 /* a missing path is not an error: skip the step */
+#define F_KEEP_LOCKED 0x10 /* remount: keep the mount's current nosuid/nodev/noexec/atime flags */
+#define F_DEFER       0x20 /* chdir: EACCES now is not an error (retried after setuid) */
+#define F_IF_DEFERRED 0x40 /* chdir: only if the earlier chdir was deferred */
+
+/* Frames on the control socket: u32 type, u32 length, payload. */
+enum frame { FR_PLAN = 1, FR_PID = 2, FR_GO = 3, FR_ERROR = 4, FR_PTY = 5, FR_READY = 6 };
+
+struct step {
+	uint32_t op, flags, nint, nstr;
+	int64_t *i;
+	char **s;
+};
+
+static int sock = -1;          /* control socket to Java */
+static int cur = -1;           /* index of the step being executed, for error reports */
+static int rootfd = AT_FDCWD;  /* directory that paths inside the container are resolved under */
+static int ptyslave = -1, fifofd = -1, chdir_deferred;
+static const char *exec_path;
+
+static void put_frame(uint32_t type, const void *data, uint32_t len, int fd)
+{
+	uint32_t hdr[2] = { type, len };
+	struct iovec iov[2] = { { hdr, sizeof hdr }, { (void *)data, len } };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	if (fd >= 0) {
+		memset(cbuf, 0, sizeof cbuf);
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof cbuf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+/* Report the failing step to Java and stop. Java turns this into one clear line. */
+static void __attribute__((noreturn)) fail(const char *syscall_name, const char *path, int err)
+{
+	char buf[8192];
+	int32_t head[2] = { cur, err };
+	size_t a = strlen(syscall_name) + 1, b = strlen(path ? path : "") + 1;
+	if (a + b > sizeof buf - sizeof head)
+		b = sizeof buf - sizeof head - a;
+	memcpy(buf, head, sizeof head);
+	memcpy(buf + sizeof head, syscall_name, a);
+	memcpy(buf + sizeof head + a, path ? path : "", b);
+	buf[sizeof head + a + b - 1] = 0;
+	put_frame(FR_ERROR, buf, sizeof head + a + b, -1);
+	_exit(1);
+}
+
+static int read_full(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Read one frame; returns its payload (malloc'd) and sets *type and *len. */
+static char *get_frame(uint32_t *type, uint32_t *len)
+{
+	uint32_t hdr[2];
+	if (read_full(sock, hdr, sizeof hdr) < 0)
+		_exit(1); /* Java went away: nothing to report to */
+	if (hdr[1] > (64u << 20))
+		fail("read", "control frame too large", EMSGSIZE);
+	char *p = malloc(hdr[1] + 1);
+	if (!p || read_full(sock, p, hdr[1]) < 0)
+		fail("read", "control socket", p ? EPIPE : ENOMEM);
+	*type = hdr[0];
+	*len = hdr[1];
+	return p;
+}
+
+/* Decode the plan: u32 count, then per step u32 op, flags, nint, nstr, nint * i64,
+ * nstr * (u32 length, bytes, NUL). Strings point into the buffer. */
+static struct step *parse_plan(char *p, uint32_t len, uint32_t *count)
+{
+	char *end = p + len;
+#define TAKE(dst, n) do { if ((size_t)(end - p) < (n)) fail("plan", "truncated plan", EPROTO); \
+                          memcpy(dst, p, n); p += n; } while (0)
+	TAKE(count, 4);
+	struct step *steps = calloc(*count ? *count : 1, sizeof *steps);
+	if (!steps)
+		fail("plan", "calloc", ENOMEM);
+	for (uint32_t k = 0; k < *count; k++) {
+		struct step *s = &steps[k];
+		TAKE(&s->op, 4);
+		TAKE(&s->flags, 4);
+		TAKE(&s->nint, 4);
+		TAKE(&s->nstr, 4);
+		s->i = calloc(s->nint + 1, sizeof *s->i);
+		s->s = calloc(s->nstr + 1, sizeof *s->s);
+		if (!s->i || !s->s)
+			fail("plan", "calloc", ENOMEM);
+		for (uint32_t j = 0; j < s->nint; j++)
+			TAKE(&s->i[j], 8);
+		for (uint32_t j = 0; j < s->nstr; j++) {
+			uint32_t n;
+			TAKE(&n, 4);
+			if ((size_t)(end - p) < (size_t)n + 1 || p[n] != 0)
+				fail("plan", "bad string", EPROTO);
+			s->s[j] = p;
+			p += n + 1;
+		}
+	}
+#undef TAKE
+	return steps;
+}
+
+/* Open a path inside the container's root as the container would see it: symlinks are
+ * followed but never out of the root, and magic links (/proc/self/...) are refused. */
+static int in_root(const char *path, int oflags)
+{
+	struct open_how how = { .flags = (uint64_t)oflags | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	long fd;
+	do
+		fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+	while (fd < 0 && errno == EAGAIN);
+	return (int)fd;
+}
+
+/* Split "a/b/c" into the parent fd (resolved in the root) and the last name. */
+static int parent_in_root(const char *path, char *name, size_t size)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 0, path);
+	snprintf(name, size, "%s", slash ? slash + 1 : path);
+	return in_root(dir, O_PATH | O_DIRECTORY);
+}
+
+static void mkdirs(const char *path, mode_t mode)
+{
+	char sub[4096], name[256];
+	size_t n = strlen(path);
+	if (n >= sizeof sub)
+		fail("mkdir", path, ENAMETOOLONG);
+	for (size_t k = 1; k <= n; k++) {
+		if (k < n && path[k] != '/')
+			continue;
+		memcpy(sub, path, k);
+		sub[k] = 0;
+		int fd = in_root(sub, O_PATH | O_DIRECTORY);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		if (errno != ENOENT)
+			fail("openat2", sub, errno);
+		int parent = parent_in_root(sub, name, sizeof name);
+		if (parent < 0)
+			fail("openat2", sub, errno);
+		if (mkdirat(parent, name, mode) < 0 && errno != EEXIST)
+			fail("mkdirat", sub, errno);
+		close(parent);
+	}
+}
+
+static void mkfile(const char *path, mode_t mode)
+{
+	char name[256];
+	int fd = in_root(path, O_PATH);
+	if (fd >= 0) {
+		close(fd);
+		return;
+	}
+	if (errno != ENOENT)
+		fail("openat2", path, errno);
+	int parent = parent_in_root(path, name, sizeof name);
+	if (parent < 0)
+		fail("openat2", path, errno);
+	fd = openat(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		fail("openat", path, errno);
+	close(fd);
+	close(parent);
+}
+
+/* A path mount(2) can take: a host path as given (it is Brig's own, e.g. the rootfs), or a
+ * path in the container resolved now to an fd and named "/proc/self/fd/N". Returns that fd
+ * (-1 for a host path) to close afterwards; sets *skip for a missing optional path. */
+static int mount_path(const char *path, int host, char *buf, size_t size, const char **out,
+		      int optional, int *skip)
+{
+	if (host) {
+		*out = path;
+		return -1;
+	}
+	int fd = in_root(path, O_PATH);
+	if (fd < 0) {
+		if (optional && errno == ENOENT) {
+			*skip = 1;
+			return -1;
+		}
+		fail("openat2", path, errno);
+	}
+	snprintf(buf, size, "/proc/self/fd/%d", fd);
+	*out = buf;
+	return fd;
+}
+
+static unsigned long locked_flags(const char *target)
+{
+	struct statvfs st;
+	unsigned long f = 0;
+	if (statvfs(target, &st) < 0)
+		fail("statvfs", target, errno);
+	if (st.f_flag & ST_NOSUID) f |= MS_NOSUID;
+	if (st.f_flag & ST_NODEV) f |= MS_NODEV;
+	if (st.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+	if (st.f_flag & ST_NOATIME) f |= MS_NOATIME;
+	if (st.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+	if (st.f_flag & ST_RELATIME) f |= MS_RELATIME;
+	return f;
+}
+
+/* OP_MOUNT: s0 source, s1 target, s2 fstype, s3 data, i0 mount flags. */
+static void do_mount(struct step *s)
+{
+	char sbuf[64], tbuf[64];
+	const char *source = s->s[0], *target;
+	int skip = 0, sfd = -1, tfd;
+	tfd = mount_path(s->s[1], s->flags & F_TGT_HOST, tbuf, sizeof tbuf, &target,
+			 s->flags & F_OPTIONAL, &skip);
+	if (skip)
+		return;
+	if (s->flags & (F_SRC_HOST | F_SRC_ROOT)) {
+		sfd = mount_path(s->s[0], s->flags & F_SRC_HOST, sbuf, sizeof sbuf, &source,
+				 s->flags & F_OPTIONAL, &skip);
+		if (skip) {
+			if (tfd >= 0)
+				close(tfd);
+			return;
+		}
+	}
+	unsigned long flags = (unsigned long)s->i[0];
+	if (s->flags & F_KEEP_LOCKED)
+		flags |= locked_flags(target);
+	if (mount(*source ? source : NULL, target, *s->s[2] ? s->s[2] : NULL, flags,
+		  *s->s[3] ? s->s[3] : NULL) < 0)
+		fail("mount", s->s[1], errno);
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+}
+
+/* OP_MASK: s0 path, s1 the null device path. Directories get an empty read-only tmpfs, files
+ * the container's /dev/null, after checking that it really is the null device (char 1:3). */
+static void do_mask(struct step *s)
+{
+	struct stat st;
+	char tgt[64], src[64];
+	int fd = in_root(s->s[0], O_PATH);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return;
+		fail("openat2", s->s[0], errno);
+	}
+	if (fstat(fd, &st) < 0)
+		fail("fstat", s->s[0], errno);
+	snprintf(tgt, sizeof tgt, "/proc/self/fd/%d", fd);
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", tgt, "tmpfs", MS_RDONLY, NULL) < 0)
+			fail("mount", s->s[0], errno);
+	} else {
+		int null = in_root(s->s[1], O_PATH);
+		if (null < 0)
+			fail("openat2", s->s[1], errno);
+		if (fstat(null, &st) < 0)
+			fail("fstat", s->s[1], errno);
+		if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+			fail("mask", s->s[1], ENODEV);
+		snprintf(src, sizeof src, "/proc/self/fd/%d", null);
+		if (mount(src, tgt, NULL, MS_BIND, NULL) < 0)
+			fail("mount", s->s[0], errno);
+		close(null);
+	}
+	close(fd);
+}
+
+/* OP_MKNOD: s0 path, i0 mode (type and permissions), i1 major, i2 minor, i3 uid, i4 gid. */
+static void do_mknod(struct step *s)
+{
+	char name[256];
+	int parent = parent_in_root(s->s[0], name, sizeof name);
+	if (parent < 0)
+		fail("openat2", s->s[0], errno);
+	dev_t dev = makedev((unsigned)s->i[1], (unsigned)s->i[2]);
+	if (mknodat(parent, name, (mode_t)s->i[0], dev) < 0) {
+		/* A node left by an earlier run in a rootfs without a /dev tmpfs: replace it. */
+		if (errno != EEXIST || unlinkat(parent, name, 0) < 0 ||
+		    mknodat(parent, name, (mode_t)s->i[0], dev) < 0)
+			fail("mknodat", s->s[0], errno);
+	}
+	if (fchmodat(parent, name, (mode_t)s->i[0] & 07777, 0) < 0)
+		fail("fchmodat", s->s[0], errno);
+	if (fchownat(parent, name, (uid_t)s->i[3], (gid_t)s->i[4], AT_SYMLINK_NOFOLLOW) < 0)
+		fail("fchownat", s->s[0], errno);
+	close(parent);
+}
+
+static void do_symlink(struct step *s)
+{
+	char name[256];
+	int parent = parent_in_root(s->s[1], name, sizeof name);
+	if (parent < 0)
+		fail("openat2", s->s[1], errno);
+	if (symlinkat(s->s[0], parent, name) < 0 && errno != EEXIST)
+		fail("symlinkat", s->s[1], errno);
+	close(parent);
+}
+
+static void reopen_root(void)
+{
+	if (rootfd >= 0)
+		close(rootfd);
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		fail("open", "/", errno);
+}
+
+static void do_pivot_root(void)
+{
+	if (fchdir(rootfd) < 0)
+		fail("fchdir", "rootfs", errno);
+	/* Stack the old root under the new one, then detach it: no put_old directory needed. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		fail("pivot_root", ".", errno);
+	if (umount2(".", MNT_DETACH) < 0)
+		fail("umount2", "old root", errno);
+	if (chdir("/") < 0)
+		fail("chdir", "/", errno);
+	reopen_root();
+}
+
+static void do_move_root(void)
+{
+	if (fchdir(rootfd) < 0)
+		fail("fchdir", "rootfs", errno);
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		fail("mount", "MS_MOVE rootfs to /", errno);
+	if (chroot(".") < 0)
+		fail("chroot", ".", errno);
+	if (chdir("/") < 0)
+		fail("chdir", "/", errno);
+	reopen_root();
+}
+
+/* OP_SYSCTL: s0 path under /proc/sys, s1 value. /proc must be the container's procfs. */
+static void do_sysctl(struct step *s)
+{
+	struct statfs sf;
+	int proc = in_root("proc", O_PATH | O_DIRECTORY);
+	if (proc < 0)
+		fail("openat2", "/proc", errno);
+	if (fstatfs(proc, &sf) < 0)
+		fail("fstatfs", "/proc", errno);
+	if (sf.f_type != 0x9fa0 /* PROC_SUPER_MAGIC */)
+		fail("sysctl", "/proc is not procfs", EXDEV);
+	struct open_how how = { .flags = O_WRONLY | O_CLOEXEC | O_TRUNC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
+	char path[4096];
+	snprintf(path, sizeof path, "sys/%s", s->s[0]);
+	int fd = (int)syscall(SYS_openat2, proc, path, &how, sizeof how);
+	if (fd < 0)
+		fail("openat2", path, errno);
+	size_t n = strlen(s->s[1]);
+	if (write(fd, s->s[1], n) != (ssize_t)n)
+		fail("write", path, errno);
+	close(fd);
+	close(proc);
+}
+
+static void do_capset(struct step *s)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	for (int k = 0; k < 2; k++) {
+		d[k].effective = (uint32_t)((uint64_t)s->i[0] >> (32 * k));
+		d[k].permitted = (uint32_t)((uint64_t)s->i[1] >> (32 * k));
+		d[k].inheritable = (uint32_t)((uint64_t)s->i[2] >> (32 * k));
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		fail("capset", "", errno);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		fail("prctl", "PR_CAP_AMBIENT_CLEAR_ALL", errno);
+	for (int cap = 0; cap < 64; cap++)
+		if (((uint64_t)s->i[3] >> cap) & 1)
+			if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+				fail("prctl", "PR_CAP_AMBIENT_RAISE", errno);
+}
+
+/* OP_PTY: s0 the ptmx path, s1 where to bind the terminal as the console ("" for none),
+ * i0 rows, i1 columns. The master goes to Java; the slave is kept for OP_PTY_ATTACH. */
+static void do_pty(struct step *s)
+{
+	struct stat st;
+	int zero = 0;
+	int master = in_root(s->s[0], O_RDWR | O_NOCTTY);
+	if (master < 0)
+		fail("openat2", s->s[0], errno);
+	if (fstat(master, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5)
+		fail("open", s->s[0], ENOTTY);
+	if (ioctl(master, TIOCSPTLCK, &zero) < 0)
+		fail("ioctl", "TIOCSPTLCK", errno);
+	ptyslave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (ptyslave < 0)
+		fail("ioctl", "TIOCGPTPEER", errno);
+	if (s->i[0] > 0 && s->i[1] > 0) {
+		struct winsize ws = { .ws_row = (unsigned short)s->i[0], .ws_col = (unsigned short)s->i[1] };
+		if (ioctl(ptyslave, TIOCSWINSZ, &ws) < 0)
+			fail("ioctl", "TIOCSWINSZ", errno);
+	}
+	if (*s->s[1]) {
+		char src[64], tgt[64];
+		mkfile(s->s[1], 0666);
+		int fd = in_root(s->s[1], O_PATH);
+		if (fd < 0)
+			fail("openat2", s->s[1], errno);
+		snprintf(src, sizeof src, "/proc/self/fd/%d", ptyslave);
+		snprintf(tgt, sizeof tgt, "/proc/self/fd/%d", fd);
+		if (mount(src, tgt, NULL, MS_BIND, NULL) < 0)
+			fail("mount", s->s[1], errno);
+		close(fd);
+	}
+	put_frame(FR_PTY, NULL, 0, master);
+	close(master);
+}
+
+static void do_pty_attach(void)
+{
+	if (setsid() < 0)
+		fail("setsid", "", errno);
+	if (ioctl(ptyslave, TIOCSCTTY, 0) < 0)
+		fail("ioctl", "TIOCSCTTY", errno);
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(ptyslave, fd) < 0)
+			fail("dup2", "terminal", errno);
+	close(ptyslave);
+}
+
+/* OP_FIND_EXEC: the candidates, in order, as execvp would try them. The first regular
+ * executable file wins; EACCES is reported only if no candidate is usable. */
+static void do_find_exec(struct step *s)
+{
+	int err = ENOENT;
+	const char *bad = s->nstr ? s->s[0] : "";
+	for (uint32_t k = 0; k < s->nstr; k++) {
+		struct stat st;
+		if (stat(s->s[k], &st) < 0) {
+			if (errno != ENOENT && errno != ENOTDIR && err == ENOENT) {
+				err = errno;
+				bad = s->s[k];
+			}
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || faccessat(AT_FDCWD, s->s[k], X_OK, AT_EACCESS) < 0) {
+			err = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
+			bad = s->s[k];
+			continue;
+		}
+		exec_path = s->s[k];
+		return;
+	}
+	fail("exec", bad, err);
+}
+
+/* OP_EXEC: i0 argc; strings: argv then environment. */
+static void do_exec(struct step *s)
+{
+	int argc = (int)s->i[0];
+	char **argv = calloc((size_t)argc + 1, sizeof *argv);
+	char **envp = calloc(s->nstr - (size_t)argc + 1, sizeof *envp);
+	if (!argv || !envp)
+		fail("exec", "calloc", ENOMEM);
+	memcpy(argv, s->s, (size_t)argc * sizeof *argv);
+	memcpy(envp, s->s + argc, (s->nstr - (size_t)argc) * sizeof *envp);
+	execve(exec_path ? exec_path : argv[0], argv, envp);
+	fail("execve", exec_path ? exec_path : argv[0], errno);
+}
+
+static void run(struct step *s)
+{
+	char *p;
+	uint32_t type, len;
+	switch (s->op) {
+	case OP_SETNS: {
+		int fd = open(s->s[0], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail("open", s->s[0], errno);
+		if (setns(fd, (int)s->i[0]) < 0)
+			fail("setns", s->s[0], errno);
+		close(fd);
+		break;
+	}
+	case OP_CLONE: {
+		/* The child becomes the container's first process. CLONE_PARENT makes it a child of
+		 * Brig's own process (our parent), which waits for it; this helper process exits. */
+		long pid = syscall(SYS_clone, (unsigned long)s->i[0] | CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+		if (pid < 0)
+			fail("clone", "", errno);
+		if (pid > 0) {
+			int32_t v = (int32_t)pid;
+			put_frame(FR_PID, &v, sizeof v, -1);
+			_exit(0);
+		}
+		break;
+	}
+	case OP_AWAIT:
+		p = get_frame(&type, &len);
+		if (type != FR_GO)
+			_exit(1);
+		free(p);
+		break;
+	case OP_UNSHARE:
+		if (unshare((int)s->i[0]) < 0)
+			fail("unshare", "", errno);
+		break;
+	case OP_ROOT:
+		if (rootfd >= 0)
+			close(rootfd);
+		rootfd = open(s->s[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			fail("open", s->s[0], errno);
+		break;
+	case OP_MKDIRS:
+		mkdirs(s->s[0], (mode_t)s->i[0]);
+		break;
+	case OP_MKFILE:
+		mkfile(s->s[0], (mode_t)s->i[0]);
+		break;
+	case OP_MOUNT:
+		do_mount(s);
+		break;
+	case OP_MKNOD:
+		do_mknod(s);
+		break;
+	case OP_SYMLINK:
+		do_symlink(s);
+		break;
+	case OP_PIVOT_ROOT:
+		do_pivot_root();
+		break;
+	case OP_MOVE_ROOT:
+		do_move_root();
+		break;
+	case OP_MASK:
+		do_mask(s);
+		break;
+	case OP_SETHOSTNAME:
+		if (sethostname(s->s[0], strlen(s->s[0])) < 0)
+			fail("sethostname", s->s[0], errno);
+		break;
+	case OP_SETDOMAINNAME:
+		if (setdomainname(s->s[0], strlen(s->s[0])) < 0)
+			fail("setdomainname", s->s[0], errno);
+		break;
+	case OP_SYSCTL:
+		do_sysctl(s);
+		break;
+	case OP_RLIMIT: {
+		struct rlimit rl = { (rlim_t)s->i[1], (rlim_t)s->i[2] };
+		if (setrlimit((int)s->i[0], &rl) < 0)
+			fail("setrlimit", "", errno);
+		break;
+	}
+	case OP_PRCTL:
+		if (prctl((int)s->i[0], (unsigned long)s->i[1], 0, 0, 0) < 0)
+			fail("prctl", "", errno);
+		break;
+	case OP_UMASK:
+		umask((mode_t)s->i[0]);
+		break;
+	case OP_CHDIR:
+		if ((s->flags & F_IF_DEFERRED) && !chdir_deferred)
+			break;
+		if (chdir(s->s[0]) < 0) {
+			if ((s->flags & F_DEFER) && errno == EACCES) {
+				chdir_deferred = 1;
+				break;
+			}
+			fail("chdir", s->s[0], errno);
+		}
+		chdir_deferred = 0;
+		/* The working directory must be inside the container (CVE-2024-21626). */
+		char cwd[4096];
+		if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+			fail("getcwd", s->s[0], ENOENT);
+		break;
+	case OP_CAPBSET:
+		for (int cap = 0; cap <= (int)s->i[1]; cap++)
+			if (!(((uint64_t)s->i[0] >> cap) & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+				fail("prctl", "PR_CAPBSET_DROP", errno);
+		break;
+	case OP_SETGROUPS: {
+		gid_t *g = calloc(s->nint + 1, sizeof *g);
+		for (uint32_t k = 0; g && k < s->nint; k++)
+			g[k] = (gid_t)s->i[k];
+		if (!g || setgroups(s->nint, g) < 0)
+			fail("setgroups", "", g ? errno : ENOMEM);
+		free(g);
+		break;
+	}
+	case OP_SETRESGID:
+		if (setresgid((gid_t)s->i[0], (gid_t)s->i[0], (gid_t)s->i[0]) < 0)
+			fail("setresgid", "", errno);
+		break;
+	case OP_SETRESUID:
+		if (setresuid((uid_t)s->i[0], (uid_t)s->i[0], (uid_t)s->i[0]) < 0)
+			fail("setresuid", "", errno);
+		break;
+	case OP_CAPSET:
+		do_capset(s);
+		break;
+	case OP_PTY:
+		do_pty(s);
+		break;
+	case OP_PTY_ATTACH:
+		do_pty_attach();
+		break;
+	case OP_OPEN_FIFO: {
+		/* Opened read-write so the open never blocks; OP_WAIT_START reads the byte that
+		 * `start` writes. */
+		struct stat st;
+		fifofd = open(s->s[0], O_RDWR | O_CLOEXEC);
+		if (fifofd < 0)
+			fail("open", s->s[0], errno);
+		if (fstat(fifofd, &st) < 0 || !S_ISFIFO(st.st_mode))
+			fail("open", s->s[0], EINVAL);
+		break;
+	}
+	case OP_WAIT_START: {
+		char c;
+		ssize_t r;
+		while ((r = read(fifofd, &c, 1)) < 0 && errno == EINTR)
+			;
+		if (r != 1)
+			fail("read", "exec fifo", r < 0 ? errno : EPIPE);
+		close(fifofd);
+		break;
+	}
+	case OP_CLOSE_FDS:
+		/* Everything from i0 up closes at execve: no host fd reaches the container. */
+		if (syscall(SYS_close_range, (unsigned)s->i[0], ~0u, CLOSE_RANGE_CLOEXEC) < 0)
+			fail("close_range", "", errno);
+		break;
+	case OP_FIND_EXEC:
+		do_find_exec(s);
+		break;
+	case OP_EXEC:
+		do_exec(s);
+		break;
+	case OP_READY:
+		put_frame(FR_READY, NULL, 0, -1);
+		break;
+	case OP_CHOWN: {
+		int fd = in_root(s->s[0], O_PATH);
+		if (fd < 0)
+			fail("openat2", s->s[0], errno);
+		if (fchownat(fd, "", (uid_t)s->i[0], (gid_t)s->i[1], AT_EMPTY_PATH) < 0)
+			fail("fchownat", s->s[0], errno);
+		close(fd);
+		break;
+	}
+	case OP_CHMOD: {
+		/* fchmodat cannot take an O_PATH fd: go through its magic link, which we made. */
+		int fd = in_root(s->s[0], O_PATH);
+		char p2[64];
+		if (fd < 0)
+			fail("openat2", s->s[0], errno);
+		snprintf(p2, sizeof p2, "/proc/self/fd/%d", fd);
+		if (chmod(p2, (mode_t)s->i[0]) < 0)
+			fail("chmod", s->s[0], errno);
+		close(fd);
+		break;
+	}
+	default:
+		fail("plan", "unknown step", EPROTO);
+	}
+}
+
+/* ---- monitor: the foreground `run` process after the JVM is gone ---- */
+
+static void copy(int from, int to, int *open_flag)
+{
+	char buf[8192];
+	ssize_t n = read(from, buf, sizeof buf);
+	if (n <= 0) {
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		*open_flag = 0;
+		return;
+	}
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			*open_flag = 0;
+			return;
+		}
+		off += w;
+	}
+}
+
+static void resize(int tty, int master)
+{
+	struct winsize ws;
+	if (ioctl(tty, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
+static void kill_procs(const char *procs)
+{
+	/* Kill what is left in the container's cgroup, until it is empty. */
+	for (int round = 0; round < 100; round++) {
+		FILE *f = fopen(procs, "re");
+		int pid, any = 0;
+		if (!f)
+			return;
+		while (fscanf(f, "%d", &pid) == 1) {
+			kill(pid, SIGKILL);
+			any = 1;
+		}
+		fclose(f);
+		if (!any)
+			return;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void remove_dir(const char *path)
+{
+	/* A cgroup stays busy until its last task is reaped; retry for up to a second. */
+	for (int round = 0; round < 100; round++) {
+		if (rmdir(path) == 0 || errno == ENOENT)
+			return;
+		if (errno != EBUSY)
+			break;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	dprintf(2, "brig: cleanup: rmdir %s: %s\n", path, strerror(errno));
+}
+
+/* brig-helper monitor PID PTYFD [--kill PROCS | --rmdir DIR | --prune DIR | --unlink FILE]...
+ * PTYFD is -1 without a terminal. Exits with the container's status (128+N for signal N). */
+static int monitor(int argc, char **argv)
+{
+	if (argc < 4) {
+		dprintf(2, "usage: brig-helper monitor PID PTYFD [--kill F|--rmdir D|--unlink F]...\n");
+		return 125;
+	}
+	pid_t pid = atoi(argv[2]);
+	int master = atoi(argv[3]), status = 0, done = 0, in_open = master >= 0, out_open = master >= 0;
+	struct termios saved;
+	int raw = master >= 0 && tcgetattr(0, &saved) == 0;
+	sigset_t all;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	if (sfd < 0) {
+		dprintf(2, "brig: monitor: signalfd: %s\n", strerror(errno));
+		return 125;
+	}
+	if (raw) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		tcsetattr(0, TCSANOW, &t);
+		resize(0, master);
+	}
+	while (!done || out_open) {
+		/* The container may have exited before we started: look before waiting. */
+		if (!done) {
+			int st;
+			pid_t w = waitpid(pid, &st, WNOHANG);
+			if (w == pid) {
+				status = st;
+				done = 1;
+				continue;
+			}
+		}
+		struct pollfd p[3] = { { sfd, POLLIN, 0 }, { master, POLLIN, 0 }, { 0, POLLIN, 0 } };
+		int n = 1;
+		if (out_open)
+			n = 2;
+		if (out_open && in_open)
+			n = 3;
+		if (done) {
+			/* Drain what the container wrote, without waiting on a terminal held open
+			 * by something that outlived it. */
+			p[0].fd = -1;
+			if (poll(p, 2, 100) <= 0)
+				break;
+		} else if (poll(p, (nfds_t)n, -1) < 0) {
+			continue;
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof si) == sizeof si) {
+				if (si.ssi_signo == SIGCHLD)
+					continue;
+				if (si.ssi_signo == SIGWINCH && master >= 0)
+					resize(0, master);
+				else
+					kill(pid, (int)si.ssi_signo);
+			}
+		}
+		if (n >= 2 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			copy(master, 1, &out_open);
+		if (n >= 3 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
+			copy(0, master, &in_open);
+	}
+	if (raw)
+		tcsetattr(0, TCSANOW, &saved);
+	for (int k = 4; k + 1 < argc; k += 2) {
+		if (!strcmp(argv[k], "--kill"))
+			kill_procs(argv[k + 1]);
+		else if (!strcmp(argv[k], "--rmdir"))
+			remove_dir(argv[k + 1]);
+		else if (!strcmp(argv[k], "--prune"))
+			rmdir(argv[k + 1]); /* a parent made for the container: may hold others */
+		else if (!strcmp(argv[k], "--unlink") && unlink(argv[k + 1]) < 0 && errno != ENOENT)
+			dprintf(2, "brig: cleanup: unlink %s: %s\n", argv[k + 1], strerror(errno));
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "monitor"))
+		return monitor(argc, argv);
+	if (argc != 3 || strcmp(argv[1], "init")) {
+		dprintf(2, "brig-helper is started by brig; it is not meant to be run by hand\n");
+		return 125;
+	}
+	sock = atoi(argv[2]);
+	/* Nothing in the container may read or ptrace this process while it works with host
+	 * resources (CVE-2016-9962); execve resets this for the container's program. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Modes in the plan are exact; the container's umask is a step of its own. */
+	umask(0);
+
+	uint32_t type, len, count;
+	char *plan = get_frame(&type, &len);
+	if (type != FR_PLAN)
+		fail("plan", "expected a plan", EPROTO);
+	struct step *steps = parse_plan(plan, len, &count);
+	for (cur = 0; cur < (int)count; cur++)
+		run(&steps[cur]);
+	/* A plan always ends in OP_EXEC; falling off its end is a planning bug. */
+	cur = -1;
+	fail("plan", "the plan ended without exec", EPROTO);
+}

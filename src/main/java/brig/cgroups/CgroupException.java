@@ -1,0 +1,12 @@
+package brig.cgroups;
+
+import java.io.IOException;
+
+/** A cgroup that could not be made, joined or removed; names the file. */
+public class CgroupException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public CgroupException(String message) {
+        super(message);
+    }
+}

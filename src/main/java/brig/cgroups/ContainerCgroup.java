@@ -1,0 +1,186 @@
+package brig.cgroups;
+
+import brig.syscalls.Libc;
+import brig.syscalls.SyscallException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A container's cgroup: one directory in every hierarchy this process is in.
+ *
+ * @param dirs the directory per hierarchy
+ */
+public record ContainerCgroup(List<Dir> dirs) {
+    public ContainerCgroup {
+        dirs = List.copyOf(dirs);
+    }
+
+    public record Dir(Hierarchy hierarchy, Path path) {}
+
+    /**
+     * Where the container's cgroup is: an absolute cgroupsPath is taken from each hierarchy's
+     * root, a relative one from this process's own cgroup, as runc does.
+     */
+    public static ContainerCgroup resolve(List<Hierarchy> hierarchies, String cgroupsPath) throws CgroupException {
+        if (cgroupsPath.contains("..") || cgroupsPath.contains("\0")) {
+            throw new CgroupException("linux.cgroupsPath: must not contain \"..\": " + cgroupsPath);
+        }
+        if (cgroupsPath.contains(":")) {
+            throw new CgroupException("linux.cgroupsPath: systemd cgroups (\"slice:prefix:name\") are not supported yet: " + cgroupsPath);
+        }
+        List<Dir> dirs = new ArrayList<>();
+        for (Hierarchy h : hierarchies) {
+            String base = cgroupsPath.startsWith("/") ? "" : h.own();
+            String rel = (base + "/" + cgroupsPath).replaceAll("/+", "/").replaceFirst("^/", "").replaceFirst("/$", "");
+            if (rel.isEmpty()) throw new CgroupException("linux.cgroupsPath: the container needs a cgroup of its own, not the root");
+            dirs.add(new Dir(h, h.mountPoint().resolve(rel)));
+        }
+        return new ContainerCgroup(dirs);
+    }
+
+    /** For a "cgroup" mount: the directory by the name the container sees ("" on a pure v2 host). */
+    public Map<String, Path> mountDirs() {
+        Map<String, Path> out = new LinkedHashMap<>();
+        boolean pureV2 = dirs.size() == 1 && dirs.get(0).hierarchy().unified();
+        for (Dir d : dirs) out.put(pureV2 ? "" : d.hierarchy().name(), d.path());
+        return out;
+    }
+
+    /** The cgroup.procs file to find the container's processes in. */
+    public Path procs() {
+        return dirs.get(0).path().resolve("cgroup.procs");
+    }
+
+    /**
+     * Creates the directories (initialising cpuset ones from their parent, as v1 requires) and
+     * applies the device rules. Returns the directories made, parents first, for removal.
+     */
+    public List<Path> create(List<DeviceRules.Rule> deviceRules) throws CgroupException {
+        List<Path> made = new ArrayList<>();
+        try {
+            for (Dir d : dirs) {
+                Path root = d.hierarchy().mountPoint();
+                Path p = root;
+                for (Path part : root.relativize(d.path())) {
+                    p = p.resolve(part);
+                    if (mkdir(p)) {
+                        made.add(p);
+                        if (d.hierarchy().has("cpuset")) {
+                            inherit(p, "cpuset.cpus");
+                            inherit(p, "cpuset.mems");
+                        }
+                    }
+                }
+                if (d.hierarchy().has("devices")) {
+                    for (DeviceRules.Rule r : deviceRules) {
+                        write(d.path().resolve(r.allow() ? "devices.allow" : "devices.deny"), r.line());
+                    }
+                }
+            }
+            return made;
+        } catch (CgroupException e) {
+            remove(made);
+            throw e;
+        }
+    }
+
+    private static boolean mkdir(Path p) throws CgroupException {
+        // A concurrent removal of an empty parent may race with us: try again.
+        for (int attempt = 0; ; attempt++) {
+            try {
+                Files.createDirectory(p);
+                return true;
+            } catch (FileAlreadyExistsException e) {
+                return false;
+            } catch (NoSuchFileException e) {
+                if (attempt >= 3) throw new CgroupException("cgroup: mkdir " + p + ": ENOENT: no such file or directory");
+                try {
+                    Files.createDirectories(p.getParent());
+                } catch (IOException ignored) {
+                    // retried
+                }
+            } catch (IOException e) {
+                throw new CgroupException("cgroup: mkdir " + p + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static void inherit(Path dir, String file) throws CgroupException {
+        try {
+            if (!Files.readString(dir.resolve(file)).isBlank()) return;
+            write(dir.resolve(file), Files.readString(dir.getParent().resolve(file)).trim());
+        } catch (IOException e) {
+            throw new CgroupException("cgroup: " + dir.resolve(file) + ": " + e.getMessage());
+        }
+    }
+
+    /** One write(2), as cgroup files need; errors name the file and the errno. */
+    static void write(Path file, String value) throws CgroupException {
+        try {
+            int fd = Libc.open(file.toString(), Libc.O_WRONLY, 0);
+            try {
+                Libc.writeFully(fd, value.getBytes(StandardCharsets.UTF_8));
+            } finally {
+                Libc.close(fd);
+            }
+        } catch (SyscallException e) {
+            throw new CgroupException("cgroup: write \"" + value + "\" to " + file + ": " + e.getMessage()
+                    .replaceFirst("^(open|write) [^:]*: ", ""));
+        }
+    }
+
+    /** Moves a process into the container's cgroup in every hierarchy. */
+    public void add(int pid) throws CgroupException {
+        for (Dir d : dirs) write(d.path().resolve("cgroup.procs"), Integer.toString(pid));
+    }
+
+    /**
+     * Removes the container's directories and the parents made for it (when empty). Fails
+     * only if a container directory itself stays: parents may hold other containers.
+     */
+    public void destroy(List<Path> made) throws CgroupException {
+        String failure = null;
+        for (Dir d : dirs) {
+            if (!rmdir(d.path(), 100)) failure = d.path().toString();
+        }
+        remove(made);
+        if (failure != null) throw new CgroupException("cgroup: rmdir " + failure + ": EBUSY: device or resource busy");
+    }
+
+    private static void remove(List<Path> made) {
+        for (int k = made.size() - 1; k >= 0; k--) rmdir(made.get(k), 1);
+    }
+
+    /** rmdir, retrying while busy: a cgroup stays busy until its last task has been reaped. */
+    private static boolean rmdir(Path p, int attempts) {
+        for (int attempt = 0; attempt < attempts; attempt++) {
+            try {
+                Files.deleteIfExists(p);
+                return true;
+            } catch (DirectoryNotEmptyException e) {
+                return false;
+            } catch (FileSystemException e) {
+                if (attempt + 1 == attempts) return false;
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,75 @@
+package brig.cgroups;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One mounted cgroup hierarchy: a v1 hierarchy with its controllers ("memory", "cpu,cpuacct",
+ * "name=systemd"), or the v2 unified one. Hosts here are hybrids (v1 controllers plus cgroup2
+ * at /sys/fs/cgroup/unified); pure v2 hosts have only the unified one at /sys/fs/cgroup.
+ *
+ * @param controllers as in /proc/self/cgroup ("" for v2)
+ * @param mountPoint where it is mounted
+ * @param own this process's cgroup in it, e.g. "/user.slice"
+ */
+public record Hierarchy(String controllers, Path mountPoint, String own) {
+
+    public boolean unified() { return controllers.isEmpty(); }
+
+    /** The directory name the container sees it under in a v1/hybrid layout ("memory", "unified"). */
+    public String name() {
+        return mountPoint.getFileName() == null ? "" : mountPoint.getFileName().toString();
+    }
+
+    public boolean has(String controller) {
+        return Arrays.asList(controllers.split(",")).contains(controller);
+    }
+
+    /** The hierarchies this process is in, from /proc/self/cgroup and /proc/self/mountinfo. */
+    public static List<Hierarchy> discover() throws IOException {
+        return discover(Files.readAllLines(Path.of("/proc/self/cgroup")),
+                Files.readAllLines(Path.of("/proc/self/mountinfo")));
+    }
+
+    static List<Hierarchy> discover(List<String> cgroupLines, List<String> mountinfo) {
+        record CgMount(boolean v2, Set<String> options, Path point) {}
+        List<CgMount> mounts = new ArrayList<>();
+        for (String line : mountinfo) {
+            int dash = line.indexOf(" - ");
+            if (dash < 0) continue;
+            String[] pre = line.substring(0, dash).split(" "), post = line.substring(dash + 3).split(" ");
+            if (pre.length < 5 || post.length < 3) continue;
+            if (!pre[3].equals("/")) continue; // a bind of a sub-cgroup, as inside containers
+            boolean v2 = post[0].equals("cgroup2");
+            if (!v2 && !post[0].equals("cgroup")) continue;
+            Path point = Path.of(unescape(pre[4]));
+            if (mounts.stream().anyMatch(m -> m.point.equals(point))) continue;
+            mounts.add(new CgMount(v2, new HashSet<>(Arrays.asList(post[2].split(","))), point));
+        }
+        List<Hierarchy> out = new ArrayList<>();
+        for (String line : cgroupLines) {
+            String[] f = line.split(":", 3);
+            if (f.length < 3) continue;
+            String controllers = f[1];
+            for (CgMount m : mounts) {
+                boolean match = controllers.isEmpty() ? m.v2
+                        : !m.v2 && m.options.containsAll(Arrays.asList(controllers.split(",")));
+                if (match) {
+                    out.add(new Hierarchy(controllers, m.point, f[2]));
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String unescape(String s) {
+        return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
+    }
+}

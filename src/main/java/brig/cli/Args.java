@@ -1,0 +1,141 @@
+package brig.cli;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Command-line flags the way runc (Go's flag package) reads them: "-flag" and "--flag" alike,
+ * values as "--flag=value" or "--flag value", booleans as "--flag" or "--flag=false", and flags
+ * end at the first argument that is not one (or at "--"). Hand-written: a CLI library cost more
+ * JVM start-up than the whole of a `state` call.
+ */
+final class Args {
+
+    /** A flag: its names (without dashes, the first is canonical) and whether it takes a value. */
+    record Flag(List<String> names, boolean value, String help) {
+        static Flag bool(String help, String... names) {
+            return new Flag(List.of(names), false, help);
+        }
+
+        static Flag value(String help, String... names) {
+            return new Flag(List.of(names), true, help);
+        }
+    }
+
+    static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    private final Map<String, List<String>> values = new HashMap<>();
+    private final List<String> positional = new ArrayList<>();
+
+    private Args() {}
+
+    /**
+     * Parses flags from {@code argv} starting at {@code from}.
+     *
+     * @param stopAtPositional whether flags end at the first positional argument (Go's rule);
+     *     the rest, flags or not, are positional
+     */
+    static Args parse(List<String> argv, int from, List<Flag> flags, boolean stopAtPositional) throws UsageException {
+        Map<String, Flag> byName = new LinkedHashMap<>();
+        for (Flag f : flags) for (String n : f.names()) byName.put(n, f);
+        Args a = new Args();
+        int k = from;
+        for (; k < argv.size(); k++) {
+            String arg = argv.get(k);
+            if (arg.equals("--")) {
+                k++;
+                break;
+            }
+            if (!arg.startsWith("-") || arg.equals("-")) {
+                if (stopAtPositional) break;
+                a.positional.add(arg);
+                continue;
+            }
+            String body = arg.startsWith("--") ? arg.substring(2) : arg.substring(1);
+            String name = body, inline = null;
+            int eq = body.indexOf('=');
+            if (eq >= 0) {
+                name = body.substring(0, eq);
+                inline = body.substring(eq + 1);
+            }
+            Flag f = byName.get(name);
+            if (f == null) throw new UsageException("flag provided but not defined: -" + name);
+            String canonical = f.names().get(0);
+            String v;
+            if (f.value()) {
+                if (inline != null) {
+                    v = inline;
+                } else if (k + 1 < argv.size()) {
+                    v = argv.get(++k);
+                } else {
+                    throw new UsageException("flag needs an argument: -" + name);
+                }
+            } else {
+                v = inline == null ? "true" : inline;
+                if (!List.of("true", "false", "1", "0", "t", "f", "TRUE", "FALSE", "True", "False").contains(v)) {
+                    throw new UsageException("invalid boolean value \"" + v + "\" for -" + name);
+                }
+                v = List.of("true", "1", "t", "TRUE", "True").contains(v) ? "true" : "false";
+            }
+            a.values.computeIfAbsent(canonical, x -> new ArrayList<>()).add(v);
+        }
+        for (; k < argv.size(); k++) a.positional.add(argv.get(k));
+        return a;
+    }
+
+    boolean has(String name) {
+        return values.containsKey(name);
+    }
+
+    boolean bool(String name) {
+        List<String> v = values.get(name);
+        return v != null && v.get(v.size() - 1).equals("true");
+    }
+
+    /** The last value given, or the fallback. */
+    String value(String name, String fallback) {
+        List<String> v = values.get(name);
+        return v == null ? fallback : v.get(v.size() - 1);
+    }
+
+    int intValue(String name, int fallback) throws UsageException {
+        String v = value(name, null);
+        if (v == null) return fallback;
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new UsageException("invalid value \"" + v + "\" for flag -" + name + ": parse error");
+        }
+    }
+
+    List<String> positional() {
+        return positional;
+    }
+
+    /** Exactly {@code n} positional arguments, as runc checks them. */
+    List<String> exactly(String command, int n) throws UsageException {
+        if (positional.size() != n) {
+            throw new UsageException("\"" + command + "\" requires exactly " + n + " argument(s)");
+        }
+        return positional;
+    }
+
+    static String help(List<Flag> flags) {
+        StringBuilder sb = new StringBuilder();
+        for (Flag f : flags) {
+            String names = String.join(", ", f.names().stream().map(n -> (n.length() == 1 ? "-" : "--") + n).toList());
+            if (f.value()) names += " value";
+            sb.append(String.format("   %-28s %s%n", names, f.help()));
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,68 @@
+package brig.cli;
+
+import brig.helper.HelperException;
+import brig.rootfs.RootfsException;
+import brig.runtime.BrigException;
+import brig.runtime.Planner;
+import brig.runtime.Runtime;
+import brig.runtime.Started;
+import brig.spec.SpecException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * `brig run [--bundle DIR] ID`: runs a container in the foreground. Once it has started, this
+ * JVM is replaced by the helper's monitor, which relays signals, copies the terminal, and exits
+ * with the container's status (128+N if killed by signal N).
+ */
+final class RunCommand {
+    private RunCommand() {}
+
+    static final List<Args.Flag> FLAGS = List.of(
+            Args.Flag.value("path to the root of the bundle directory, defaults to the current directory", "bundle", "b"),
+            Args.Flag.value("path to an AF_UNIX socket which will receive the console's master fd", "console-socket"),
+            Args.Flag.bool("detach from the container's process", "detach", "d"),
+            Args.Flag.value("specify the file to write the process id to", "pid-file"),
+            Args.Flag.bool("disable the use of the subreaper used to reap reparented processes", "no-subreaper"),
+            Args.Flag.bool("do not use pivot root to jail process inside rootfs", "no-pivot"),
+            Args.Flag.bool("do not create a new session keyring for the container", "no-new-keyring"),
+            Args.Flag.value("pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)", "preserve-fds"),
+            Args.Flag.bool("do not delete the container after it exits", "keep"),
+            Args.Flag.bool("print every kernel step of the plan in plain words, and run nothing", "explain"));
+
+    static int run(Main.Globals g, List<String> argv) throws Args.UsageException {
+        Args a = Args.parse(argv, 0, FLAGS, true);
+        String id = a.exactly("run", 1).get(0);
+        if (a.bool("detach")) return Main.fail(g, "run --detach is not supported yet");
+        if (a.has("console-socket")) return Main.fail(g, "run --console-socket is not supported yet");
+        if (a.bool("keep")) return Main.fail(g, "run --keep is not supported yet");
+        int preserve = a.intValue("preserve-fds", 0);
+        if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
+        Runtime rt = new Runtime(g.root(), Main.helper());
+        try {
+            Runtime.Prepared p = rt.prepare(id, new Runtime.Options(Path.of(a.value("bundle", ".")),
+                    a.bool("no-pivot"), preserve), Planner.Mode.RUN);
+            if (a.bool("explain")) {
+                System.out.print(p.plan().explain());
+                return 0;
+            }
+            Started s = rt.start(p, preserve);
+            if (a.has("pid-file")) writePidFile(Path.of(a.value("pid-file", "")), s.pid());
+            s.handOverToMonitor();
+            return Main.fail(g, "the monitor did not start");
+        } catch (SpecException | RootfsException | HelperException | BrigException | IOException e) {
+            return Main.fail(g, e.getMessage());
+        }
+    }
+
+    /** Written whole or not at all: engines read it as soon as it appears. */
+    static void writePidFile(Path file, int pid) throws IOException {
+        Path abs = file.toAbsolutePath();
+        Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
+        Files.writeString(tmp, Integer.toString(pid));
+        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}

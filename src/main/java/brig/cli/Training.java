@@ -1,0 +1,23 @@
+package brig.cli;
+
+import brig.syscalls.Libc;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The build's AOT training run: exercises the common commands so that their classes are in
+ * the AOT cache. Runs a real demo container when the build runs as root.
+ */
+final class Training {
+    private Training() {}
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[0]);
+        Main.run(List.of("spec", "--bundle", dir.toString()));
+        Files.createDirectories(dir.resolve("rootfs"));
+        Main.run(List.of("--root", dir.resolve("state").toString(), "run", "--explain", "--bundle", dir.toString(), "training"));
+        Main.run(List.of("--root", dir.resolve("state").toString(), "run", "--bundle", dir.resolve("missing").toString(), "training"));
+        if (Libc.geteuid() == 0) Main.run(List.of("--root", dir.resolve("state").toString(), "demo"));
+    }
+}

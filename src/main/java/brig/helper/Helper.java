@@ -1,0 +1,209 @@
+package brig.helper;
+
+import brig.syscalls.Libc;
+import brig.syscalls.SyscallException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A running native helper and the control socket to it. The helper runs from a sealed
+ * in-memory copy of its binary (CVE-2019-5736). The conversation:
+ * <ol>
+ * <li>Brig sends the plan; the helper runs its host steps up to {@link Step.Clone}, then reports
+ *     the new process's pid ({@link #awaitPid}) and exits, leaving the container's first
+ *     process as Brig's own child.</li>
+ * <li>That process waits ({@link Step.Await}) until Brig has written id maps and cgroups and
+ *     calls {@link #go}; then it runs the rest of the plan, reporting terminals, readiness or a
+ *     failed step ({@link #next}). The socket closes when it calls execve.</li>
+ * </ol>
+ */
+public final class Helper implements AutoCloseable {
+    private static final int FR_PLAN = 1, FR_PID = 2, FR_GO = 3, FR_ERROR = 4, FR_PTY = 5, FR_READY = 6;
+
+    private final Plan plan;
+    private final int binary;
+    private int sock;
+    private final int helperPid;
+    private int childPid = -1;
+
+    private Helper(Plan plan, int binary, int sock, int helperPid) {
+        this.plan = plan;
+        this.binary = binary;
+        this.sock = sock;
+        this.helperPid = helperPid;
+    }
+
+    /**
+     * Starts the helper with the plan. File descriptors 0, 1 and 2 and {@code 3 .. 3+keepFds-1}
+     * are passed on as they are; everything else Brig has open is close-on-exec.
+     */
+    public static Helper start(Path helperBinary, Plan plan, int keepFds) throws SyscallException {
+        int binary = Libc.sealedCopy("brig-helper", helperBinary.toString());
+        int[] pair;
+        try {
+            pair = Libc.socketpair();
+        } catch (SyscallException e) {
+            Libc.close(binary);
+            throw e;
+        }
+        int childFd = 3 + keepFds;
+        if (pair[1] == childFd) childFd++;
+        int pid;
+        try {
+            pid = Libc.spawn("/proc/self/fd/" + binary, List.of("brig-helper", "init", String.valueOf(childFd)),
+                    List.of(), pair[1], childFd);
+        } catch (SyscallException e) {
+            Libc.close(pair[0]);
+            Libc.close(binary);
+            throw e;
+        } finally {
+            Libc.close(pair[1]);
+        }
+        Helper h = new Helper(plan, binary, pair[0], pid);
+        try {
+            h.send(FR_PLAN, plan.encode());
+        } catch (SyscallException e) {
+            h.close();
+            throw e;
+        }
+        return h;
+    }
+
+    /** The sealed copy of the helper binary, as an fd of this process (for the monitor). */
+    public int binaryFd() { return binary; }
+
+    public Plan plan() { return plan; }
+
+    /** The pid of the container's first process, once the host steps are done. */
+    public int awaitPid() throws HelperException, SyscallException {
+        Frame f = receive();
+        try {
+            if (f == null) throw new HelperException("brig-helper exited before starting the container" + exitNote());
+            if (f.type == FR_ERROR) throw error(f);
+            if (f.type != FR_PID || f.payload.length != 4) throw new HelperException("brig-helper: unexpected message " + f.type);
+            childPid = ByteBuffer.wrap(f.payload).order(ByteOrder.nativeOrder()).getInt();
+            return childPid;
+        } finally {
+            reapHelper();
+        }
+    }
+
+    private String exitNote() {
+        try {
+            int status = Libc.waitpid(helperPid, 0);
+            if ((status & 0x7f) != 0) return " (killed by signal " + (status & 0x7f) + ")";
+            return " (exit status " + ((status >> 8) & 0xff) + ")";
+        } catch (SyscallException e) {
+            return "";
+        }
+    }
+
+    private void reapHelper() {
+        try {
+            Libc.waitpid(helperPid, 0);
+        } catch (SyscallException ignored) {
+            // already reaped by exitNote
+        }
+    }
+
+    /** Lets the container's first process go on with the plan. */
+    public void go() throws SyscallException {
+        send(FR_GO, new byte[0]);
+    }
+
+    /** What the helper reports after {@link #go}. */
+    public sealed interface Event {
+        /** The terminal's master side; the caller owns the fd. */
+        record Terminal(int masterFd) implements Event {}
+
+        /** Everything up to a {@link Step.Ready} step is done. */
+        record Ready() implements Event {}
+
+        /** The socket closed: the process called execve (or died). */
+        record Executed() implements Event {}
+    }
+
+    public Event next() throws HelperException, SyscallException {
+        Frame f = receive();
+        if (f == null) return new Event.Executed();
+        return switch (f.type) {
+            case FR_PTY -> {
+                if (f.fd < 0) throw new HelperException("brig-helper: terminal message without a descriptor");
+                yield new Event.Terminal(f.fd);
+            }
+            case FR_READY -> new Event.Ready();
+            case FR_ERROR -> throw error(f);
+            default -> throw new HelperException("brig-helper: unexpected message " + f.type);
+        };
+    }
+
+    private HelperException error(Frame f) {
+        ByteBuffer b = ByteBuffer.wrap(f.payload).order(ByteOrder.nativeOrder());
+        int index = b.getInt(), errno = b.getInt();
+        String rest = new String(f.payload, 8, f.payload.length - 8, StandardCharsets.UTF_8);
+        String[] parts = rest.split("\0", -1);
+        String syscall = parts.length > 0 ? parts[0] : "?", path = parts.length > 1 ? parts[1] : "";
+        Step step = index >= 0 && index < plan.steps().size() ? plan.steps().get(index) : null;
+        return new HelperException(step, syscall, path, errno);
+    }
+
+    private record Frame(int type, byte[] payload, int fd) {}
+
+    private void send(int type, byte[] payload) throws SyscallException {
+        ByteBuffer b = ByteBuffer.allocate(8 + payload.length).order(ByteOrder.nativeOrder());
+        b.putInt(type).putInt(payload.length).put(payload);
+        Libc.writeFully(sock, b.array());
+    }
+
+    /** One frame, or null at the end of the stream. */
+    private Frame receive() throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment hdr = a.allocate(8);
+            int got = 0, fd = -1;
+            while (got < 8) {
+                Libc.Received r = Libc.recvmsg(sock, hdr.asSlice(got), 8 - got);
+                if (r.fd() >= 0) fd = r.fd();
+                if (r.count() == 0) {
+                    Libc.close(fd);
+                    return null;
+                }
+                got += r.count();
+            }
+            int type = hdr.get(ValueLayout.JAVA_INT_UNALIGNED, 0), len = hdr.get(ValueLayout.JAVA_INT_UNALIGNED, 4);
+            MemorySegment body = a.allocate(Math.max(1, len));
+            for (int off = 0; off < len; ) {
+                int n = Libc.read(sock, body.asSlice(off), len - off);
+                if (n == 0) return null;
+                off += n;
+            }
+            return new Frame(type, body.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE), fd);
+        }
+    }
+
+    /** Closes the control socket (the helper side sees end of file). */
+    @Override
+    public void close() {
+        Libc.close(sock);
+        sock = -1;
+    }
+
+    /** Closes the socket and the helper binary; for callers that will not exec the monitor. */
+    public void release() {
+        close();
+        Libc.close(binary);
+    }
+
+    /** Arguments for the monitor, which replaces this process in a foreground run. */
+    public static List<String> monitorArgs(int pid, int ptyFd, List<String> cleanup) {
+        List<String> args = new ArrayList<>(List.of("brig-helper", "monitor", String.valueOf(pid), String.valueOf(ptyFd)));
+        args.addAll(cleanup);
+        return args;
+    }
+}

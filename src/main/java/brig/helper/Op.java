@@ -1,0 +1,19 @@
+package brig.helper;
+
+/**
+ * The helper's step codes, mirrored by {@code enum op} in src/main/c/brig-helper.c (a unit test
+ * compares the two). Arguments: i = integers, s = strings, as listed per {@link Step} record.
+ */
+public enum Op {
+    SETNS(1), CLONE(2), AWAIT(3), UNSHARE(4), ROOT(5), MKDIRS(6), MKFILE(7), MOUNT(8), MKNOD(9),
+    SYMLINK(10), PIVOT_ROOT(11), MOVE_ROOT(12), MASK(13), SETHOSTNAME(14), SETDOMAINNAME(15),
+    SYSCTL(16), RLIMIT(17), PRCTL(18), UMASK(19), CHDIR(20), CAPBSET(21), SETGROUPS(22),
+    SETRESGID(23), SETRESUID(24), CAPSET(25), PTY(26), PTY_ATTACH(27), OPEN_FIFO(28),
+    WAIT_START(29), CLOSE_FDS(30), FIND_EXEC(31), EXEC(32), READY(33), CHOWN(34), CHMOD(35);
+
+    public final int code;
+
+    Op(int code) {
+        this.code = code;
+    }
+}

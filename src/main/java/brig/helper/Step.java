@@ -1,0 +1,367 @@
+package brig.helper;
+
+import brig.spec.Capability;
+import brig.spec.NamespaceType;
+import brig.spec.RlimitType;
+import brig.syscalls.Errno;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * One step of a plan for the native helper: a value that says what to do, how to encode it for
+ * the helper ({@link #op}, {@link #flags}, {@link #ints}, {@link #strings}), and how to say it in
+ * plain words ({@link #explain}). Paths named "in the container" are resolved by the helper
+ * inside the current root at the moment of the step.
+ */
+public sealed interface Step {
+    /** Step flags, mirrored by F_* in brig-helper.c. */
+    int SRC_HOST = 0x01, SRC_ROOT = 0x02, TGT_HOST = 0x04, OPTIONAL = 0x08, KEEP_LOCKED = 0x10,
+            DEFER = 0x20, IF_DEFERRED = 0x40;
+
+    Op op();
+
+    default int flags() { return 0; }
+
+    default long[] ints() { return new long[0]; }
+
+    default List<String> strings() { return List.of(); }
+
+    /** The step in plain words, for `--explain` and error messages. */
+    String explain();
+
+    /** The one-line error when the helper reports that this step failed. */
+    default String failure(String syscall, String path, int errno) {
+        String what = path == null || path.isEmpty() ? syscall : syscall + " " + path;
+        return explain() + ": " + what + ": " + Errno.describe(errno);
+    }
+
+    private static String names(Collection<NamespaceType> types) {
+        return types.stream().map(NamespaceType::specName).collect(Collectors.joining(", "));
+    }
+
+    private static long cloneFlags(Collection<NamespaceType> types) {
+        long f = 0;
+        for (NamespaceType t : types) f |= t.cloneFlag();
+        return f;
+    }
+
+    record JoinNamespace(NamespaceType type, String path) implements Step {
+        public Op op() { return Op.SETNS; }
+        public long[] ints() { return new long[] {type.cloneFlag()}; }
+        public List<String> strings() { return List.of(path); }
+        public String explain() { return "join the " + type.specName() + " namespace at " + path + " (setns)"; }
+    }
+
+    /** Creates the container's first process; the helper process itself ends here. */
+    record Clone(List<NamespaceType> create) implements Step {
+        public Clone { create = List.copyOf(create); }
+        public Op op() { return Op.CLONE; }
+        public long[] ints() { return new long[] {cloneFlags(create)}; }
+        public String explain() {
+            return create.isEmpty() ? "clone the container's first process (no new namespaces)"
+                    : "clone the container's first process in new " + names(create) + " namespaces";
+        }
+    }
+
+    /** Waits for Brig's go-ahead; {@code why} says what Brig does meanwhile. */
+    record Await(String why) implements Step {
+        public Op op() { return Op.AWAIT; }
+        public String explain() { return "wait while brig " + why; }
+    }
+
+    record Unshare(List<NamespaceType> create) implements Step {
+        public Unshare { create = List.copyOf(create); }
+        public Op op() { return Op.UNSHARE; }
+        public long[] ints() { return new long[] {cloneFlags(create)}; }
+        public String explain() { return "unshare a new " + names(create) + " namespace"; }
+    }
+
+    /** From here on, paths in the container are resolved under this host directory. */
+    record EnterRoot(String hostPath) implements Step {
+        public Op op() { return Op.ROOT; }
+        public List<String> strings() { return List.of(hostPath); }
+        public String explain() { return "resolve container paths inside " + hostPath; }
+    }
+
+    record MakeDirs(String path, int mode) implements Step {
+        public Op op() { return Op.MKDIRS; }
+        public long[] ints() { return new long[] {mode}; }
+        public List<String> strings() { return List.of(path); }
+        public String explain() { return "create directory " + path + " (mode " + Integer.toOctalString(mode) + ") if missing"; }
+    }
+
+    record MakeFile(String path, int mode) implements Step {
+        public Op op() { return Op.MKFILE; }
+        public long[] ints() { return new long[] {mode}; }
+        public List<String> strings() { return List.of(path); }
+        public String explain() { return "create empty file " + path + " if missing"; }
+    }
+
+    /**
+     * mount(2). {@code how} says how to read source and target: SRC_HOST (a host path, bound
+     * from), SRC_ROOT (a path in the container), TGT_HOST (a host path), OPTIONAL (skip if
+     * missing), KEEP_LOCKED (keep the mount's locked flags on remount). Without TGT_HOST the
+     * target is in the container.
+     */
+    record Mount(String source, String target, String fstype, long mountFlags, String data, int how) implements Step {
+        public Op op() { return Op.MOUNT; }
+        public int flags() { return how; }
+        public long[] ints() { return new long[] {mountFlags}; }
+        public List<String> strings() { return List.of(source, target, fstype, data); }
+
+        public String explain() {
+            long f = mountFlags;
+            String opts = MountFlags.names(f & ~(MountFlags.MS_BIND | MountFlags.MS_REC | MountFlags.MS_REMOUNT
+                    | MountFlags.PROPAGATION));
+            String extra = (opts.isEmpty() ? "" : opts) + (data.isEmpty() ? "" : (opts.isEmpty() ? "" : ",") + data);
+            String suffix = extra.isEmpty() ? "" : " (" + extra + ")";
+            String where = (how & TGT_HOST) != 0 ? target : target + " in the container";
+            if ((f & MountFlags.MS_REMOUNT) != 0) {
+                return "remount " + where + " with " + (opts.isEmpty() ? "no flags" : opts)
+                        + ((how & KEEP_LOCKED) != 0 ? " (keeping its locked flags)" : "");
+            }
+            if ((f & MountFlags.PROPAGATION) != 0 && (f & MountFlags.MS_BIND) == 0 && fstype.isEmpty()) {
+                String p = MountFlags.names(f & MountFlags.PROPAGATION);
+                return "make " + where + ((f & MountFlags.MS_REC) != 0 ? " and every mount below it r" + p : " " + p);
+            }
+            if ((f & MountFlags.MS_BIND) != 0) {
+                String src = (how & SRC_ROOT) != 0 ? source + " in the container" : source;
+                return ((f & MountFlags.MS_REC) != 0 ? "recursively bind-mount " : "bind-mount ") + src + " on " + where
+                        + ((how & OPTIONAL) != 0 ? " if it exists" : "");
+            }
+            return "mount " + fstype + " on " + where + suffix;
+        }
+    }
+
+    /** mknod: {@code mode} includes the file type bits (S_IFCHR, S_IFBLK, S_IFIFO). */
+    record MakeNode(String path, int mode, long major, long minor, long uid, long gid) implements Step {
+        public Op op() { return Op.MKNOD; }
+        public long[] ints() { return new long[] {mode, major, minor, uid, gid}; }
+        public List<String> strings() { return List.of(path); }
+        public String explain() {
+            String type = switch (mode & 0170000) {
+                case 0020000 -> "character device " + major + ":" + minor;
+                case 0060000 -> "block device " + major + ":" + minor;
+                case 0010000 -> "fifo";
+                default -> "node";
+            };
+            return "create " + type + " " + path + " (mode " + Integer.toOctalString(mode & 07777) + ", owner " + uid + ":" + gid + ")";
+        }
+    }
+
+    record Symlink(String target, String link) implements Step {
+        public Op op() { return Op.SYMLINK; }
+        public List<String> strings() { return List.of(target, link); }
+        public String explain() { return "symlink " + link + " -> " + target; }
+    }
+
+    record PivotRoot() implements Step {
+        public Op op() { return Op.PIVOT_ROOT; }
+        public String explain() { return "pivot_root into the rootfs and detach the old root"; }
+    }
+
+    record MoveRoot() implements Step {
+        public Op op() { return Op.MOVE_ROOT; }
+        public String explain() { return "move the rootfs mount onto / and chroot into it (no pivot_root)"; }
+    }
+
+    record Mask(String path, String nullDevice) implements Step {
+        public Op op() { return Op.MASK; }
+        public List<String> strings() { return List.of(path, nullDevice); }
+        public String explain() { return "mask " + path + " if it exists (empty read-only tmpfs for a directory, " + nullDevice + " for a file)"; }
+    }
+
+    record SetHostname(String name) implements Step {
+        public Op op() { return Op.SETHOSTNAME; }
+        public List<String> strings() { return List.of(name); }
+        public String explain() { return "set the hostname to \"" + name + "\""; }
+    }
+
+    record SetDomainname(String name) implements Step {
+        public Op op() { return Op.SETDOMAINNAME; }
+        public List<String> strings() { return List.of(name); }
+        public String explain() { return "set the NIS domain name to \"" + name + "\""; }
+    }
+
+    record Sysctl(String key, String value) implements Step {
+        public Op op() { return Op.SYSCTL; }
+        public List<String> strings() { return List.of(key.replace('.', '/'), value); }
+        public String explain() { return "write \"" + value + "\" to /proc/sys/" + key.replace('.', '/') + " (sysctl " + key + ")"; }
+    }
+
+    record Rlimit(RlimitType type, long soft, long hard) implements Step {
+        public Op op() { return Op.RLIMIT; }
+        public long[] ints() { return new long[] {type.resource(), soft, hard}; }
+        public String explain() {
+            return "set " + type + " to soft " + limit(soft) + ", hard " + limit(hard);
+        }
+        private static String limit(long v) { return v == -1 ? "unlimited" : Long.toUnsignedString(v); }
+    }
+
+    record Prctl(int option, long arg, String what) implements Step {
+        public static final int PR_SET_KEEPCAPS = 8, PR_SET_NO_NEW_PRIVS = 38;
+        public Op op() { return Op.PRCTL; }
+        public long[] ints() { return new long[] {option, arg}; }
+        public String explain() { return what + " (prctl)"; }
+    }
+
+    record Umask(int mask) implements Step {
+        public Op op() { return Op.UMASK; }
+        public long[] ints() { return new long[] {mask}; }
+        public String explain() { return "set the umask to " + String.format("%04o", mask); }
+    }
+
+    /** how: DEFER (tolerate EACCES, retry after setuid) or IF_DEFERRED (that retry). */
+    record Chdir(String path, int how) implements Step {
+        public Op op() { return Op.CHDIR; }
+        public int flags() { return how; }
+        public List<String> strings() { return List.of(path); }
+        public String explain() {
+            if ((how & IF_DEFERRED) != 0) return "change to " + path + " as the container's user, if that was refused before";
+            return "change the working directory to " + path;
+        }
+    }
+
+    /** Drops from the bounding set every capability up to lastCap that is not in keep. */
+    record BoundingSet(long keep, int lastCap) implements Step {
+        public Op op() { return Op.CAPBSET; }
+        public long[] ints() { return new long[] {keep, lastCap}; }
+        public String explain() {
+            List<String> dropped = new ArrayList<>();
+            for (Capability c : Capability.values()) {
+                if (c.number() <= lastCap && (keep & (1L << c.number())) == 0) dropped.add(c.name());
+            }
+            return dropped.isEmpty() ? "keep the whole capability bounding set"
+                    : "drop " + dropped.size() + " capabilities from the bounding set: " + String.join(" ", dropped);
+        }
+    }
+
+    record SetGroups(List<Long> gids) implements Step {
+        public SetGroups { gids = List.copyOf(gids); }
+        public Op op() { return Op.SETGROUPS; }
+        public long[] ints() { return gids.stream().mapToLong(Long::longValue).toArray(); }
+        public String explain() {
+            return gids.isEmpty() ? "clear the supplementary groups" : "set the supplementary groups to " + gids;
+        }
+    }
+
+    record SetGid(long gid) implements Step {
+        public Op op() { return Op.SETRESGID; }
+        public long[] ints() { return new long[] {gid}; }
+        public String explain() { return "become group " + gid + " (setresgid)"; }
+    }
+
+    record SetUid(long uid) implements Step {
+        public Op op() { return Op.SETRESUID; }
+        public long[] ints() { return new long[] {uid}; }
+        public String explain() { return "become user " + uid + " (setresuid)"; }
+    }
+
+    record SetCapabilities(long effective, long permitted, long inheritable, long ambient) implements Step {
+        public Op op() { return Op.CAPSET; }
+        public long[] ints() { return new long[] {effective, permitted, inheritable, ambient}; }
+        public String explain() {
+            return "set capabilities: effective " + list(effective) + "; permitted " + list(permitted)
+                    + "; inheritable " + list(inheritable) + "; ambient " + list(ambient);
+        }
+        private static String list(long mask) {
+            List<String> out = new ArrayList<>();
+            for (Capability c : Capability.values()) if ((mask & (1L << c.number())) != 0) out.add(c.name());
+            return out.isEmpty() ? "none" : String.join(" ", out);
+        }
+    }
+
+    /** Opens a terminal: master sent to Brig, slave bound on {@code console} (unless ""). */
+    record OpenTerminal(String ptmx, String console, int rows, int cols) implements Step {
+        public Op op() { return Op.PTY; }
+        public long[] ints() { return new long[] {rows, cols}; }
+        public List<String> strings() { return List.of(ptmx, console); }
+        public String explain() {
+            return "open a terminal from " + ptmx + (console.isEmpty() ? "" : ", bind it on " + console)
+                    + " and pass its master to brig";
+        }
+    }
+
+    record AttachTerminal() implements Step {
+        public Op op() { return Op.PTY_ATTACH; }
+        public String explain() { return "start a new session with the terminal as controlling tty and stdin/stdout/stderr"; }
+    }
+
+    record OpenExecFifo(String path) implements Step {
+        public Op op() { return Op.OPEN_FIFO; }
+        public List<String> strings() { return List.of(path); }
+        public String explain() { return "open the start fifo " + path; }
+    }
+
+    record WaitStart() implements Step {
+        public Op op() { return Op.WAIT_START; }
+        public String explain() { return "wait for `brig start`"; }
+    }
+
+    record CloseFds(int first) implements Step {
+        public Op op() { return Op.CLOSE_FDS; }
+        public long[] ints() { return new long[] {first}; }
+        public String explain() { return "mark every file descriptor from " + first + " up close-on-exec"; }
+    }
+
+    /** Finds the program as execvp would; the error is runc's, which engines recognise. */
+    record FindExecutable(String name, List<String> candidates) implements Step {
+        public FindExecutable { candidates = List.copyOf(candidates); }
+        public Op op() { return Op.FIND_EXEC; }
+        public List<String> strings() { return candidates; }
+        public String explain() {
+            return candidates.size() == 1 && candidates.get(0).equals(name) ? "check that " + name + " is an executable file"
+                    : "look for " + name + " in " + String.join(":", candidates.stream()
+                            .map(c -> c.substring(0, Math.max(1, c.length() - name.length() - 1))).toList());
+        }
+        public String failure(String syscall, String path, int errno) {
+            if (errno == Errno.ENOENT && !name.contains("/")) {
+                return "exec: \"" + name + "\": executable file not found in $PATH";
+            }
+            return "exec: \"" + name + "\": stat " + path + ": " + Errno.describe(errno);
+        }
+    }
+
+    record Exec(List<String> args, List<String> env) implements Step {
+        public Exec {
+            args = List.copyOf(args);
+            env = List.copyOf(env);
+        }
+        public Op op() { return Op.EXEC; }
+        public long[] ints() { return new long[] {args.size()}; }
+        public List<String> strings() {
+            List<String> all = new ArrayList<>(args);
+            all.addAll(env);
+            return all;
+        }
+        public String explain() {
+            return "execve " + args.stream().map(a -> a.contains(" ") || a.isEmpty() ? "'" + a + "'" : a)
+                    .collect(Collectors.joining(" ")) + " with " + env.size() + " environment variables";
+        }
+        public String failure(String syscall, String path, int errno) {
+            return "exec " + path + ": " + Errno.describe(errno);
+        }
+    }
+
+    /** Tells Brig that everything up to here is done. */
+    record Ready() implements Step {
+        public Op op() { return Op.READY; }
+        public String explain() { return "tell brig the container is set up"; }
+    }
+
+    record Chown(String path, long uid, long gid) implements Step {
+        public Op op() { return Op.CHOWN; }
+        public long[] ints() { return new long[] {uid, gid}; }
+        public List<String> strings() { return List.of(path); }
+        public String explain() { return "chown " + path + " to " + uid + ":" + gid; }
+    }
+
+    record Chmod(String path, int mode) implements Step {
+        public Op op() { return Op.CHMOD; }
+        public long[] ints() { return new long[] {mode}; }
+        public List<String> strings() { return List.of(path); }
+        public String explain() { return "chmod " + path + " to " + Integer.toOctalString(mode); }
+    }
+}

@@ -1,0 +1,98 @@
+package brig.process;
+
+import brig.helper.Step;
+import brig.rootfs.InRoot;
+import brig.spec.Capability;
+import brig.spec.Spec;
+import brig.syscalls.SyscallException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Plans the container process itself once its filesystem is in place: resource limits, the
+ * user and groups it runs as, its capabilities, no_new_privs, working directory, environment
+ * and the program. The order matters: limits and the bounding set while still privileged,
+ * identity with keep-caps, then the final capability sets.
+ */
+public final class ProcessPlanner {
+    private ProcessPlanner() {}
+
+    /** Used when the config's environment has no PATH. */
+    public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    /** Limits, terminal and umask: before the identity changes. */
+    public static List<Step> setup(Spec.Process p) {
+        List<Step> steps = new ArrayList<>();
+        for (Spec.Rlimit r : p.rlimits()) steps.add(new Step.Rlimit(r.type(), r.soft(), r.hard()));
+        if (p.terminal()) steps.add(new Step.AttachTerminal());
+        steps.add(new Step.Umask(p.user().umask() != null ? p.user().umask() : 0022));
+        return steps;
+    }
+
+    /**
+     * Identity, capabilities and working directory.
+     *
+     * @param lastCap the host's highest capability number (/proc/sys/kernel/cap_last_cap)
+     * @param setgroups whether setgroups(2) is allowed (not in a user namespace with setgroups denied)
+     */
+    public static List<Step> identity(Spec.Process p, int lastCap, boolean setgroups) {
+        List<Step> steps = new ArrayList<>();
+        Spec.Capabilities caps = p.capabilities();
+        long uid = p.user().uid();
+        if (caps != null) steps.add(new Step.BoundingSet(Capability.mask(caps.bounding()), lastCap));
+        // Before the user changes, while root can still enter any directory.
+        steps.add(new Step.Chdir(p.cwd(), Step.DEFER));
+        if (caps != null && uid != 0) steps.add(new Step.Prctl(Step.Prctl.PR_SET_KEEPCAPS, 1, "keep capabilities across the change of user"));
+        if (setgroups) steps.add(new Step.SetGroups(p.user().additionalGids()));
+        steps.add(new Step.SetGid(p.user().gid()));
+        steps.add(new Step.SetUid(uid));
+        if (caps != null && uid != 0) steps.add(new Step.Prctl(Step.Prctl.PR_SET_KEEPCAPS, 0, "stop keeping capabilities across changes of user"));
+        if (caps != null) {
+            long permitted = Capability.mask(caps.permitted()), inheritable = Capability.mask(caps.inheritable());
+            // The kernel raises an ambient capability only if it is also permitted and
+            // inheritable; runc drops the others without a word (its own default spec lists
+            // ambient capabilities but no inheritable ones), and so does Brig.
+            long ambient = Capability.mask(caps.ambient()) & permitted & inheritable;
+            steps.add(new Step.SetCapabilities(Capability.mask(caps.effective()), permitted, inheritable, ambient));
+        }
+        steps.add(new Step.Chdir(p.cwd(), Step.IF_DEFERRED));
+        if (p.noNewPrivileges()) steps.add(new Step.Prctl(Step.Prctl.PR_SET_NO_NEW_PRIVS, 1, "set no_new_privs"));
+        return steps;
+    }
+
+    /** The environment: the config's, plus HOME from the image's /etc/passwd when missing. */
+    public static List<String> environment(Spec.Process p, Path rootfs) {
+        List<String> env = new ArrayList<>(p.env());
+        if (env.stream().noneMatch(e -> e.startsWith("HOME="))) env.add("HOME=" + home(rootfs, p.user().uid()));
+        return env;
+    }
+
+    /** The user's home directory from the rootfs's /etc/passwd, or "/" as runc does. */
+    static String home(Path rootfs, long uid) {
+        try {
+            String passwd = new String(InRoot.read(rootfs, "/etc/passwd", 1 << 20), StandardCharsets.UTF_8);
+            for (String line : passwd.split("\n")) {
+                String[] f = line.split(":", -1);
+                if (f.length >= 7 && f[2].equals(Long.toString(uid)) && !f[5].isEmpty()) return f[5];
+            }
+        } catch (SyscallException e) {
+            // no readable /etc/passwd: the default below
+        }
+        return "/";
+    }
+
+    /** Where the program is looked for, as execvp would with the container's PATH. */
+    public static List<String> candidates(String program, List<String> env) {
+        if (program.contains("/")) return List.of(program);
+        String path = DEFAULT_PATH;
+        for (String e : env) if (e.startsWith("PATH=")) path = e.substring(5);
+        List<String> out = new ArrayList<>();
+        for (String dir : path.split(":")) {
+            if (dir.isEmpty()) continue;
+            out.add(dir.endsWith("/") ? dir + program : dir + "/" + program);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,14 @@
+package brig.runtime;
+
+/** A failure to report to the user as one line, such as an unknown or duplicate container id. */
+public class BrigException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public BrigException(String message) {
+        super(message);
+    }
+
+    public BrigException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

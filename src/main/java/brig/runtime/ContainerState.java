@@ -1,0 +1,63 @@
+package brig.runtime;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What Brig keeps on disk about a container (state.json in its directory under the root):
+ * the fields of runc's `state` output, plus what Brig needs to find and clean up the
+ * container later.
+ *
+ * @param pidStart the start time of pid (field 22 of /proc/PID/stat), so a reused pid is not
+ *     mistaken for the container
+ * @param cgroups the container's cgroup directories
+ * @param madeCgroups the cgroup directories made for it, parents first
+ */
+public record ContainerState(String ociVersion, String id, int pid, long pidStart, String status, Path bundle,
+                             Path rootfs, String created, Map<String, String> annotations, List<Path> cgroups,
+                             List<Path> madeCgroups) {
+
+    public ContainerState {
+        annotations = Map.copyOf(annotations);
+        cgroups = List.copyOf(cgroups);
+        madeCgroups = List.copyOf(madeCgroups);
+    }
+
+    /** The JSON of `state`, as runc prints it. */
+    public JsonObject toPublicJson() {
+        JsonObject o = new JsonObject();
+        o.addProperty("ociVersion", ociVersion);
+        o.addProperty("id", id);
+        o.addProperty("pid", pid);
+        o.addProperty("status", status);
+        o.addProperty("bundle", bundle.toString());
+        o.addProperty("rootfs", rootfs.toString());
+        o.addProperty("created", created);
+        if (!annotations.isEmpty()) {
+            JsonObject a = new JsonObject();
+            annotations.forEach(a::addProperty);
+            o.add("annotations", a);
+        }
+        o.addProperty("owner", "");
+        return o;
+    }
+
+    JsonObject toJson() {
+        JsonObject o = toPublicJson();
+        JsonObject b = new JsonObject();
+        b.addProperty("pidStart", pidStart);
+        b.add("cgroups", paths(cgroups));
+        b.add("madeCgroups", paths(madeCgroups));
+        o.add("brig", b);
+        return o;
+    }
+
+    private static JsonArray paths(List<Path> paths) {
+        JsonArray a = new JsonArray();
+        paths.forEach(p -> a.add(p.toString()));
+        return a;
+    }
+}

@@ -1,0 +1,97 @@
+package brig.runtime;
+
+import brig.helper.Plan;
+import brig.helper.Step;
+import brig.process.ProcessPlanner;
+import brig.rootfs.RootfsException;
+import brig.rootfs.RootfsPlanner;
+import brig.spec.NamespaceType;
+import brig.spec.Spec;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns a validated spec into the helper's plan. The order of the kernel work is decided here:
+ * <ol>
+ * <li>join namespaces given by path, the user namespace last (joining a host namespace from
+ *     inside a new user namespace would fail);</li>
+ * <li>clone the first process into the new namespaces (a joined pid namespace takes effect in
+ *     the clone), and wait while Brig writes id maps and cgroups;</li>
+ * <li>unshare the cgroup namespace, now that the process sits in its cgroups;</li>
+ * <li>hostname, filesystem (see {@link RootfsPlanner}), terminal, pivot_root, sysctls, masked
+ *     and read-only paths;</li>
+ * <li>limits, identity and capabilities (see {@link ProcessPlanner}), the program lookup, fds,
+ *     and for create the wait for start; then execve.</li>
+ * </ol>
+ */
+public final class Planner {
+    private Planner() {}
+
+    public enum Mode { RUN, CREATE }
+
+    /**
+     * @param rootfs absolute rootfs path on the host
+     * @param execFifo for {@link Mode#CREATE}: the fifo `start` writes to
+     * @param cgroupDirs the container's cgroup directories, for "cgroup" mounts
+     * @param lastCap /proc/sys/kernel/cap_last_cap
+     */
+    public record Context(Path bundle, Path rootfs, Mode mode, boolean noPivot, int preserveFds, Path execFifo,
+                          Map<String, Path> cgroupDirs, int lastCap) {}
+
+    /** What Brig does while the first process waits; it says so in `--explain`. */
+    static String awaitReason(Spec spec) {
+        List<String> what = new ArrayList<>();
+        if (spec.linux().creates(NamespaceType.USER)) what.add("writes the uid and gid maps");
+        what.add("places the process in its cgroups");
+        if (spec.process().oomScoreAdj() != null) what.add("sets its oom_score_adj");
+        return String.join(", ", what);
+    }
+
+    public static Plan plan(Spec spec, Context c) throws RootfsException {
+        Spec.Process p = spec.process();
+        Spec.Linux l = spec.linux();
+        List<Step> steps = new ArrayList<>();
+
+        l.namespaces().stream().filter(n -> n.path() != null)
+                .sorted(Comparator.comparing(n -> n.type() == NamespaceType.USER))
+                .forEach(n -> steps.add(new Step.JoinNamespace(n.type(), n.path())));
+        List<NamespaceType> create = l.namespaces().stream()
+                .filter(n -> n.path() == null && n.type() != NamespaceType.CGROUP).map(Spec.Namespace::type).toList();
+        steps.add(new Step.Clone(create));
+        steps.add(new Step.Await(awaitReason(spec)));
+        if (l.creates(NamespaceType.CGROUP)) steps.add(new Step.Unshare(List.of(NamespaceType.CGROUP)));
+        if (!spec.hostname().isEmpty()) steps.add(new Step.SetHostname(spec.hostname()));
+        if (!spec.domainname().isEmpty()) steps.add(new Step.SetDomainname(spec.domainname()));
+
+        boolean userns = l.has(NamespaceType.USER);
+        RootfsPlanner rootfs = new RootfsPlanner(spec, new RootfsPlanner.Context(c.rootfs(), c.bundle(), userns,
+                l.creates(NamespaceType.NETWORK), c.cgroupDirs()));
+        steps.addAll(rootfs.prepare());
+        if (p.terminal()) {
+            int rows = p.consoleSize() != null ? p.consoleSize().height() : 0;
+            int cols = p.consoleSize() != null ? p.consoleSize().width() : 0;
+            steps.add(new Step.OpenTerminal("/dev/ptmx", "/dev/console", rows, cols));
+        }
+        if (c.mode() == Mode.CREATE) steps.add(new Step.OpenExecFifo(c.execFifo().toString()));
+        steps.add(rootfs.enter(c.noPivot()));
+        // Before read-only paths: /proc/sys is usually one of them.
+        l.sysctl().forEach((k, v) -> steps.add(new Step.Sysctl(k, v)));
+        steps.addAll(rootfs.finish());
+
+        steps.addAll(ProcessPlanner.setup(p));
+        steps.addAll(ProcessPlanner.identity(p, c.lastCap(), true));
+        List<String> env = ProcessPlanner.environment(p, c.rootfs());
+        String program = p.args().get(0);
+        steps.add(new Step.FindExecutable(program, ProcessPlanner.candidates(program, env)));
+        steps.add(new Step.CloseFds(3 + c.preserveFds()));
+        if (c.mode() == Mode.CREATE) {
+            steps.add(new Step.Ready());
+            steps.add(new Step.WaitStart());
+        }
+        steps.add(new Step.Exec(p.args(), env));
+        return new Plan(steps);
+    }
+}

@@ -1,0 +1,81 @@
+package brig.runtime;
+
+import brig.cgroups.CgroupException;
+import brig.helper.Helper;
+import brig.syscalls.Libc;
+import brig.syscalls.SyscallException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.List;
+
+/** A started container whose first process is a child of this process. */
+public final class Started {
+    private final Runtime runtime;
+    private final ContainerState state;
+    private final Helper helper;
+    private final int terminal;
+
+    Started(Runtime runtime, ContainerState state, Helper helper, int terminal) {
+        this.runtime = runtime;
+        this.state = state;
+        this.helper = helper;
+        this.terminal = terminal;
+    }
+
+    public ContainerState state() { return state; }
+
+    public int pid() { return state.pid(); }
+
+    /** The terminal's master side when process.terminal is set, else -1. */
+    public int terminalFd() { return terminal; }
+
+    /**
+     * Waits for the container's first process, removes the container, and returns its exit
+     * status (128+N when killed by signal N).
+     */
+    public int waitFor() throws SyscallException, CgroupException {
+        int status = Libc.waitpid(state.pid(), 0);
+        try {
+            killLeftovers();
+            runtime.cleanup(state);
+        } finally {
+            helper.release();
+            Libc.close(terminal);
+        }
+        return (status & 0x7f) != 0 ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
+    }
+
+    /** Processes still in the container's cgroup (possible without a pid namespace of its own). */
+    private void killLeftovers() throws SyscallException {
+        if (state.cgroups().isEmpty()) return;
+        for (int round = 0; round < 100; round++) {
+            List<String> pids;
+            try {
+                pids = Files.readAllLines(state.cgroups().get(0).resolve("cgroup.procs"));
+            } catch (IOException e) {
+                return;
+            }
+            if (pids.isEmpty()) return;
+            for (String p : pids) if (!p.isBlank()) Libc.kill(Integer.parseInt(p.trim()), Libc.SIGKILL);
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * Replaces this JVM with the helper's monitor, which relays signals to the container,
+     * copies its terminal, cleans up after it and exits with its status. HotSpot keeps some
+     * signals for itself, so the JVM cannot be the one to relay them. Does not return.
+     */
+    public void handOverToMonitor() throws SyscallException {
+        if (terminal >= 0) Libc.setCloseOnExec(terminal, false);
+        System.out.flush();
+        System.err.flush();
+        Libc.execve("/proc/self/fd/" + helper.binaryFd(),
+                Helper.monitorArgs(state.pid(), terminal, runtime.cleanupArgs(state)), List.of());
+    }
+}

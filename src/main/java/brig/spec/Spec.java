@@ -1,0 +1,119 @@
+package brig.spec;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An OCI runtime configuration (config.json, runtime-spec 1.2) as far as Brig models it. Read
+ * by {@link SpecReader}, which validates every known field and ignores unknown ones.
+ *
+ * @param process null when absent (allowed by the spec for create, not for run)
+ */
+public record Spec(String ociVersion, Process process, Root root, String hostname,
+                   String domainname, List<Mount> mounts, Map<String, String> annotations, Linux linux) {
+    public Spec {
+        mounts = List.copyOf(mounts);
+        annotations = Map.copyOf(annotations);
+    }
+
+    public record Root(String path, boolean readonly) {}
+
+    /** One entry of "mounts"; options are kept as written and interpreted by the rootfs planner. */
+    public record Mount(String destination, String type, String source, List<String> options) {
+        public Mount {
+            options = List.copyOf(options);
+        }
+    }
+
+    /**
+     * @param consoleSize null when not given
+     * @param capabilities null when the config has no "capabilities": the process then keeps
+     *     the capabilities it has, as with runc
+     * @param oomScoreAdj null when not given
+     */
+    public record Process(boolean terminal, ConsoleSize consoleSize, User user, List<String> args,
+                          List<String> env, String cwd, Capabilities capabilities, List<Rlimit> rlimits,
+                          boolean noNewPrivileges, Integer oomScoreAdj) {
+        public Process {
+            args = List.copyOf(args);
+            env = List.copyOf(env);
+            rlimits = List.copyOf(rlimits);
+        }
+    }
+
+    public record ConsoleSize(int height, int width) {}
+
+    /** @param umask null when not given */
+    public record User(long uid, long gid, Integer umask, List<Long> additionalGids) {
+        public User {
+            additionalGids = List.copyOf(additionalGids);
+        }
+    }
+
+    /** The five capability sets; a set the config leaves out is null, meaning empty. */
+    public record Capabilities(List<Capability> bounding, List<Capability> effective,
+                               List<Capability> inheritable, List<Capability> permitted,
+                               List<Capability> ambient) {}
+
+    public record Rlimit(RlimitType type, long soft, long hard) {}
+
+    /**
+     * @param cgroupsPath null when not given
+     * @param rootfsPropagation "" when not given
+     */
+    public record Linux(List<Namespace> namespaces, List<IdMapping> uidMappings, List<IdMapping> gidMappings,
+                        List<Device> devices, String cgroupsPath, Resources resources, String rootfsPropagation,
+                        Map<String, String> sysctl, List<String> maskedPaths, List<String> readonlyPaths) {
+        public Linux {
+            namespaces = List.copyOf(namespaces);
+            uidMappings = List.copyOf(uidMappings);
+            gidMappings = List.copyOf(gidMappings);
+            devices = List.copyOf(devices);
+            sysctl = Map.copyOf(sysctl);
+            maskedPaths = List.copyOf(maskedPaths);
+            readonlyPaths = List.copyOf(readonlyPaths);
+        }
+
+        public static final Linux EMPTY = new Linux(List.of(), List.of(), List.of(), List.of(), null,
+                Resources.NONE, "", Map.of(), List.of(), List.of());
+
+        public boolean has(NamespaceType type) {
+            return namespaces.stream().anyMatch(n -> n.type() == type);
+        }
+
+        /** A namespace the container gets newly made (not joined by path). */
+        public boolean creates(NamespaceType type) {
+            return namespaces.stream().anyMatch(n -> n.type() == type && n.path() == null);
+        }
+    }
+
+    /** @param path null for a new namespace, else the namespace to join */
+    public record Namespace(NamespaceType type, String path) {}
+
+    public record IdMapping(long containerID, long hostID, long size) {}
+
+    /**
+     * @param type 'c', 'b', 'u' or 'p'
+     * @param fileMode permission bits, null when not given
+     * @param uid null when not given
+     * @param gid null when not given
+     */
+    public record Device(String path, char type, long major, long minor, Integer fileMode, Long uid, Long gid) {}
+
+    /** linux.resources: only the device rules so far. */
+    public record Resources(List<DeviceRule> devices) {
+        public static final Resources NONE = new Resources(List.of());
+
+        public Resources {
+            devices = List.copyOf(devices);
+        }
+    }
+
+    /**
+     * @param type 'a', 'c' or 'b'
+     * @param major -1 for any
+     * @param minor -1 for any
+     * @param access some of "rwm"
+     */
+    public record DeviceRule(boolean allow, char type, long major, long minor, String access) {}
+}

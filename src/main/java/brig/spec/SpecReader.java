@@ -1,0 +1,251 @@
+package brig.spec;
+
+import brig.json.Fields;
+import brig.json.Json;
+import brig.json.JsonException;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads config.json into a {@link Spec}. Unknown fields are ignored, as the runtime spec
+ * requires (engines send fields a runtime may not know). Known fields with invalid values, and
+ * known fields whose feature Brig does not have yet, are errors naming the field: never
+ * silently ignored.
+ */
+public final class SpecReader {
+    private SpecReader() {}
+
+    public static final long U32 = 0xffffffffL;
+
+    public static Spec read(Path file) throws SpecException {
+        JsonObject root;
+        try {
+            root = Json.parseObjectFile(file);
+        } catch (NoSuchFileException e) {
+            throw new SpecException(file, "", "ENOENT: no such file or directory");
+        } catch (IOException e) {
+            throw new SpecException(file, "", e.getMessage());
+        } catch (JsonException e) {
+            throw new SpecException(file, e.field(), e.getMessage());
+        }
+        try {
+            return parse(root);
+        } catch (JsonException e) {
+            throw new SpecException(file, e.field(), e.getMessage());
+        }
+    }
+
+    public static Spec parse(JsonObject json) throws JsonException {
+        Fields f = new Fields(json, "");
+        String version = f.requireString("ociVersion");
+        if (!version.startsWith("1.")) {
+            throw new JsonException("ociVersion", "unsupported version " + version + " (Brig reads 1.x)");
+        }
+        refuse(f, "hooks", "hooks are not supported yet");
+        refuse(f, "solaris", "this is a Linux runtime");
+        refuse(f, "windows", "this is a Linux runtime");
+        refuse(f, "vm", "this runtime does not start virtual machines");
+        Spec.Process process = f.object("process").isPresent() ? process(f.object("process").get()) : null;
+        Fields root = f.object("root").orElseThrow(() -> new JsonException("root", "required but missing"));
+        String rootPath = root.requireString("path");
+        if (rootPath.isEmpty()) throw new JsonException("root.path", "must not be empty");
+        List<Spec.Mount> mounts = new ArrayList<>();
+        for (Fields m : f.objects("mounts")) mounts.add(mount(m));
+        Spec.Linux linux = f.object("linux").isPresent() ? linux(f.object("linux").get()) : Spec.Linux.EMPTY;
+        return new Spec(version, process, new Spec.Root(rootPath, root.bool("readonly", false)),
+                f.string("hostname", ""), f.string("domainname", ""), mounts, f.stringMap("annotations"), linux);
+    }
+
+    /** A field present with content (not null, {}, [] or ""), for a feature not there yet. */
+    static void refuse(Fields f, String key, String why) throws JsonException {
+        if (!f.has(key)) return;
+        JsonElement e = f.json().get(key);
+        boolean empty = (e.isJsonObject() && e.getAsJsonObject().isEmpty())
+                || (e.isJsonArray() && e.getAsJsonArray().isEmpty())
+                || (e.isJsonPrimitive() && e.getAsJsonPrimitive().isString() && e.getAsString().isEmpty());
+        if (!empty) throw new JsonException(f.path(key), why);
+    }
+
+    private static Spec.Process process(Fields p) throws JsonException {
+        List<String> args = p.strings("args");
+        String cwd = p.requireString("cwd");
+        if (!cwd.startsWith("/")) throw new JsonException(p.path("cwd"), "must be an absolute path, got \"" + cwd + "\"");
+        for (int k = 0; k < args.size(); k++) noNul(args.get(k), p.path("args") + "[" + k + "]");
+        List<String> env = p.strings("env");
+        for (int k = 0; k < env.size(); k++) {
+            String v = env.get(k);
+            noNul(v, p.path("env") + "[" + k + "]");
+            if (v.indexOf('=') <= 0) {
+                throw new JsonException(p.path("env") + "[" + k + "]", "expected NAME=VALUE, got \"" + v + "\"");
+            }
+        }
+        Spec.ConsoleSize console = null;
+        if (p.object("consoleSize").isPresent()) {
+            Fields c = p.object("consoleSize").get();
+            console = new Spec.ConsoleSize((int) c.requireInteger("height", 0, 65535),
+                    (int) c.requireInteger("width", 0, 65535));
+        }
+        Fields u = p.object("user").orElseThrow(() -> new JsonException(p.path("user"), "required but missing"));
+        Integer umask = u.integer("umask", 0, 0777).map(Long::intValue).orElse(null);
+        Spec.User user = new Spec.User(u.integer("uid", 0, U32).orElse(0L), u.integer("gid", 0, U32).orElse(0L),
+                umask, u.integers("additionalGids", 0, U32));
+        Spec.Capabilities caps = null;
+        if (p.object("capabilities").isPresent()) {
+            Fields c = p.object("capabilities").get();
+            caps = new Spec.Capabilities(capSet(c, "bounding"), capSet(c, "effective"), capSet(c, "inheritable"),
+                    capSet(c, "permitted"), capSet(c, "ambient"));
+        }
+        List<Spec.Rlimit> rlimits = new ArrayList<>();
+        Set<RlimitType> seen = EnumSet.noneOf(RlimitType.class);
+        for (Fields r : p.objects("rlimits")) {
+            String name = r.requireString("type");
+            RlimitType type = RlimitType.ofName(name);
+            if (type == null) throw new JsonException(r.path("type"), "unknown resource limit \"" + name + "\"");
+            if (!seen.add(type)) throw new JsonException(r.path("type"), "duplicate resource limit " + name);
+            long soft = r.unsigned64("soft").orElseThrow(() -> new JsonException(r.path("soft"), "required but missing"));
+            long hard = r.unsigned64("hard").orElseThrow(() -> new JsonException(r.path("hard"), "required but missing"));
+            if (Long.compareUnsigned(soft, hard) > 0) {
+                throw new JsonException(r.path("soft"), "soft limit " + Long.toUnsignedString(soft)
+                        + " is above the hard limit " + Long.toUnsignedString(hard));
+            }
+            rlimits.add(new Spec.Rlimit(type, soft, hard));
+        }
+        Integer oom = p.integer("oomScoreAdj", -1000, 1000).map(Long::intValue).orElse(null);
+        if (p.has("apparmorProfile") && Lsm.appArmorEnabled()) refuse(p, "apparmorProfile", "AppArmor profiles are not supported yet");
+        if (p.has("selinuxLabel") && Lsm.seLinuxEnabled()) refuse(p, "selinuxLabel", "SELinux labels are not supported yet");
+        refuse(p, "ioPriority", "I/O priorities are not supported yet");
+        refuse(p, "scheduler", "scheduler settings are not supported yet");
+        refuse(p, "execCPUAffinity", "CPU affinity is not supported yet");
+        return new Spec.Process(p.bool("terminal", false), console, user, args, env, cwd, caps, rlimits,
+                p.bool("noNewPrivileges", false), oom);
+    }
+
+    private static void noNul(String s, String where) throws JsonException {
+        if (s.indexOf(0) >= 0) throw new JsonException(where, "must not contain a NUL character");
+    }
+
+    private static List<Capability> capSet(Fields c, String key) throws JsonException {
+        var names = c.optionalStrings(key);
+        if (names.isEmpty()) return null;
+        List<Capability> out = new ArrayList<>();
+        for (int k = 0; k < names.get().size(); k++) {
+            String n = names.get().get(k);
+            Capability cap = Capability.ofName(n);
+            if (cap == null) throw new JsonException(c.path(key) + "[" + k + "]", "unknown capability \"" + n + "\"");
+            out.add(cap);
+        }
+        return List.copyOf(out);
+    }
+
+    private static Spec.Mount mount(Fields m) throws JsonException {
+        String dest = m.requireString("destination");
+        if (dest.isEmpty()) throw new JsonException(m.path("destination"), "must not be empty");
+        if (!dest.startsWith("/")) throw new JsonException(m.path("destination"), "must be an absolute path, got \"" + dest + "\"");
+        refuse(m, "uidMappings", "id-mapped mounts are not supported yet");
+        refuse(m, "gidMappings", "id-mapped mounts are not supported yet");
+        return new Spec.Mount(dest, m.string("type", ""), m.string("source", ""), m.strings("options"));
+    }
+
+    private static Spec.Linux linux(Fields l) throws JsonException {
+        List<Spec.Namespace> namespaces = new ArrayList<>();
+        Set<NamespaceType> seen = EnumSet.noneOf(NamespaceType.class);
+        for (Fields n : l.objects("namespaces")) {
+            String name = n.requireString("type");
+            NamespaceType t = NamespaceType.ofSpecName(name);
+            if (t == null) throw new JsonException(n.path("type"), "unknown namespace type \"" + name + "\"");
+            if (!seen.add(t)) throw new JsonException(n.path("type"), "duplicate namespace " + name);
+            String path = n.string("path").filter(s -> !s.isEmpty()).orElse(null);
+            if (path != null && !path.startsWith("/")) {
+                throw new JsonException(n.path("path"), "must be an absolute path, got \"" + path + "\"");
+            }
+            namespaces.add(new Spec.Namespace(t, path));
+        }
+        List<Spec.Device> devices = new ArrayList<>();
+        for (Fields d : l.objects("devices")) devices.add(device(d));
+        refuse(l, "timeOffsets", "time namespace offsets are not supported yet");
+        refuse(l, "seccomp", "seccomp is not supported yet");
+        refuse(l, "intelRdt", "Intel RDT is not supported yet");
+        refuse(l, "personality", "personality is not supported yet");
+        refuse(l, "memoryPolicy", "memory policies are not supported yet");
+        refuse(l, "netDevices", "moving network devices is not supported yet");
+        if (l.has("mountLabel") && Lsm.seLinuxEnabled()) refuse(l, "mountLabel", "SELinux labels are not supported yet");
+        String propagation = l.string("rootfsPropagation", "");
+        if (!propagation.isEmpty() && !List.of("shared", "slave", "private", "unbindable", "rshared", "rslave",
+                "rprivate", "runbindable").contains(propagation)) {
+            throw new JsonException(l.path("rootfsPropagation"), "unknown propagation \"" + propagation + "\"");
+        }
+        Map<String, String> sysctl = new LinkedHashMap<>(l.stringMap("sysctl"));
+        List<String> masked = l.strings("maskedPaths"), readonly = l.strings("readonlyPaths");
+        absolute(l, "maskedPaths", masked);
+        absolute(l, "readonlyPaths", readonly);
+        String cgroupsPath = l.string("cgroupsPath").filter(s -> !s.isEmpty()).orElse(null);
+        Spec.Resources resources = l.object("resources").isPresent() ? resources(l.object("resources").get())
+                : Spec.Resources.NONE;
+        return new Spec.Linux(namespaces, mappings(l, "uidMappings"), mappings(l, "gidMappings"), devices,
+                cgroupsPath, resources, propagation, sysctl, masked, readonly);
+    }
+
+    private static void absolute(Fields l, String key, List<String> paths) throws JsonException {
+        for (int k = 0; k < paths.size(); k++) {
+            if (!paths.get(k).startsWith("/")) {
+                throw new JsonException(l.path(key) + "[" + k + "]", "must be an absolute path, got \"" + paths.get(k) + "\"");
+            }
+        }
+    }
+
+    private static List<Spec.IdMapping> mappings(Fields l, String key) throws JsonException {
+        List<Spec.IdMapping> out = new ArrayList<>();
+        for (Fields m : l.objects(key)) {
+            long size = m.requireInteger("size", 1, U32);
+            out.add(new Spec.IdMapping(m.requireInteger("containerID", 0, U32), m.requireInteger("hostID", 0, U32), size));
+        }
+        return out;
+    }
+
+    private static Spec.Device device(Fields d) throws JsonException {
+        String path = d.requireString("path");
+        if (!path.startsWith("/")) throw new JsonException(d.path("path"), "must be an absolute path, got \"" + path + "\"");
+        String type = d.requireString("type");
+        if (!List.of("c", "b", "u", "p").contains(type)) {
+            throw new JsonException(d.path("type"), "expected c, b, u or p, got \"" + type + "\"");
+        }
+        long major = 0, minor = 0;
+        if (!type.equals("p")) {
+            major = d.requireInteger("major", 0, 4095);
+            minor = d.requireInteger("minor", 0, 1048575);
+        }
+        return new Spec.Device(path, type.charAt(0), major, minor,
+                d.integer("fileMode", 0, 07777).map(Long::intValue).orElse(null),
+                d.integer("uid", 0, U32).orElse(null), d.integer("gid", 0, U32).orElse(null));
+    }
+
+    private static Spec.Resources resources(Fields r) throws JsonException {
+        for (String key : List.of("memory", "cpu", "pids", "blockIO", "hugepageLimits", "network", "rdma", "unified")) {
+            refuse(r, key, "resource limits are not supported yet");
+        }
+        List<Spec.DeviceRule> rules = new ArrayList<>();
+        for (Fields d : r.objects("devices")) {
+            if (!d.has("allow")) throw new JsonException(d.path("allow"), "required but missing");
+            String type = d.string("type", "a");
+            if (!List.of("a", "c", "b").contains(type)) {
+                throw new JsonException(d.path("type"), "expected a, c or b, got \"" + type + "\"");
+            }
+            String access = d.string("access", "rwm");
+            if (!access.matches("[rwm]*")) {
+                throw new JsonException(d.path("access"), "expected some of \"rwm\", got \"" + access + "\"");
+            }
+            rules.add(new Spec.DeviceRule(d.bool("allow", false), type.charAt(0), d.integer("major", -1, 4095).orElse(-1L),
+                    d.integer("minor", -1, 1048575).orElse(-1L), access.isEmpty() ? "rwm" : access));
+        }
+        return new Spec.Resources(rules);
+    }
+}
