@@ -1,0 +1,99 @@
+package brig.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the packaged brig launcher (target/brig/bin/brig), as a user would. */
+public final class Brig {
+    private Brig() {}
+
+    /** The distribution directory the build made; failsafe passes it as brig.dist. */
+    public static Path dist() {
+        return Path.of(System.getProperty("brig.dist", "target/brig")).toAbsolutePath();
+    }
+
+    public static Path launcher() {
+        return dist().resolve("bin/brig");
+    }
+
+    /** What a finished command printed and returned. */
+    public record Result(int exit, String out, String err) {
+        public Result expect(int code) {
+            if (exit != code) throw new AssertionError("expected exit " + code + ", got " + exit + "\nstdout: " + out + "\nstderr: " + err);
+            return this;
+        }
+    }
+
+    public static Result run(Path cwd, List<String> args) {
+        return run(cwd, args, null, Map.of(), 60);
+    }
+
+    public static Result run(Path cwd, String... args) {
+        return run(cwd, List.of(args));
+    }
+
+    /**
+     * @param stdin bytes for stdin, or null for an empty stdin
+     * @param env extra environment (the base is empty, as engines give runtimes)
+     */
+    public static Result run(Path cwd, List<String> args, byte[] stdin, Map<String, String> env, int timeoutSeconds) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(launcher().toString());
+        cmd.addAll(args);
+        return exec(cwd, cmd, stdin, env, timeoutSeconds);
+    }
+
+    /** Runs any command with an empty environment plus {@code env}. */
+    public static Result exec(Path cwd, List<String> cmd, byte[] stdin, Map<String, String> env, int timeoutSeconds) {
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd == null ? null : cwd.toFile());
+        pb.environment().clear();
+        pb.environment().putAll(env);
+        try {
+            Process p = pb.start();
+            CompletableFuture<String> out = drain(p.getInputStream()), err = drain(p.getErrorStream());
+            try (var in = p.getOutputStream()) {
+                if (stdin != null) in.write(stdin);
+            } catch (IOException ignored) {
+                // the process may not read its stdin
+            }
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                p.waitFor();
+                throw new AssertionError("timed out after " + timeoutSeconds + " s: " + cmd + "\nstdout: " + out.join() + "\nstderr: " + err.join());
+            }
+            return new Result(p.exitValue(), out.join(), err.join());
+        } catch (IOException e) {
+            throw new AssertionError("cannot run " + cmd + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static CompletableFuture<String> drain(InputStream in) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
+        });
+    }
+
+    public static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
