@@ -3,7 +3,7 @@
 # on brig's own commands (it roughly halves JVM start-up, which every CLI call pays).
 set -eu
 jdk=$1 dist=$2 src=$3
-modules=java.base,java.net.http
+modules=java.base,java.net.http,jdk.unsupported
 
 # The runtime is rebuilt only when the JDK or the module list changes.
 stamp="$($jdk/bin/java -version 2>&1 | head -1) $modules"

@@ -823,7 +823,7 @@ static void remove_dir(const char *path)
 	dprintf(2, "brig: cleanup: rmdir %s: %s\n", path, strerror(errno));
 }
 
-/* brig-helper monitor PID PTYFD [--kill PROCS | --rmdir DIR | --prune DIR | --unlink FILE]...
+/* brig-helper monitor PID PTYFD [--signal N | --kill PROCS | --rmdir DIR | --prune DIR | --unlink FILE]...
  * PTYFD is -1 without a terminal. Exits with the container's status (128+N for signal N). */
 static int monitor(int argc, char **argv)
 {
@@ -846,6 +846,10 @@ static int monitor(int argc, char **argv)
 		dprintf(2, "brig: monitor: signalfd: %s\n", strerror(errno));
 		return 125;
 	}
+	/* Signals that reached brig before the monitor took over. */
+	for (int k = 4; k + 1 < argc; k += 2)
+		if (!strcmp(argv[k], "--signal"))
+			kill(pid, atoi(argv[k + 1]));
 	if (raw) {
 		struct termios t = saved;
 		cfmakeraw(&t);

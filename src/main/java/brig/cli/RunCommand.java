@@ -49,9 +49,11 @@ final class RunCommand {
                 System.out.print(p.plan().explain());
                 return 0;
             }
+            // Until the monitor takes over, signals for the container are caught and kept.
+            SignalRelay relay = SignalRelay.install();
             Started s = rt.start(p, preserve);
             if (a.has("pid-file")) writePidFile(Path.of(a.value("pid-file", "")), s.pid());
-            s.handOverToMonitor();
+            s.handOverToMonitor(relay::pending);
             return Main.fail(g, "the monitor did not start");
         } catch (SpecException | RootfsException | HelperException | BrigException | IOException e) {
             return Main.fail(g, e.getMessage());

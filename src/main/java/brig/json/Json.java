@@ -42,6 +42,15 @@ public final class Json {
         return parse(new StringReader(text));
     }
 
+    /** For text known to be valid (constants, tests). */
+    public static JsonElement parseQuietly(String text) {
+        try {
+            return parse(text);
+        } catch (JsonException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
     /** Parses a file whose top level must be an object. */
     public static JsonObject parseObjectFile(Path file) throws IOException, JsonException {
         try (Reader r = Files.newBufferedReader(file)) {

@@ -62,6 +62,13 @@ public final class Planner {
                 .filter(n -> n.path() == null && n.type() != NamespaceType.CGROUP).map(Spec.Namespace::type).toList();
         steps.add(new Step.Clone(create));
         steps.add(new Step.Await(awaitReason(spec)));
+        if (l.has(NamespaceType.USER)) {
+            // The process still has the host's ids, which mean nothing in its user namespace:
+            // take the namespace's root ids, now that the maps exist.
+            steps.add(new Step.SetGroups(List.of()));
+            steps.add(new Step.SetGid(0));
+            steps.add(new Step.SetUid(0));
+        }
         if (l.creates(NamespaceType.CGROUP)) steps.add(new Step.Unshare(List.of(NamespaceType.CGROUP)));
         if (!spec.hostname().isEmpty()) steps.add(new Step.SetHostname(spec.hostname()));
         if (!spec.domainname().isEmpty()) steps.add(new Step.SetDomainname(spec.domainname()));

@@ -67,6 +67,8 @@ public final class Libc {
         POSIX_SPAWNATTR_DESTROY(JAVA_INT, ADDRESS),
         SIGEMPTYSET(JAVA_INT, ADDRESS),
         SIGFILLSET(JAVA_INT, ADDRESS),
+        SIGDELSET(JAVA_INT, ADDRESS, JAVA_INT),
+        PTHREAD_SIGMASK(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
         SYSCALL(JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG),
         GETEUID(JAVA_INT),
         GETEGID(JAVA_INT);
@@ -401,6 +403,24 @@ public final class Libc {
     public static int getegid() {
         try (Arena a = Arena.ofConfined()) {
             return (int) Fn.GETEGID.h().invokeExact(a.allocate(CALL_STATE));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * Blocks, in the calling thread, every signal but the synchronous ones the JVM relies on
+     * (SIGSEGV for safepoints and null checks, and the other faults). The mask survives
+     * execve, so a program exec'd next starts with them blocked and pending, not lost.
+     */
+    public static void blockAsyncSignals() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(CALL_STATE), set = a.allocate(256, 16);
+            int r = (int) Fn.SIGFILLSET.h().invokeExact(st, set);
+            for (int sig : new int[] {4 /* ILL */, 5 /* TRAP */, 7 /* BUS */, 8 /* FPE */, 11 /* SEGV */}) {
+                r = (int) Fn.SIGDELSET.h().invokeExact(st, set, sig);
+            }
+            r = (int) Fn.PTHREAD_SIGMASK.h().invokeExact(st, 0 /* SIG_BLOCK */, set, MemorySegment.NULL);
         } catch (Throwable t) {
             throw rethrow(t);
         }

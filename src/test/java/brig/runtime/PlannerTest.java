@@ -1,0 +1,163 @@
+package brig.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import brig.helper.MountFlags;
+import brig.helper.Plan;
+import brig.helper.Step;
+import brig.json.Json;
+import brig.rootfs.RootfsException;
+import brig.spec.NamespaceType;
+import brig.spec.Spec;
+import brig.spec.SpecDefaults;
+import brig.spec.SpecReader;
+import com.google.gson.JsonObject;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/** The plan is a value: its order and content are checked here without root. */
+class PlannerTest {
+
+    static Plan plan(Consumer<JsonObject> edit, Planner.Mode mode) throws Exception {
+        JsonObject c = SpecDefaults.config(false, 0, 0);
+        c.getAsJsonObject("process").addProperty("terminal", false);
+        edit.accept(c);
+        Spec spec = SpecReader.parse(c);
+        return Planner.plan(spec, new Planner.Context(Path.of("/b"), Path.of("/b/rootfs"), mode, false, 0,
+                Path.of("/run/brig/x/exec.fifo"), Map.of("memory", Path.of("/sys/fs/cgroup/memory/brig/x")), 40));
+    }
+
+    static Plan plan(Consumer<JsonObject> edit) throws Exception {
+        return plan(edit, Planner.Mode.RUN);
+    }
+
+    static int index(Plan p, Class<? extends Step> type) {
+        for (int k = 0; k < p.steps().size(); k++) if (type.isInstance(p.steps().get(k))) return k;
+        return -1;
+    }
+
+    @Test
+    void propagationIsCutBeforeAnyMount() throws Exception {
+        Plan p = plan(c -> {});
+        Step.Mount first = p.find(Step.Mount.class);
+        assertEquals("/", first.target());
+        assertEquals(MountFlags.MS_SLAVE | MountFlags.MS_REC, first.mountFlags());
+        assertEquals(Step.TGT_HOST, first.how());
+    }
+
+    @Test
+    void ordersTheKernelWork() throws Exception {
+        Plan p = plan(c -> {});
+        List<Class<? extends Step>> order = List.of(Step.Clone.class, Step.Await.class, Step.SetHostname.class,
+                Step.Mount.class, Step.EnterRoot.class, Step.MakeNode.class, Step.PivotRoot.class, Step.Mask.class,
+                Step.Rlimit.class, Step.BoundingSet.class, Step.SetUid.class, Step.SetCapabilities.class,
+                Step.FindExecutable.class, Step.CloseFds.class, Step.Exec.class);
+        int last = -1;
+        for (Class<? extends Step> t : order) {
+            int at = index(p, t);
+            assertTrue(at > last, t.getSimpleName() + " at " + at + " should come after " + last + "\n" + p.explain());
+            last = at;
+        }
+        assertInstanceOf(Step.Exec.class, p.steps().get(p.steps().size() - 1));
+    }
+
+    @Test
+    void cloneMakesTheNewNamespacesButTheCgroupOneComesAfterThePlacement() throws Exception {
+        Plan p = plan(c -> c.getAsJsonObject("linux").getAsJsonArray("namespaces").add(Json.parseQuietly("{\"type\":\"cgroup\"}")));
+        Step.Clone clone = p.find(Step.Clone.class);
+        assertEquals(List.of(NamespaceType.PID, NamespaceType.NETWORK, NamespaceType.IPC, NamespaceType.UTS, NamespaceType.MOUNT), clone.create());
+        assertTrue(index(p, Step.Unshare.class) > index(p, Step.Await.class));
+        assertEquals(List.of(NamespaceType.CGROUP), p.find(Step.Unshare.class).create());
+    }
+
+    @Test
+    void joinsNamespacesByPathWithTheUserNamespaceLast() throws Exception {
+        Plan p = plan(c -> {
+            var ns = c.getAsJsonObject("linux").getAsJsonArray("namespaces");
+            ns.set(1, Json.parseQuietly("{\"type\":\"network\",\"path\":\"/run/netns/a\"}"));
+            ns.add(Json.parseQuietly("{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}"));
+            ns.set(2, Json.parseQuietly("{\"type\":\"ipc\",\"path\":\"/proc/1/ns/ipc\"}"));
+        });
+        List<Step.JoinNamespace> joins = p.all(Step.JoinNamespace.class);
+        assertEquals(List.of(NamespaceType.NETWORK, NamespaceType.IPC, NamespaceType.USER), joins.stream().map(Step.JoinNamespace::type).toList());
+        assertTrue(index(p, Step.JoinNamespace.class) < index(p, Step.Clone.class));
+        assertFalse(p.find(Step.Clone.class).create().contains(NamespaceType.NETWORK));
+    }
+
+    @Test
+    void sysctlsAreWrittenBeforeProcSysTurnsReadOnly() throws Exception {
+        Plan p = plan(c -> c.getAsJsonObject("linux").add("sysctl", Json.parseQuietly("{\"net.ipv4.ip_forward\":\"1\"}")));
+        int sysctl = index(p, Step.Sysctl.class);
+        assertTrue(sysctl > index(p, Step.PivotRoot.class));
+        int procSysRo = -1;
+        for (int k = 0; k < p.steps().size(); k++) {
+            if (p.steps().get(k) instanceof Step.Mount m && m.target().equals("/proc/sys")) procSysRo = k;
+        }
+        assertTrue(sysctl < procSysRo, p.explain());
+        assertEquals(List.of("net/ipv4/ip_forward", "1"), p.find(Step.Sysctl.class).strings());
+    }
+
+    @Test
+    void bindSourcesAreResolvedAgainstTheBundle() throws Exception {
+        Plan p = plan(c -> c.getAsJsonArray("mounts").add(Json.parseQuietly(
+                "{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"/tmp\",\"options\":[\"rbind\",\"ro\"]}")));
+        List<Step.Mount> binds = p.all(Step.Mount.class).stream().filter(m -> m.target().equals("/data")).toList();
+        assertEquals(2, binds.size());
+        assertEquals(MountFlags.MS_BIND | MountFlags.MS_REC, binds.get(0).mountFlags());
+        assertEquals(Step.SRC_HOST, binds.get(0).how());
+        assertEquals(MountFlags.MS_BIND | MountFlags.MS_REMOUNT | MountFlags.MS_RDONLY, binds.get(1).mountFlags());
+    }
+
+    @Test
+    void refusesMountsThatWouldHideProc() {
+        RootfsException e = assertThrows(RootfsException.class, () -> plan(c -> c.getAsJsonArray("mounts").add(Json.parseQuietly(
+                "{\"destination\":\"/proc\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}"))));
+        assertEquals("mounts[7].destination: only a proc filesystem may be mounted on /proc", e.getMessage());
+        assertThrows(RootfsException.class, () -> plan(c -> c.getAsJsonArray("mounts").add(Json.parseQuietly(
+                "{\"destination\":\"/proc/sys/kernel\",\"type\":\"bind\",\"source\":\"/tmp\"}"))));
+    }
+
+    @Test
+    void createModeWaitsForStartAfterEverythingButExec() throws Exception {
+        Plan p = plan(c -> {}, Planner.Mode.CREATE);
+        int n = p.steps().size();
+        assertInstanceOf(Step.Ready.class, p.steps().get(n - 3));
+        assertInstanceOf(Step.WaitStart.class, p.steps().get(n - 2));
+        assertTrue(index(p, Step.OpenExecFifo.class) < index(p, Step.PivotRoot.class));
+    }
+
+    @Test
+    void programIsLookedUpInTheContainersPath() throws Exception {
+        Plan p = plan(c -> {});
+        assertEquals(List.of("/usr/local/sbin/sh", "/usr/local/bin/sh", "/usr/sbin/sh", "/usr/bin/sh", "/sbin/sh", "/bin/sh"),
+                p.find(Step.FindExecutable.class).candidates());
+        assertTrue(p.find(Step.Exec.class).env().contains("HOME=/"));
+    }
+
+    @Test
+    void userNamespaceBindsDevicesInsteadOfMknod() throws Exception {
+        Plan p = plan(c -> {
+            c.getAsJsonObject("linux").getAsJsonArray("namespaces").add(Json.parseQuietly("{\"type\":\"user\"}"));
+            c.getAsJsonObject("linux").add("uidMappings", Json.parseQuietly("[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]"));
+            c.getAsJsonObject("linux").add("gidMappings", Json.parseQuietly("[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]"));
+        });
+        assertEquals(-1, index(p, Step.MakeNode.class));
+        assertTrue(p.all(Step.Mount.class).stream().anyMatch(m -> m.source().equals("/dev/null") && m.target().equals("/dev/null")));
+        assertTrue(p.find(Step.Await.class).explain().contains("uid and gid maps"));
+    }
+
+    @Test
+    void explainIsOneNumberedLinePerStep() throws Exception {
+        Plan p = plan(c -> {});
+        String[] lines = p.explain().split("\n");
+        assertEquals(p.steps().size(), lines.length);
+        assertTrue(lines[0].trim().startsWith("1. clone the container's first process in new pid, network, ipc, uts, mount namespaces"), lines[0]);
+    }
+}
