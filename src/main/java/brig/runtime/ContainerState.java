@@ -26,6 +26,11 @@ public record ContainerState(String ociVersion, String id, int pid, long pidStar
         madeCgroups = List.copyOf(madeCgroups);
     }
 
+    public ContainerState withStatus(String newStatus) {
+        return new ContainerState(ociVersion, id, pid, pidStart, newStatus, bundle, rootfs, created, annotations,
+                cgroups, madeCgroups);
+    }
+
     /** The JSON of `state`, as runc prints it. */
     public JsonObject toPublicJson() {
         JsonObject o = new JsonObject();

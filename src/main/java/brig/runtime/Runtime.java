@@ -117,6 +117,11 @@ public final class Runtime {
             if (spec.process().oomScoreAdj() != null) {
                 writeProc(pid, "oom_score_adj", spec.process().oomScoreAdj().toString());
             }
+            // Recorded before the process may run, so that others can find it from then on.
+            ContainerState state = new ContainerState("1.2.0", p.id(), pid, startTime(pid), "creating", p.bundle(),
+                    p.rootfs(), Instant.now().toString(), p.spec().annotations(),
+                    p.cgroup().dirs().stream().map(ContainerCgroup.Dir::path).toList(), made);
+            store.write(state);
             h.go();
             loop:
             while (true) {
@@ -131,10 +136,7 @@ public final class Runtime {
                 }
             }
             h.close();
-            ContainerState state = new ContainerState("1.2.0", p.id(), pid, startTime(pid),
-                    p.mode() == Planner.Mode.CREATE ? "created" : "running", p.bundle(), p.rootfs(),
-                    Instant.now().toString(), p.spec().annotations(),
-                    p.cgroup().dirs().stream().map(ContainerCgroup.Dir::path).toList(), made);
+            state = state.withStatus(p.mode() == Planner.Mode.CREATE ? "created" : "running");
             store.write(state);
             return new Started(this, state, h, terminal);
         } catch (BrigException | HelperException | CgroupException | SyscallException | RuntimeException e) {

@@ -17,20 +17,25 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * reported as a failure.
  */
 public final class NoLeaks implements AfterEachCallback {
+    /**
+     * Container ids of this test run start with this: test runs of other checkouts may run on
+     * the same machine at the same time, and their containers are not ours to judge or kill.
+     */
+    public static final String PREFIX = "brigtest-" + ProcessHandle.current().pid() + "-";
 
     @Override
     public void afterEach(ExtensionContext context) throws Exception {
         List<String> leaks = new ArrayList<>();
         for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
             String point = line.split(" ")[4];
-            if (point.contains("brigtest") || point.contains("/junit") || point.contains("brig-demo")) leaks.add("mount " + point);
+            if (point.contains(PREFIX) || point.contains("/junit") || point.contains("brig-demo")) leaks.add("mount " + point);
         }
         for (Path h : cgroupHierarchies()) {
             Path brig = h.resolve("brig");
             if (!Files.isDirectory(brig)) continue;
             try (Stream<Path> s = Files.list(brig)) {
                 for (Path p : s.filter(Files::isDirectory).toList()) {
-                    if (!p.getFileName().toString().startsWith("brigtest-")) continue;
+                    if (!p.getFileName().toString().startsWith(PREFIX)) continue;
                     leaks.add("cgroup " + p);
                     killAndRemove(p);
                 }
@@ -38,7 +43,7 @@ public final class NoLeaks implements AfterEachCallback {
         }
         ProcessHandle.allProcesses().forEach(p -> {
             String cmd = p.info().commandLine().orElse("");
-            if (cmd.contains("brigtest-") && p.pid() != ProcessHandle.current().pid()) {
+            if (cmd.contains(PREFIX) && p.pid() != ProcessHandle.current().pid()) {
                 leaks.add("process " + p.pid() + " " + cmd);
                 p.destroyForcibly();
             }
@@ -48,7 +53,7 @@ public final class NoLeaks implements AfterEachCallback {
                 try (Stream<Path> s = Files.walk(t, 3)) {
                     for (Path state : s.filter(d -> d.getFileName().toString().equals("state") && Files.isDirectory(d)).toList()) {
                         try (Stream<Path> ids = Files.list(state)) {
-                            ids.forEach(id -> leaks.add("state " + id));
+                            ids.filter(id -> id.getFileName().toString().startsWith(PREFIX)).forEach(id -> leaks.add("state " + id));
                         }
                     }
                 }

@@ -27,7 +27,7 @@ public final class TestBundle {
         this.dir = dir;
         this.config = SpecDefaults.config(false, 0, 0);
         config.getAsJsonObject("process").addProperty("terminal", false);
-        this.id = "brigtest-" + UUID.randomUUID().toString().substring(0, 8);
+        this.id = NoLeaks.PREFIX + UUID.randomUUID().toString().substring(0, 8);
     }
 
     public static TestBundle busybox(Path dir) throws IOException {
