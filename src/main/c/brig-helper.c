@@ -924,6 +924,12 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	sock = atoi(argv[2]);
+	/* Start clean: no signal ignored or blocked is passed on from brig's JVM. */
+	sigset_t none;
+	sigemptyset(&none);
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Nothing in the container may read or ptrace this process while it works with host
 	 * resources (CVE-2016-9962); execve resets this for the container's program. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

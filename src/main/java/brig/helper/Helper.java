@@ -53,12 +53,17 @@ public final class Helper implements AutoCloseable {
             Libc.close(binary);
             throw e;
         }
-        int childFd = 3 + keepFds;
-        if (pair[1] == childFd) childFd++;
-        int pid;
+        int pid, childFd = pair[1];
         try {
-            pid = Libc.spawn("/proc/self/fd/" + binary, List.of("brig-helper", "init", String.valueOf(childFd)),
-                    List.of(), pair[1], childFd);
+            // The helper's end must lie above the fds passed on to the container, and be
+            // inherited: it is the only fd of brig's that is not close-on-exec.
+            if (childFd < 3 + keepFds) {
+                childFd = Libc.fcntl(pair[1], Libc.F_DUPFD_CLOEXEC, 3 + keepFds);
+                Libc.close(pair[1]);
+                pair[1] = childFd;
+            }
+            Libc.setCloseOnExec(childFd, false);
+            pid = Libc.spawn("/proc/self/fd/" + binary, List.of("brig-helper", "init", String.valueOf(childFd)), List.of());
         } catch (SyscallException e) {
             Libc.close(pair[0]);
             Libc.close(binary);

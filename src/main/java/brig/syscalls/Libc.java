@@ -1,9 +1,9 @@
 package brig.syscalls;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -17,29 +17,44 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * The C library calls Brig makes from Java, through the Foreign Function &amp; Memory API. Each
- * call is linked on first use (linking costs start-up time, and most commands need few calls)
- * and captures errno, which failures carry in a {@link SyscallException}.
+ * The C library calls Brig makes from Java, through the Foreign Function &amp; Memory API.
+ *
+ * <p>Every function is called through one shared downcall shape, seven 64-bit integer
+ * arguments and a 64-bit result, with errno captured: the JDK generates a stub class per
+ * distinct shape, at about 20 ms each, which made a dozen different signatures cost more
+ * start-up than everything else in `brig run`. On the 64-bit Linux ABIs (x86-64, aarch64)
+ * integer and pointer arguments travel in the same registers, extra arguments are ignored by
+ * the callee, an int result is the low half of the register, and glibc's variadic open, fcntl
+ * and syscall read their integer arguments from those registers too.
  */
 public final class Libc {
     private Libc() {}
 
     public static final int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
-    public static final int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1, F_ADD_SEALS = 1033;
+    public static final int F_DUPFD_CLOEXEC = 1030, F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1, F_ADD_SEALS = 1033;
     public static final int F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8;
     public static final int MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2;
-    public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+    public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_DIRECTORY = 0x10000,
+            O_CLOEXEC = 0x80000;
     public static final int WNOHANG = 1;
-    public static final short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
     public static final int SIGKILL = 9, SIGTERM = 15;
+    public static final long RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_IN_ROOT = 0x10;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO =
             CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final FunctionDescriptor SHAPE = FunctionDescriptor.of(JAVA_LONG,
+            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    /** (address, call state, 7 longs) -> long; linked on first use. */
+    private static MethodHandle shared;
 
-    /** The functions used, each linked when first called. */
-    private enum Fn {
+    /**
+     * The C functions used. The layouts document the C signature; calls go through the shared
+     * shape ({@link #call}). {@link #h} gives a handle of the exact signature for code that
+     * prefers one (it costs a stub of its own).
+     */
+    public enum Fn {
         STRERRORNAME_NP(ADDRESS, JAVA_INT),
         STRERRORDESC_NP(ADDRESS, JAVA_INT),
         SOCKETPAIR(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
@@ -57,50 +72,65 @@ public final class Libc {
         EXECVE(JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
         MKFIFO(JAVA_INT, ADDRESS, JAVA_INT),
         POSIX_SPAWN(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS),
-        POSIX_SPAWN_FILE_ACTIONS_INIT(JAVA_INT, ADDRESS),
-        POSIX_SPAWN_FILE_ACTIONS_ADDDUP2(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-        POSIX_SPAWN_FILE_ACTIONS_DESTROY(JAVA_INT, ADDRESS),
-        POSIX_SPAWNATTR_INIT(JAVA_INT, ADDRESS),
-        POSIX_SPAWNATTR_SETFLAGS(JAVA_INT, ADDRESS, JAVA_SHORT),
-        POSIX_SPAWNATTR_SETSIGMASK(JAVA_INT, ADDRESS, ADDRESS),
-        POSIX_SPAWNATTR_SETSIGDEFAULT(JAVA_INT, ADDRESS, ADDRESS),
-        POSIX_SPAWNATTR_DESTROY(JAVA_INT, ADDRESS),
-        SIGEMPTYSET(JAVA_INT, ADDRESS),
         SIGFILLSET(JAVA_INT, ADDRESS),
         SIGDELSET(JAVA_INT, ADDRESS, JAVA_INT),
         PTHREAD_SIGMASK(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
-        SYSCALL(JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG),
+        SYSCALL(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
         GETEUID(JAVA_INT),
         GETEGID(JAVA_INT);
 
         private final FunctionDescriptor descriptor;
-        private final List<Linker.Option> options;
+        private MemorySegment address;
         private MethodHandle handle;
 
         Fn(MemoryLayout result, MemoryLayout... args) {
             this.descriptor = FunctionDescriptor.of(result, args);
-            // fcntl is variadic after its second argument, syscall after its first.
-            this.options = switch (name()) {
-                case "FCNTL" -> List.of(Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(2));
-                case "SYSCALL" -> List.of(Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
-                default -> List.of(Linker.Option.captureCallState("errno"));
-            };
         }
 
-        MethodHandle h() {
+        MemorySegment address() {
+            MemorySegment a = address;
+            if (a == null) {
+                String symbol = name().toLowerCase(java.util.Locale.ROOT);
+                address = a = LINKER.defaultLookup().find(symbol)
+                        .orElseThrow(() -> new UnsatisfiedLinkError("no " + symbol + " in the C library"));
+            }
+            return a;
+        }
+
+        /** A handle of the exact C signature, taking the errno capture segment first. */
+        public MethodHandle h() {
             MethodHandle h = handle;
             if (h == null) {
-                String symbol = name().toLowerCase(java.util.Locale.ROOT);
-                MemorySegment address = LINKER.defaultLookup().find(symbol)
-                        .orElseThrow(() -> new UnsatisfiedLinkError("no " + symbol + " in the C library"));
-                handle = h = LINKER.downcallHandle(address, descriptor, options.toArray(Linker.Option[]::new));
+                handle = h = LINKER.downcallHandle(address(), descriptor, Linker.Option.captureCallState("errno"));
             }
             return h;
         }
     }
 
-    private static int errno(MemorySegment state) {
+    /** Call state (errno) for one call; allocate it in the call's arena. */
+    public static MemorySegment state(Arena a) {
+        return a.allocate(CALL_STATE);
+    }
+
+    public static int errno(MemorySegment state) {
         return (int) ERRNO.get(state, 0L);
+    }
+
+    /** Calls {@code fn} with up to seven integer or pointer arguments (see the class comment). */
+    public static long call(MemorySegment state, Fn fn, long... args) {
+        long[] a = new long[7];
+        System.arraycopy(args, 0, a, 0, args.length);
+        MethodHandle h = shared;
+        if (h == null) shared = h = LINKER.downcallHandle(SHAPE, Linker.Option.captureCallState("errno"));
+        try {
+            return (long) h.invokeExact(fn.address(), state, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static long ptr(MemorySegment s) {
+        return s.address();
     }
 
     private static RuntimeException rethrow(Throwable t) {
@@ -109,101 +139,79 @@ public final class Libc {
         return new IllegalStateException(t);
     }
 
-    private static String cString(MemorySegment p) {
-        return p.equals(MemorySegment.NULL) ? null : p.reinterpret(4096).getString(0, StandardCharsets.UTF_8);
+    private static String cString(long p) {
+        return p == 0 ? null : MemorySegment.ofAddress(p).reinterpret(4096).getString(0, StandardCharsets.UTF_8);
     }
 
     static String strerrorname(int errno) {
         try (Arena a = Arena.ofConfined()) {
-            return cString((MemorySegment) Fn.STRERRORNAME_NP.h().invokeExact(a.allocate(CALL_STATE), errno));
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return cString(call(state(a), Fn.STRERRORNAME_NP, errno));
         }
     }
 
     static String strerrordesc(int errno) {
         try (Arena a = Arena.ofConfined()) {
-            return cString((MemorySegment) Fn.STRERRORDESC_NP.h().invokeExact(a.allocate(CALL_STATE), errno));
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return cString(call(state(a), Fn.STRERRORDESC_NP, errno));
         }
     }
 
     /** A connected pair of stream sockets, both close-on-exec. */
     public static int[] socketpair() throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE), sv = a.allocate(JAVA_INT, 2);
-            int r = (int) Fn.SOCKETPAIR.h().invokeExact(st, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
-            if (r < 0) throw new SyscallException("socketpair", null, errno(st));
+            MemorySegment st = state(a), sv = a.allocate(JAVA_INT, 2);
+            if ((int) call(st, Fn.SOCKETPAIR, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ptr(sv)) < 0) {
+                throw new SyscallException("socketpair", null, errno(st));
+            }
             return new int[] {sv.getAtIndex(JAVA_INT, 0), sv.getAtIndex(JAVA_INT, 1)};
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     public static void close(int fd) {
         if (fd < 0) return;
         try (Arena a = Arena.ofConfined()) {
-            int r = (int) Fn.CLOSE.h().invokeExact(a.allocate(CALL_STATE), fd);
-        } catch (Throwable t) {
-            throw rethrow(t);
+            call(state(a), Fn.CLOSE, fd);
         }
     }
 
+    /** open(2), always close-on-exec. */
     public static int open(String path, int flags, int mode) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            int fd = (int) Fn.OPEN.h().invokeExact(st, a.allocateFrom(path), flags | O_CLOEXEC, mode);
+            MemorySegment st = state(a);
+            int fd = (int) call(st, Fn.OPEN, ptr(a.allocateFrom(path)), flags | O_CLOEXEC, mode);
             if (fd < 0) throw new SyscallException("open", path, errno(st));
             return fd;
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     /** Reads up to {@code len} bytes into {@code buf}; 0 at end of file. Retries EINTR. */
     public static int read(int fd, MemorySegment buf, long len) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment st = state(a);
             while (true) {
-                long n = (long) Fn.READ.h().invokeExact(st, fd, buf, len);
+                long n = call(st, Fn.READ, fd, ptr(buf), len);
                 if (n >= 0) return (int) n;
                 if (errno(st) != Errno.EINTR) throw new SyscallException("read", null, errno(st));
             }
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     /** Writes all of {@code data}. */
     public static void writeFully(int fd, byte[] data) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment st = state(a);
             MemorySegment buf = a.allocate(Math.max(1, data.length));
-            MemorySegment.copy(data, 0, buf, JAVA_BYTE_LAYOUT, 0, data.length);
+            MemorySegment.copy(data, 0, buf, JAVA_BYTE, 0, data.length);
             long off = 0;
             while (off < data.length) {
-                long n = (long) Fn.WRITE.h().invokeExact(st, fd, buf.asSlice(off), (long) data.length - off);
+                long n = call(st, Fn.WRITE, fd, ptr(buf) + off, data.length - off);
                 if (n < 0) {
                     if (errno(st) == Errno.EINTR) continue;
                     throw new SyscallException("write", null, errno(st));
                 }
                 off += n;
             }
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
-
-    private static final java.lang.foreign.ValueLayout.OfByte JAVA_BYTE_LAYOUT = java.lang.foreign.ValueLayout.JAVA_BYTE;
 
     // struct msghdr on x86_64/aarch64: name, namelen(+pad), iov, iovlen, control, controllen, flags(+pad)
     private static final long MSG_SIZE = 56, MSG_IOV = 16, MSG_IOVLEN = 24, MSG_CONTROL = 32,
@@ -218,7 +226,7 @@ public final class Libc {
     /** Receives bytes and at most one file descriptor (SCM_RIGHTS), which arrives close-on-exec. */
     public static Received recvmsg(int sock, MemorySegment buf, long len) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment st = state(a);
             MemorySegment msg = a.allocate(MSG_SIZE, 8), iov = a.allocate(16, 8),
                     ctl = a.allocate(CMSG_SPACE_INT, 8);
             iov.set(ADDRESS, 0, buf);
@@ -229,7 +237,7 @@ public final class Libc {
             msg.set(JAVA_LONG, MSG_CONTROLLEN, CMSG_SPACE_INT);
             long n;
             while (true) {
-                n = (long) Fn.RECVMSG.h().invokeExact(st, sock, msg, MSG_CMSG_CLOEXEC);
+                n = call(st, Fn.RECVMSG, sock, ptr(msg), MSG_CMSG_CLOEXEC);
                 if (n >= 0) break;
                 if (errno(st) != Errno.EINTR) throw new SyscallException("recvmsg", null, errno(st));
             }
@@ -239,20 +247,16 @@ public final class Libc {
                 fd = ctl.get(JAVA_INT, 16);
             }
             return new Received((int) n, fd);
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     /** Sends {@code data} with one file descriptor attached (SCM_RIGHTS). */
     public static void sendFd(int sock, byte[] data, int fd) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
+            MemorySegment st = state(a);
             MemorySegment msg = a.allocate(MSG_SIZE, 8), iov = a.allocate(16, 8),
                     ctl = a.allocate(CMSG_SPACE_INT, 8), buf = a.allocate(Math.max(1, data.length));
-            MemorySegment.copy(data, 0, buf, JAVA_BYTE_LAYOUT, 0, data.length);
+            MemorySegment.copy(data, 0, buf, JAVA_BYTE, 0, data.length);
             iov.set(ADDRESS, 0, buf);
             iov.set(JAVA_LONG, 8, data.length);
             ctl.set(JAVA_LONG, 0, CMSG_LEN_INT);
@@ -264,27 +268,18 @@ public final class Libc {
             msg.set(ADDRESS, MSG_CONTROL, ctl);
             msg.set(JAVA_LONG, MSG_CONTROLLEN, CMSG_SPACE_INT);
             while (true) {
-                long n = (long) Fn.SENDMSG.h().invokeExact(st, sock, msg, MSG_NOSIGNAL);
-                if (n >= 0) return;
+                if (call(st, Fn.SENDMSG, sock, ptr(msg), MSG_NOSIGNAL) >= 0) return;
                 if (errno(st) != Errno.EINTR) throw new SyscallException("sendmsg", null, errno(st));
             }
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     public static int fcntl(int fd, int cmd, int arg) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            int r = (int) Fn.FCNTL.h().invokeExact(st, fd, cmd, arg);
+            MemorySegment st = state(a);
+            int r = (int) call(st, Fn.FCNTL, fd, cmd, arg);
             if (r < 0) throw new SyscallException("fcntl", null, errno(st));
             return r;
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
@@ -300,11 +295,11 @@ public final class Libc {
     public static int sealedCopy(String name, String path) throws SyscallException {
         int in = open(path, O_RDONLY, 0);
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            int fd = (int) Fn.MEMFD_CREATE.h().invokeExact(st, a.allocateFrom(name), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+            MemorySegment st = state(a);
+            int fd = (int) call(st, Fn.MEMFD_CREATE, ptr(a.allocateFrom(name)), MFD_CLOEXEC | MFD_ALLOW_SEALING);
             if (fd < 0) throw new SyscallException("memfd_create", name, errno(st));
             while (true) {
-                long n = (long) Fn.SENDFILE.h().invokeExact(st, fd, in, MemorySegment.NULL, 1L << 30);
+                long n = call(st, Fn.SENDFILE, fd, in, 0, 1L << 30);
                 if (n == 0) break;
                 if (n < 0) {
                     int e = errno(st);
@@ -314,10 +309,6 @@ public final class Libc {
             }
             fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
             return fd;
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         } finally {
             close(in);
         }
@@ -326,49 +317,36 @@ public final class Libc {
     /** waitpid; returns the raw status, or -1 with WNOHANG when the child is still running. */
     public static int waitpid(int pid, int options) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE), status = a.allocate(JAVA_INT);
+            MemorySegment st = state(a), status = a.allocate(JAVA_INT);
             while (true) {
-                int r = (int) Fn.WAITPID.h().invokeExact(st, pid, status, options);
+                int r = (int) call(st, Fn.WAITPID, pid, ptr(status), options);
                 if (r == pid) return status.get(JAVA_INT, 0);
                 if (r == 0) return -1;
                 if (errno(st) != Errno.EINTR) throw new SyscallException("waitpid", String.valueOf(pid), errno(st));
             }
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     /** Sends a signal; false if there is no such process. */
     public static boolean kill(int pid, int signal) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            int r = (int) Fn.KILL.h().invokeExact(st, pid, signal);
-            if (r == 0) return true;
+            MemorySegment st = state(a);
+            if ((int) call(st, Fn.KILL, pid, signal) == 0) return true;
             if (errno(st) == Errno.ESRCH) return false;
             throw new SyscallException("kill", String.valueOf(pid), errno(st));
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     public static void mkfifo(String path, int mode) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            int r = (int) Fn.MKFIFO.h().invokeExact(st, a.allocateFrom(path), mode);
-            if (r < 0) throw new SyscallException("mkfifo", path, errno(st));
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            MemorySegment st = state(a);
+            if ((int) call(st, Fn.MKFIFO, ptr(a.allocateFrom(path)), mode) < 0) {
+                throw new SyscallException("mkfifo", path, errno(st));
+            }
         }
     }
 
-    private static final long SYS_OPENAT2 = 437;
-    public static final long RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_IN_ROOT = 0x10;
+    private static final long SYS_OPENAT2 = 437; // the same number on every architecture
 
     /**
      * openat2(2): opens {@code path} relative to directory {@code dirfd} with the given
@@ -376,35 +354,27 @@ public final class Libc {
      */
     public static int openat2(int dirfd, String path, int flags, long resolve) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE), how = a.allocate(24, 8);
+            MemorySegment st = state(a), how = a.allocate(24, 8);
             how.set(JAVA_LONG, 0, (long) (flags | O_CLOEXEC));
             how.set(JAVA_LONG, 8, 0L);
             how.set(JAVA_LONG, 16, resolve);
             while (true) {
-                long fd = (long) Fn.SYSCALL.h().invokeExact(st, SYS_OPENAT2, dirfd, a.allocateFrom(path), how, 24L);
+                long fd = call(st, Fn.SYSCALL, SYS_OPENAT2, dirfd, ptr(a.allocateFrom(path)), ptr(how), 24);
                 if (fd >= 0) return (int) fd;
                 if (errno(st) != Errno.EAGAIN && errno(st) != Errno.EINTR) throw new SyscallException("openat2", path, errno(st));
             }
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     public static int geteuid() {
         try (Arena a = Arena.ofConfined()) {
-            return (int) Fn.GETEUID.h().invokeExact(a.allocate(CALL_STATE));
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return (int) call(state(a), Fn.GETEUID);
         }
     }
 
     public static int getegid() {
         try (Arena a = Arena.ofConfined()) {
-            return (int) Fn.GETEGID.h().invokeExact(a.allocate(CALL_STATE));
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return (int) call(state(a), Fn.GETEGID);
         }
     }
 
@@ -415,14 +385,12 @@ public final class Libc {
      */
     public static void blockAsyncSignals() {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE), set = a.allocate(256, 16);
-            int r = (int) Fn.SIGFILLSET.h().invokeExact(st, set);
+            MemorySegment st = state(a), set = a.allocate(256, 16);
+            call(st, Fn.SIGFILLSET, ptr(set));
             for (int sig : new int[] {4 /* ILL */, 5 /* TRAP */, 7 /* BUS */, 8 /* FPE */, 11 /* SEGV */}) {
-                r = (int) Fn.SIGDELSET.h().invokeExact(st, set, sig);
+                call(st, Fn.SIGDELSET, ptr(set), sig);
             }
-            r = (int) Fn.PTHREAD_SIGMASK.h().invokeExact(st, 0 /* SIG_BLOCK */, set, MemorySegment.NULL);
-        } catch (Throwable t) {
-            throw rethrow(t);
+            call(st, Fn.PTHREAD_SIGMASK, 0 /* SIG_BLOCK */, ptr(set), 0);
         }
     }
 
@@ -439,51 +407,23 @@ public final class Libc {
      */
     public static void execve(String path, List<String> argv, List<String> env) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            int r = (int) Fn.EXECVE.h().invokeExact(st, a.allocateFrom(path), cStrings(a, argv), cStrings(a, env));
+            MemorySegment st = state(a);
+            call(st, Fn.EXECVE, ptr(a.allocateFrom(path)), ptr(cStrings(a, argv)), ptr(cStrings(a, env)));
             throw new SyscallException("execve", path, errno(st));
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     /**
-     * posix_spawn with every signal reset to its default and none blocked, and {@code dup2s}
-     * (pairs of from, to) applied in the child. Other descriptors are inherited unless
-     * close-on-exec.
+     * posix_spawn: starts a program that inherits every descriptor not marked close-on-exec,
+     * and this thread's signal mask and ignored signals (the helper resets both first thing).
      */
-    public static int spawn(String path, List<String> argv, List<String> env, int... dup2s) throws SyscallException {
+    public static int spawn(String path, List<String> argv, List<String> env) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE);
-            MemorySegment actions = a.allocate(512, 16), attr = a.allocate(512, 16);
-            MemorySegment all = a.allocate(256, 16), none = a.allocate(256, 16), pid = a.allocate(JAVA_INT);
-            int r = (int) Fn.POSIX_SPAWN_FILE_ACTIONS_INIT.h().invokeExact(st, actions);
-            r = (int) Fn.POSIX_SPAWNATTR_INIT.h().invokeExact(st, attr);
-            try {
-                for (int k = 0; k + 1 < dup2s.length; k += 2) {
-                    r = (int) Fn.POSIX_SPAWN_FILE_ACTIONS_ADDDUP2.h().invokeExact(st, actions, dup2s[k], dup2s[k + 1]);
-                    if (r != 0) throw new SyscallException("posix_spawn_file_actions_adddup2", null, r);
-                }
-                r = (int) Fn.SIGFILLSET.h().invokeExact(st, all);
-                r = (int) Fn.SIGEMPTYSET.h().invokeExact(st, none);
-                r = (int) Fn.POSIX_SPAWNATTR_SETSIGDEFAULT.h().invokeExact(st, attr, all);
-                r = (int) Fn.POSIX_SPAWNATTR_SETSIGMASK.h().invokeExact(st, attr, none);
-                r = (int) Fn.POSIX_SPAWNATTR_SETFLAGS.h().invokeExact(st, attr,
-                        (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
-                r = (int) Fn.POSIX_SPAWN.h().invokeExact(st, pid, a.allocateFrom(path), actions, attr,
-                        cStrings(a, argv), cStrings(a, env));
-                if (r != 0) throw new SyscallException("posix_spawn", path, r);
-                return pid.get(JAVA_INT, 0);
-            } finally {
-                r = (int) Fn.POSIX_SPAWN_FILE_ACTIONS_DESTROY.h().invokeExact(st, actions);
-                r = (int) Fn.POSIX_SPAWNATTR_DESTROY.h().invokeExact(st, attr);
-            }
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            MemorySegment st = state(a), pid = a.allocate(JAVA_INT);
+            int r = (int) call(st, Fn.POSIX_SPAWN, ptr(pid), ptr(a.allocateFrom(path)), 0, 0,
+                    ptr(cStrings(a, argv)), ptr(cStrings(a, env)));
+            if (r != 0) throw new SyscallException("posix_spawn", path, r);
+            return pid.get(JAVA_INT, 0);
         }
     }
 }
