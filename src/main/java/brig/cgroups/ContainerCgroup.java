@@ -1,5 +1,6 @@
 package brig.cgroups;
 
+import brig.spec.Spec;
 import brig.syscalls.Libc;
 import brig.syscalls.SyscallException;
 import java.io.IOException;
@@ -65,7 +66,8 @@ public record ContainerCgroup(List<Dir> dirs) {
      * Creates the directories (initialising cpuset ones from their parent, as v1 requires) and
      * applies the device rules. Returns the directories made, parents first, for removal.
      */
-    public List<Path> create(List<DeviceRules.Rule> deviceRules) throws CgroupException {
+    public List<Path> create(List<Spec.DeviceRule> deviceRules) throws CgroupException {
+        boolean v1Devices = dirs.stream().anyMatch(d -> d.hierarchy().has("devices"));
         List<Path> made = new ArrayList<>();
         try {
             for (Dir d : dirs) {
@@ -82,9 +84,12 @@ public record ContainerCgroup(List<Dir> dirs) {
                     }
                 }
                 if (d.hierarchy().has("devices")) {
-                    for (DeviceRules.Rule r : deviceRules) {
-                        write(d.path().resolve(r.allow() ? "devices.allow" : "devices.deny"), r.line());
+                    for (Spec.DeviceRule r : deviceRules) {
+                        write(d.path().resolve(r.allow() ? "devices.allow" : "devices.deny"), DeviceRules.line(r));
                     }
+                } else if (d.hierarchy().unified() && !v1Devices) {
+                    // cgroup v2 has no devices files: the rules are an eBPF program.
+                    DeviceFilter.attach(d.path(), deviceRules);
                 }
             }
             return made;

@@ -12,9 +12,6 @@ import java.util.List;
 public final class DeviceRules {
     private DeviceRules() {}
 
-    /** One line for devices.allow or devices.deny (cgroup v1). */
-    public record Rule(boolean allow, String line) {}
-
     private static final List<Spec.DeviceRule> DEFAULT_ALLOW = List.of(
             new Spec.DeviceRule(true, 'c', -1, -1, "m"),     // mknod of any device; opening needs a rule
             new Spec.DeviceRule(true, 'b', -1, -1, "m"),
@@ -28,19 +25,19 @@ public final class DeviceRules {
             new Spec.DeviceRule(true, 'c', 5, 2, "rwm"),     // ptmx
             new Spec.DeviceRule(true, 'c', 136, -1, "rwm")); // pts
 
-    public static List<Rule> effective(List<Spec.DeviceRule> configured, List<Spec.Device> devices) {
+    public static List<Spec.DeviceRule> effective(List<Spec.DeviceRule> configured, List<Spec.Device> devices) {
         List<Spec.DeviceRule> all = new ArrayList<>(configured);
         all.addAll(DEFAULT_ALLOW);
         for (Spec.Device d : devices) {
             if (d.type() == 'p') continue;
             all.add(new Spec.DeviceRule(true, d.type() == 'b' ? 'b' : 'c', d.major(), d.minor(), "rwm"));
         }
-        List<Rule> out = new ArrayList<>();
-        for (Spec.DeviceRule r : all) {
-            String line = r.type() == 'a' ? "a *:* " + r.access()
-                    : r.type() + " " + (r.major() < 0 ? "*" : r.major()) + ":" + (r.minor() < 0 ? "*" : r.minor()) + " " + r.access();
-            out.add(new Rule(r.allow(), line));
-        }
-        return out;
+        return List.copyOf(all);
+    }
+
+    /** The rule as a line for devices.allow or devices.deny (cgroup v1). */
+    public static String line(Spec.DeviceRule r) {
+        return r.type() == 'a' ? "a *:* " + r.access()
+                : r.type() + " " + (r.major() < 0 ? "*" : r.major()) + ":" + (r.minor() < 0 ? "*" : r.minor()) + " " + r.access();
     }
 }

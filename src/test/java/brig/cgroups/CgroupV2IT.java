@@ -1,0 +1,72 @@
+package brig.cgroups;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import brig.testing.Brig;
+import brig.testing.TestBundle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * On a pure cgroup v2 host (these machines are v1 hybrids, so in a throw-away VM from
+ * ../shared/vm): placement, the eBPF device filter, the cgroup mount and the clean-up. The
+ * VM sees this host's files read-only, so the bundles are made here.
+ */
+class CgroupV2IT {
+    /** Not under /tmp: the VM mounts a fresh /tmp of its own. */
+    Path dir;
+
+    @org.junit.jupiter.api.BeforeEach
+    void makeDir() throws Exception {
+        dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "cgroupv2-it-");
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void removeDir() throws Exception {
+        try (var s = Files.walk(dir)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    static final Path VM = Path.of("..", "shared", "vm", "run-in-vm.sh").toAbsolutePath().normalize();
+
+    @Test
+    void containersOnAPureV2Host() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(VM), "no " + VM + " on this machine");
+        if (Brig.exec(dir, List.of("sh", "-c", "command -v qemu-system-x86_64"), null, Map.of("PATH", "/usr/bin:/bin"), 10).exit() != 0) {
+            throw new AssertionError("qemu-system-x86_64 is missing: .ci/run installs qemu-system-x86");
+        }
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        TestBundle place = TestBundle.busybox(dir.resolve("place")).sh("cat /proc/self/cgroup; ls /sys/fs/cgroup | grep -c cgroup.procs; "
+                + "mkdir /sys/fs/cgroup/x 2>&1 | sed 's/.*: //'");
+        TestBundle devices = TestBundle.busybox(dir.resolve("devices")).sh("mknod /tmp/mem c 1 1 && echo made; "
+                + "head -c 1 /tmp/mem >/dev/null 2>&1 && echo READ || echo denied; echo x > /dev/null && echo null works");
+        devices.set("root.readonly", "false");
+        devices.set("process.capabilities", "{\"bounding\":[\"CAP_MKNOD\",\"CAP_SYS_RAWIO\"],\"effective\":[\"CAP_MKNOD\",\"CAP_SYS_RAWIO\"],"
+                + "\"permitted\":[\"CAP_MKNOD\",\"CAP_SYS_RAWIO\"]}");
+        Files.createDirectories(devices.rootfs().resolve("tmp"));
+        place.write();
+        devices.write();
+        String brig = Brig.launcher().toString();
+        String script = String.join("\n",
+                "echo '--- place'", brig + " --root /tmp/state run --bundle " + place.dir() + " " + place.id(),
+                "echo '--- devices'", brig + " --root /tmp/state run --bundle " + devices.dir() + " " + devices.id(),
+                "echo '--- after'", "ls /sys/fs/cgroup/brig 2>/dev/null | wc -l; ls /tmp/state | wc -l");
+        Brig.Result r = Brig.exec(dir, List.of(VM.toString(), "--timeout", "600", "--", "sh", "-c", script), null,
+                Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), 700);
+        assertEquals(0, r.exit(), r.out() + r.err());
+        String out = r.out();
+        assertTrue(out.contains("--- after"), out + r.err());
+        String placeOut = out.substring(out.indexOf("--- place\n") + 10, out.indexOf("--- devices"));
+        assertEquals("0::/brig/" + place.id() + "\n1\nRead-only file system\n", placeOut);
+        String devOut = out.substring(out.indexOf("--- devices\n") + 12, out.indexOf("--- after"));
+        assertEquals("made\ndenied\nnull works\n", devOut);
+        assertTrue(out.endsWith("--- after\n0\n0\n"), out);
+    }
+}
