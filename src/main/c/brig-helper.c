@@ -663,7 +663,9 @@ static void run(struct step *s)
 		chdir_deferred = 0;
 		/* The working directory must be inside the container (CVE-2024-21626). */
 		char cwd[4096];
-		if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+		if (!getcwd(cwd, sizeof cwd))
+			fail("getcwd", s->s[0], errno); /* ENOENT: outside the root */
+		if (cwd[0] != '/')
 			fail("getcwd", s->s[0], ENOENT);
 		break;
 	case OP_CAPBSET:
@@ -924,6 +926,11 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	sock = atoi(argv[2]);
+	/* Brig passes fds 0-2, those for --preserve-fds, then this socket: anything above is
+	 * what Brig itself inherited, e.g. a host directory, a way out of the container
+	 * (CVE-2024-21626). Close it before doing anything. */
+	if (sock < 3 || syscall(SYS_close_range, (unsigned)sock + 1, ~0u, 0) < 0)
+		return 125;
 	/* Start clean: no signal ignored or blocked is passed on from brig's JVM. */
 	sigset_t none;
 	sigemptyset(&none);

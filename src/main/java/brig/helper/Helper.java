@@ -42,7 +42,8 @@ public final class Helper implements AutoCloseable {
 
     /**
      * Starts the helper with the plan. File descriptors 0, 1 and 2 and {@code 3 .. 3+keepFds-1}
-     * are passed on as they are; everything else Brig has open is close-on-exec.
+     * are passed on as they are, then the control socket; the helper closes any fd above that
+     * (Brig's own are close-on-exec, but those Brig inherited are not).
      */
     public static Helper start(Path helperBinary, Plan plan, int keepFds) throws SyscallException {
         int binary = Libc.sealedCopy("brig-helper", helperBinary.toString());

@@ -222,6 +222,14 @@ public sealed interface Step {
             if ((how & IF_DEFERRED) != 0) return "change to " + path + " as the container's user, if that was refused before";
             return "change the working directory to " + path;
         }
+        public String failure(String syscall, String path, int errno) {
+            // The helper's check after chdir: the directory is not under the container's root,
+            // e.g. a host directory reached through an inherited fd (CVE-2024-21626).
+            if (syscall.equals("getcwd") && errno == Errno.ENOENT) {
+                return "process.cwd " + this.path + " is outside the container's root filesystem: refused";
+            }
+            return Step.super.failure(syscall, path, errno);
+        }
     }
 
     /** Drops from the bounding set every capability up to lastCap that is not in keep. */
