@@ -207,9 +207,33 @@ static int parent_in_root(const char *path, char *name, size_t size)
 	return in_root(dir, O_PATH | O_DIRECTORY);
 }
 
-static void mkdirs(const char *path, mode_t mode)
+/* "sub" exists as "name" in "parent" but did not resolve: a dangling symlink, which a
+ * hostile image may point anywhere ("/tmp/x", "../../tmp/x"). Sets "out" to what it points
+ * to, followed by "rest", to be created instead; openat2 resolves that inside the root too.
+ * Returns 0 if "name" is not a symlink (something else made it meanwhile). */
+static int relink(int parent, const char *name, const char *sub, const char *rest, char *out,
+		  size_t size, int depth)
 {
-	char sub[4096], name[256];
+	char target[4096];
+	ssize_t len = readlinkat(parent, name, target, sizeof target - 1);
+	if (len < 0) {
+		if (errno == EINVAL)
+			return 0;
+		fail("readlinkat", sub, errno);
+	}
+	target[len] = 0;
+	if (depth >= 40)
+		fail("openat2", sub, ELOOP);
+	const char *slash = strrchr(sub, '/');
+	int dir = target[0] == '/' || !slash ? 0 : (int)(slash - sub);
+	if (snprintf(out, size, "%.*s/%s%s", dir, sub, target, rest) >= (int)size)
+		fail("readlinkat", sub, ENAMETOOLONG);
+	return 1;
+}
+
+static void mkdirs_from(const char *path, mode_t mode, int depth)
+{
+	char sub[4096], name[256], next[4096];
 	size_t n = strlen(path);
 	if (n >= sizeof sub)
 		fail("mkdir", path, ENAMETOOLONG);
@@ -228,15 +252,27 @@ static void mkdirs(const char *path, mode_t mode)
 		int parent = parent_in_root(sub, name, sizeof name);
 		if (parent < 0)
 			fail("openat2", sub, errno);
-		if (mkdirat(parent, name, mode) < 0 && errno != EEXIST)
-			fail("mkdirat", sub, errno);
+		if (mkdirat(parent, name, mode) < 0) {
+			if (errno != EEXIST)
+				fail("mkdirat", sub, errno);
+			if (relink(parent, name, sub, path + k, next, sizeof next, depth)) {
+				close(parent);
+				mkdirs_from(next, mode, depth + 1);
+				return;
+			}
+		}
 		close(parent);
 	}
 }
 
-static void mkfile(const char *path, mode_t mode)
+static void mkdirs(const char *path, mode_t mode)
 {
-	char name[256];
+	mkdirs_from(path, mode, 0);
+}
+
+static void mkfile_from(const char *path, mode_t mode, int depth)
+{
+	char name[256], next[4096];
 	int fd = in_root(path, O_PATH);
 	if (fd >= 0) {
 		close(fd);
@@ -248,10 +284,23 @@ static void mkfile(const char *path, mode_t mode)
 	if (parent < 0)
 		fail("openat2", path, errno);
 	fd = openat(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 && errno == ELOOP && relink(parent, name, path, "", next, sizeof next, depth)) {
+		close(parent);
+		*strrchr(next, '/') = 0;
+		mkdirs_from(next, 0755, depth + 1);
+		next[strlen(next)] = '/';
+		mkfile_from(next, mode, depth + 1);
+		return;
+	}
 	if (fd < 0)
 		fail("openat", path, errno);
 	close(fd);
 	close(parent);
+}
+
+static void mkfile(const char *path, mode_t mode)
+{
+	mkfile_from(path, mode, 0);
 }
 
 /* A path mount(2) can take: a host path as given (it is Brig's own, e.g. the rootfs), or a
