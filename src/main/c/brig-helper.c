@@ -53,6 +53,8 @@ enum op {
 	OP_CHMOD = 35,
 };
 
+#define PROC_SUPER_MAGIC 0x9fa0
+
 /* Step flags (brig.helper.Step.Flag). */
 #define F_SRC_HOST    0x01 /* s0 is a host path: open it and mount from /proc/self/fd */
 #define F_SRC_ROOT    0x02 /* s0 is a path inside the root: resolve it there */
@@ -61,6 +63,7 @@ enum op {
 #define F_KEEP_LOCKED 0x10 /* remount: keep the mount's current nosuid/nodev/noexec/atime flags */
 #define F_DEFER       0x20 /* chdir: EACCES now is not an error (retried after setuid) */
 #define F_IF_DEFERRED 0x40 /* chdir: only if the earlier chdir was deferred */
+#define F_ON_PROC     0x80 /* mount: the target may be on procfs (the config put it there) */
 
 /* Frames on the control socket: u32 type, u32 length, payload. */
 enum frame { FR_PLAN = 1, FR_PID = 2, FR_GO = 3, FR_ERROR = 4, FR_PTY = 5, FR_READY = 6 };
@@ -360,6 +363,10 @@ static void do_mount(struct step *s)
 			return;
 		}
 	}
+	/* A rootfs symlink must not lead a mount onto the container's /proc. */
+	struct statfs sf;
+	if (tfd >= 0 && !(s->flags & F_ON_PROC) && fstatfs(tfd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+		fail("procfs", s->s[1], EPERM);
 	unsigned long flags = (unsigned long)s->i[0];
 	if (s->flags & F_KEEP_LOCKED)
 		flags |= locked_flags(target);
@@ -483,7 +490,7 @@ static void do_sysctl(struct step *s)
 		fail("openat2", "/proc", errno);
 	if (fstatfs(proc, &sf) < 0)
 		fail("fstatfs", "/proc", errno);
-	if (sf.f_type != 0x9fa0 /* PROC_SUPER_MAGIC */)
+	if (sf.f_type != PROC_SUPER_MAGIC)
 		fail("sysctl", "/proc is not procfs", EXDEV);
 	struct open_how how = { .flags = O_WRONLY | O_CLOEXEC | O_TRUNC,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };

@@ -96,6 +96,7 @@ public final class RootfsPlanner {
             }
             boolean bind = o.bind() || m.type().equals("bind");
             checkDestination(k, dest, bind ? "bind" : m.type());
+            int first = steps.size();
             if (bind) {
                 if (dest.equals("/dev")) devBound = true;
                 bind(steps, k, m, dest, o);
@@ -116,9 +117,24 @@ public final class RootfsPlanner {
                 }
                 if (o.propagation() != 0) steps.add(new Step.Mount("", dest, "", o.propagation(), "", 0));
             }
+            if (dest.equals("/proc") || dest.startsWith("/proc/")) allowOnProc(steps, first);
         }
         if (!devBound) devices(steps, devpts);
         return steps;
+    }
+
+    /**
+     * The helper refuses a mount whose target, resolved in the rootfs, is on procfs: a rootfs
+     * symlink (/data -> /proc) must not let a volume or tmpfs cover the container's /proc, which
+     * the helper and the masked paths rely on. Destinations checked above to be /proc or under it
+     * may be there.
+     */
+    private static void allowOnProc(List<Step> steps, int first) {
+        for (int k = first; k < steps.size(); k++) {
+            if (steps.get(k) instanceof Step.Mount m) {
+                steps.set(k, new Step.Mount(m.source(), m.target(), m.fstype(), m.mountFlags(), m.data(), m.how() | Step.ON_PROC));
+            }
+        }
     }
 
     private void checkDestination(int k, String dest, String type) throws RootfsException {
@@ -227,8 +243,10 @@ public final class RootfsPlanner {
         }
         for (String path : spec.linux().readonlyPaths()) {
             String c = clean(path);
-            steps.add(new Step.Mount(c, c, "", MS_BIND | MS_REC, "", Step.SRC_ROOT | Step.OPTIONAL));
-            steps.add(new Step.Mount("", c, "", MS_BIND | MS_REMOUNT | MS_RDONLY, "", Step.OPTIONAL | Step.KEEP_LOCKED));
+            // Making a path read-only only takes away, wherever it leads: it may be on procfs.
+            steps.add(new Step.Mount(c, c, "", MS_BIND | MS_REC, "", Step.SRC_ROOT | Step.OPTIONAL | Step.ON_PROC));
+            steps.add(new Step.Mount("", c, "", MS_BIND | MS_REMOUNT | MS_RDONLY, "",
+                    Step.OPTIONAL | Step.KEEP_LOCKED | Step.ON_PROC));
         }
         for (String path : spec.linux().maskedPaths()) steps.add(new Step.Mask(clean(path), "/dev/null"));
         if (spec.root().readonly()) {
