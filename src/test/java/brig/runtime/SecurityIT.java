@@ -1,0 +1,394 @@
+package brig.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import brig.json.Json;
+import brig.testing.Brig;
+import brig.testing.NoLeaks;
+import brig.testing.TestBundle;
+import brig.testing.TestRun;
+import com.google.gson.JsonArray;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Each test performs an attack on the runtime, as a hostile image, config or container would,
+ * and checks from the host that it failed: the known runc escapes (CVE-2019-5736,
+ * CVE-2024-21626, CVE-2021-30465) and their relatives.
+ */
+@ExtendWith(NoLeaks.class)
+class SecurityIT {
+    @TempDir Path dir;
+
+    /** Host paths an attack aims at; removed afterwards in case one got through. */
+    private final List<Path> targets = new ArrayList<>();
+
+    @AfterEach
+    void removeTargets() throws Exception {
+        for (Path t : targets) {
+            if (!Files.exists(t, java.nio.file.LinkOption.NOFOLLOW_LINKS)) continue;
+            try (Stream<Path> s = Files.walk(t)) {
+                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private Path hostTarget(String name) {
+        Path p = Path.of("/tmp", TestRun.PREFIX + name);
+        targets.add(p);
+        return p;
+    }
+
+    private static Path helperBinary() {
+        return Brig.dist().resolve("libexec/brig-helper");
+    }
+
+    private static byte[] sha256(Path p) throws Exception {
+        return MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p));
+    }
+
+    private static void executable(Path file, String text) throws Exception {
+        Files.writeString(file, text);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    /** brig --root STATE run [flags] --bundle DIR ID, started by sh after {@code redirections}. */
+    private static Brig.Result runWithFds(TestBundle b, String redirections, String... flags) {
+        b.write();
+        List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", "exec " + redirections + "; exec \"$0\" \"$@\"",
+                Brig.launcher().toString(), "--root", b.stateRoot().toString(), "run"));
+        cmd.addAll(List.of(flags));
+        cmd.addAll(List.of("--bundle", b.dir().toString(), b.id()));
+        return Brig.exec(b.dir(), cmd, null, Map.of(), 60);
+    }
+
+    // ---- CVE-2019-5736: overwriting the runtime through /proc/PID/exe ----
+
+    @Test
+    void selfExeEntrypointRunsOnlyTheSealedCopyOfTheHelper() throws Exception {
+        byte[] before = sha256(helperBinary());
+        TestBundle b = TestBundle.busybox(dir);
+        // The kernel runs the script's interpreter, /proc/self/exe, as the process that execs
+        // it: the runtime's own binary becomes the container's process.
+        executable(b.rootfs().resolve("evil"), "#!/proc/self/exe\n");
+        Brig.Result r = b.args("/evil").run();
+        assertEquals(125, r.exit(), r.err());
+        assertTrue(r.err().contains("brig-helper is started by brig; it is not meant to be run by hand"), r.err());
+        assertArrayEquals(before, sha256(helperBinary()), "the host's brig-helper changed");
+    }
+
+    /**
+     * A container (the attacker) scans its pid namespace without end: it opens /proc/N/exe of
+     * every process for writing, keeps a read handle on any brig-helper binary it can open and
+     * reopens it for writing once that process is gone (the CVE's technique), and notes whether
+     * it can open the exe of brig-helper processes that are still setting up. Victim containers
+     * join its pid namespace by path, one after the other; their entrypoint, found at the end
+     * of a long PATH (which keeps the helper busy after it dropped to the container's
+     * capabilities, so the attacker sees it with exactly its own privileges), is a
+     * "#!/proc/self/exe" script.
+     */
+    @Test
+    void containerSharingThePidNamespaceCannotWriteTheHelper() throws Exception {
+        byte[] before = sha256(helperBinary());
+        TestBundle attacker = TestBundle.busybox(dir.resolve("attacker")).args("/bin/sh", "/attack.sh");
+        Files.writeString(attacker.rootfs().resolve("attack.sh"), ATTACK);
+        attacker.write();
+        List<String> cmd = List.of(Brig.launcher().toString(), "--root", attacker.stateRoot().toString(), "run",
+                "--bundle", attacker.dir().toString(), attacker.id());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(dir.resolve("attacker.err").toFile());
+        pb.environment().clear();
+        Process p = pb.start();
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        Thread reader = Thread.ofVirtual().start(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) seen.add(line);
+            } catch (java.io.IOException ignored) {
+                // the attacker is gone
+            }
+        });
+        try {
+            Path state = attacker.stateRoot().resolve(attacker.id()).resolve("state.json");
+            for (int k = 0; k < 200 && !Files.exists(state); k++) Thread.sleep(50);
+            int pid = Json.parseObjectFile(state).get("pid").getAsInt();
+
+            TestBundle victim = TestBundle.busybox(dir.resolve("victim")).args("evil");
+            executable(victim.rootfs().resolve("evil"), "#!/proc/self/exe\n");
+            JsonArray ns = new JsonArray();
+            for (var n : victim.linux().getAsJsonArray("namespaces")) {
+                if (!n.getAsJsonObject().get("type").getAsString().equals("pid")) ns.add(n);
+            }
+            ns.add(Json.parseQuietly("{\"type\":\"pid\",\"path\":\"/proc/" + pid + "/ns/pid\"}"));
+            victim.linux().add("namespaces", ns);
+            StringBuilder path = new StringBuilder("PATH=");
+            for (int k = 0; k < 12000; k++) path.append("/no/").append(k).append(':');
+            victim.set("process.env", "[\"" + path.append('/') + "\"]");
+
+            for (int run = 0; run < 25; run++) {
+                Brig.Result r = victim.run();
+                assertEquals(125, r.exit(), r.err());
+                assertTrue(r.err().contains("not meant to be run by hand"), r.err());
+                if (run >= 2 && has(seen, "REFUSED-HELD ") && has(seen, sameRights(seen))) break;
+            }
+            Files.writeString(attacker.rootfs().resolve("stop"), "");
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the attacker did not stop");
+            reader.join(5000);
+        } finally {
+            if (p.isAlive()) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                p.waitFor();
+                RunIT.cleanupAfterKilledMonitor(attacker);
+            }
+        }
+        List<String> lines = List.copyOf(seen);
+        String all = String.join("\n", lines);
+        assertTrue(lines.contains("done"), "the attacker did not finish its scan\n" + all);
+        // The helper as the victim's process: a handle was taken and reopened for writing, and
+        // the sealed memfd refused the write.
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("HOLD ") && l.contains("/memfd:brig-helper")), all);
+        assertTrue(has(lines, "REFUSED-HELD "), "the attacker never got to write to the helper's binary\n" + all);
+        assertFalse(lines.stream().anyMatch(l -> l.startsWith("WRITE")), "a write to the helper's binary succeeded\n" + all);
+        // The helper while it works is not dumpable: even with the attacker's own uid and
+        // capabilities (after the helper dropped to them), its exe cannot be opened.
+        assertFalse(lines.stream().anyMatch(l -> l.startsWith("helper ") && l.contains("exe=readable")), all);
+        assertTrue(has(lines, sameRights(lines)), "never saw a helper with the attacker's privileges\n" + all);
+        assertArrayEquals(before, sha256(helperBinary()), "the host's brig-helper changed");
+    }
+
+    private static boolean has(List<String> lines, String prefix) {
+        synchronized (lines) {
+            return lines.stream().anyMatch(l -> l.startsWith(prefix));
+        }
+    }
+
+    /** "uid=0 cap=X" with the attacker's own capabilities X, from its first line "me cap=X". */
+    private static String sameRights(List<String> lines) {
+        synchronized (lines) {
+            String me = lines.stream().filter(l -> l.startsWith("me cap=")).findFirst().orElse("me cap=?");
+            return "helper uid=0 cap=" + me.substring("me cap=".length()) + " ";
+        }
+    }
+
+    /** The attacker, a busybox sh script; it writes only to stdout, a line per finding. */
+    private static final String ATTACK = """
+            exec 2>/dev/null
+            while read -r k v rest; do case $k in CapEff:) mycap=$v;; esac; done < /proc/self/status
+            echo "me cap=$mycap"
+            held=
+            while [ ! -e /stop ]; do
+              for d in /proc/[0-9]*; do
+                p=${d#/proc/}
+                [ "$p" = $$ ] && continue
+                c=; read -r c < $d/cmdline
+                case "$c" in brig-helper*)
+                  uid=; cap=
+                  while read -r k v rest; do case $k in Uid:) uid=$v;; CapEff:) cap=$v;; esac; done < $d/status
+                  if command exec 3<$d/exe; then r=readable; exec 3<&-; else r=denied; fi
+                  # Still the helper after the open: the open saw the helper, not its successor.
+                  c=; read -r c < $d/cmdline
+                  case "$c" in brig-helper*) echo "helper uid=$uid cap=$cap exe=$r pid=$p";; esac;;
+                esac
+                if command exec 4>>$d/exe; then
+                  if echo pwned >&4; then echo "WRITE $p"; else echo "REFUSED $p"; fi
+                  exec 4>&-
+                fi
+                if [ -z "$held" ] && command exec 5<$d/exe; then
+                  l=$(readlink /proc/self/fd/5)
+                  case "$l" in *brig-helper*) held=$p; echo "HOLD $p $l";; *) exec 5<&-;; esac
+                fi
+              done
+              if [ -n "$held" ] && command exec 6>>/proc/self/fd/5; then
+                if echo pwned >&6; then echo "WRITE-HELD $held"; else echo "REFUSED-HELD $held"; fi
+                exec 6>&- 5<&-
+                held=
+              fi
+            done
+            echo done
+            """;
+
+    // ---- CVE-2024-21626: a host fd or working directory reaching the container ----
+
+    @Test
+    void cwdThroughAnInheritedHostDirectoryIsRefused() throws Exception {
+        TestBundle b = TestBundle.busybox(dir).sh("echo RAN; pwd; ls");
+        b.process().addProperty("cwd", "/proc/self/fd/7");
+        Brig.Result r = runWithFds(b, "7</tmp");
+        assertEquals(1, r.exit(), r.out() + r.err());
+        assertFalse(r.out().contains("RAN"), r.out());
+        // Brig's inherited fd 7 never reaches the helper: there is no such fd to change into.
+        assertEquals("brig: change the working directory to /proc/self/fd/7: chdir /proc/self/fd/7: "
+                + "ENOENT: no such file or directory\n", r.err());
+    }
+
+    @Test
+    void cwdThroughAPreservedHostDirectoryIsRefused() throws Exception {
+        TestBundle b = TestBundle.busybox(dir).sh("echo RAN; pwd; ls");
+        b.process().addProperty("cwd", "/proc/self/fd/3");
+        // Here the fd is passed on purpose: chdir works, the check after it must refuse.
+        Brig.Result r = runWithFds(b, "3</tmp", "--preserve-fds", "1");
+        assertEquals(1, r.exit(), r.out() + r.err());
+        assertFalse(r.out().contains("RAN"), r.out());
+        assertEquals("brig: process.cwd /proc/self/fd/3 is outside the container's root filesystem: refused\n", r.err());
+    }
+
+    /** The fd numbers `ls -l /proc/self/fd` lists (ls's own directory fd among them). */
+    private static Set<String> fds(String lsOutput) {
+        Set<String> out = new TreeSet<>();
+        for (String line : lsOutput.split("\n")) {
+            if (line.isBlank() || line.startsWith("total")) continue;
+            List<String> f = List.of(line.trim().split("\\s+"));
+            int arrow = f.indexOf("->");
+            out.add(arrow > 0 ? f.get(arrow - 1) : f.get(f.size() - 1));
+        }
+        return out;
+    }
+
+    @Test
+    void inheritedFdsDoNotReachTheContainer() throws Exception {
+        Path secret = Files.writeString(dir.resolve("host-secret"), "host data\n");
+        TestBundle b = TestBundle.busybox(dir.resolve("b")).sh("ls -l /proc/self/fd");
+        Brig.Result r = runWithFds(b, "7</tmp 9<" + secret).expect(0);
+        assertEquals(Set.of("0", "1", "2", "3"), fds(r.out()), r.out());
+        assertFalse(r.out().contains(secret.toString()) || r.out().contains("-> /tmp"), r.out());
+    }
+
+    @Test
+    void preservedFdsAreThereAsAsked() throws Exception {
+        Path file = Files.writeString(dir.resolve("passed"), "passed on purpose\n");
+        TestBundle b = TestBundle.busybox(dir.resolve("b")).sh("cat <&3; ls -l /proc/self/fd");
+        Brig.Result r = runWithFds(b, "3<" + file + " 7</tmp", "--preserve-fds", "1").expect(0);
+        assertTrue(r.out().startsWith("passed on purpose\n"), r.out());
+        // 3 as asked, 4 is ls's own; the unasked 7 is not there.
+        assertEquals(Set.of("0", "1", "2", "3", "4"), fds(r.out().substring(r.out().indexOf('\n') + 1)), r.out());
+        assertTrue(r.out().contains("3 -> " + file), r.out());
+    }
+
+    // ---- CVE-2021-30465 and relatives: rootfs symlinks as mount targets ----
+
+    @Test
+    void mountTargetsThroughSymlinksLandInsideTheRootfs() throws Exception {
+        Path abs = hostTarget("escape-abs"), rel = hostTarget("escape-rel"), bind = hostTarget("escape-bind"),
+                file = hostTarget("escape-file");
+        TestBundle b = TestBundle.busybox(dir.resolve("b"));
+        Path root = b.rootfs();
+        Files.createSymbolicLink(root.resolve("evil"), abs);
+        Files.createSymbolicLink(root.resolve("evil-rel"), Path.of("../../../../../.." + rel));
+        Files.createSymbolicLink(root.resolve("evil-bind"), bind);
+        Files.createSymbolicLink(root.resolve("evil-file"), Path.of("../../../.." + file));
+        Path vol = Files.createDirectories(dir.resolve("vol"));
+        Files.writeString(vol.resolve("data"), "volume data\n");
+        Path one = Files.writeString(dir.resolve("one-file"), "bound file\n");
+        b.add("mounts", "{\"destination\":\"/evil\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}");
+        b.add("mounts", "{\"destination\":\"/evil-rel/sub\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}");
+        b.add("mounts", "{\"destination\":\"/evil-bind\",\"type\":\"bind\",\"source\":\"" + vol + "\",\"options\":[\"rbind\"]}");
+        b.add("mounts", "{\"destination\":\"/evil-file\",\"type\":\"bind\",\"source\":\"" + one + "\",\"options\":[\"bind\"]}");
+        b.sh("grep escape /proc/self/mountinfo | cut -d' ' -f5; stat -f -c %T /evil /evil-rel/sub; cat /evil-bind/data /evil-file");
+        Brig.Result r = b.run().expect(0);
+        assertEquals(String.join("\n", abs.toString(), rel + "/sub", bind.toString(), file.toString(),
+                "tmpfs", "tmpfs", "volume data", "bound file") + "\n", r.out());
+        for (Path t : List.of(abs, rel, bind, file)) {
+            assertFalse(Files.exists(t, java.nio.file.LinkOption.NOFOLLOW_LINKS), t + " was made on the host");
+            assertTrue(Files.exists(root.resolve(t.toString().substring(1))), t + " is not in the rootfs");
+        }
+    }
+
+    @Test
+    void maskedAndReadOnlyPathsThroughSymlinksStayInsideTheRootfs() throws Exception {
+        Path mask = hostTarget("escape-mask"), ro = hostTarget("escape-ro");
+        // The host has these paths too, with something to protect: it must stay as it is.
+        for (Path t : List.of(mask, ro)) Files.writeString(Files.createDirectories(t).resolve("host-file"), "host\n");
+        TestBundle b = TestBundle.busybox(dir.resolve("b"));
+        Path root = b.rootfs();
+        for (Path t : List.of(mask, ro)) Files.writeString(Files.createDirectories(root.resolve(t.toString().substring(1))).resolve("secret"), "secret\n");
+        Files.writeString(root.resolve("etc/secret-file"), "secret\n");
+        Files.createSymbolicLink(root.resolve("mask-abs"), mask);
+        Files.createSymbolicLink(root.resolve("mask-rel"), Path.of("../../../../.." + mask));
+        Files.createSymbolicLink(root.resolve("mask-file"), Path.of("../../../etc/secret-file"));
+        Files.createSymbolicLink(root.resolve("ro-abs"), ro);
+        Files.createSymbolicLink(root.resolve("ro-rel"), Path.of("../../../../.." + ro));
+        b.set("linux.maskedPaths", "[\"/mask-abs\", \"/mask-rel\", \"/mask-file\"]");
+        b.set("linux.readonlyPaths", "[\"/ro-abs\", \"/ro-rel\"]");
+        b.set("root.readonly", "false");
+        b.sh("ls -A /mask-abs /mask-rel; cat /mask-file; cat /ro-rel/secret; echo x > /ro-abs/new && echo WROTE; "
+                + "echo y > /tmp/ok && echo OK");
+        Brig.Result r = b.run().expect(0);
+        assertEquals("/mask-abs:\n\n/mask-rel:\nsecret\nOK\n", r.out());
+        assertTrue(r.err().contains("Read-only file system"), r.err());
+        for (Path t : List.of(mask, ro)) {
+            try (Stream<Path> s = Files.list(t)) {
+                assertEquals(List.of(t.resolve("host-file")), s.toList(), "the host's " + t + " changed");
+            }
+        }
+        assertFalse(Files.exists(root.resolve(ro.toString().substring(1)).resolve("new")));
+    }
+
+    @Test
+    void fakeDevNullIsNotUsedForMasking() throws Exception {
+        // /dev is a bind of a directory the attacker controls, so brig makes no device nodes,
+        // and its "null" is a regular file: binding it over a masked file would mask nothing.
+        Path fake = Files.createDirectories(dir.resolve("fakedev"));
+        Files.writeString(fake.resolve("null"), "not a device\n");
+        TestBundle b = TestBundle.busybox(dir.resolve("b")).sh("echo RAN");
+        JsonArray mounts = new JsonArray();
+        for (var m : b.config().getAsJsonArray("mounts")) {
+            String d = m.getAsJsonObject().get("destination").getAsString();
+            if (!d.startsWith("/dev")) mounts.add(m);
+        }
+        mounts.add(Json.parseQuietly("{\"destination\":\"/dev\",\"type\":\"bind\",\"source\":\"" + fake + "\",\"options\":[\"rbind\"]}"));
+        b.config().add("mounts", mounts);
+        b.set("linux.maskedPaths", "[\"/etc/passwd\"]");
+        Brig.Result r = b.run();
+        assertEquals(1, r.exit(), r.out() + r.err());
+        assertFalse(r.out().contains("RAN"));
+        assertTrue(r.err().contains("mask /etc/passwd") && r.err().contains("/dev/null: ENODEV"), r.err());
+        assertEquals("not a device\n", Files.readString(fake.resolve("null")));
+    }
+
+    @Test
+    void tmpfsOnProcIsRefusedNamingTheMount() throws Exception {
+        for (String dest : List.of("/proc", "//proc/./", "/tmp/../proc", "/proc/sys")) {
+            TestBundle b = TestBundle.busybox(dir.resolve("b" + Math.abs(dest.hashCode()))).sh("echo RAN");
+            int n = b.config().getAsJsonArray("mounts").size();
+            b.add("mounts", "{\"destination\":\"" + dest + "\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}");
+            Brig.Result r = b.run();
+            assertEquals(1, r.exit(), dest + ": " + r.out() + r.err());
+            assertTrue(r.err().startsWith("brig: " + b.dir().resolve("config.json") + ": mounts[" + n + "].destination: "), r.err());
+            assertFalse(Files.exists(b.stateRoot().resolve(b.id())));
+        }
+    }
+
+    @Test
+    void mountThatASymlinkLeadsOntoProcIsRefused() throws Exception {
+        for (String link : List.of("/proc", "../../proc")) {
+            TestBundle b = TestBundle.busybox(dir.resolve("b" + Math.abs(link.hashCode()))).sh("echo RAN");
+            Files.createSymbolicLink(b.rootfs().resolve("data"), Path.of(link));
+            b.add("mounts", "{\"destination\":\"/data\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}");
+            Brig.Result r = b.run();
+            assertEquals(1, r.exit(), link + ": " + r.out() + r.err());
+            assertFalse(r.out().contains("RAN"));
+            assertEquals("brig: mount tmpfs on /data in the container: /data leads into the container's /proc "
+                    + "(a symlink in the rootfs?): refused\n", r.err());
+        }
+    }
+}
