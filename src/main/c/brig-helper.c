@@ -5,7 +5,8 @@
  * program executes them in order, reporting the first failure precisely (step, syscall, path,
  * errno). The step codes and their arguments are documented in brig.helper.Op.
  *
- *   brig-helper init FD      run the plan read from control socket FD
+ *   brig-helper init FD N    run the plan read from control socket FD; fds from N up
+ *                            other than FD are closed first
  *   brig-helper monitor ...  relay signals to a started container and return its exit status
  *
  * Mechanism that must happen at the moment of the syscall also lives here: every path inside
@@ -977,15 +978,18 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "monitor"))
 		return monitor(argc, argv);
-	if (argc != 3 || strcmp(argv[1], "init")) {
+	if (argc != 4 || strcmp(argv[1], "init")) {
 		dprintf(2, "brig-helper is started by brig; it is not meant to be run by hand\n");
 		return 125;
 	}
 	sock = atoi(argv[2]);
-	/* Brig passes fds 0-2, those for --preserve-fds, then this socket: anything above is
-	 * what Brig itself inherited, e.g. a host directory, a way out of the container
-	 * (CVE-2024-21626). Close it before doing anything. */
-	if (sock < 3 || syscall(SYS_close_range, (unsigned)sock + 1, ~0u, 0) < 0)
+	/* Fds 0-2 and those for --preserve-fds lie below "first", the control socket at or above
+	 * it. Any other fd is one Brig itself inherited, e.g. a host directory: a way out of the
+	 * container (CVE-2024-21626). Close them before doing anything. */
+	unsigned first = (unsigned)atoi(argv[3]);
+	if (first < 3 || sock < (int)first ||
+	    (sock > (int)first && syscall(SYS_close_range, first, (unsigned)sock - 1, 0) < 0) ||
+	    syscall(SYS_close_range, (unsigned)sock + 1, ~0u, 0) < 0)
 		return 125;
 	/* Start clean: no signal ignored or blocked is passed on from brig's JVM. */
 	sigset_t none;

@@ -42,8 +42,8 @@ public final class Helper implements AutoCloseable {
 
     /**
      * Starts the helper with the plan. File descriptors 0, 1 and 2 and {@code 3 .. 3+keepFds-1}
-     * are passed on as they are, then the control socket; the helper closes any fd above that
-     * (Brig's own are close-on-exec, but those Brig inherited are not).
+     * are passed on as they are, and the control socket; the helper closes any other fd (Brig's
+     * own are close-on-exec, but those Brig inherited are not).
      */
     public static Helper start(Path helperBinary, Plan plan, int keepFds) throws SyscallException {
         int binary = Libc.sealedCopy("brig-helper", helperBinary.toString());
@@ -64,7 +64,8 @@ public final class Helper implements AutoCloseable {
                 pair[1] = childFd;
             }
             Libc.setCloseOnExec(childFd, false);
-            pid = Libc.spawn("/proc/self/fd/" + binary, List.of("brig-helper", "init", String.valueOf(childFd)), List.of());
+            pid = Libc.spawn("/proc/self/fd/" + binary, List.of("brig-helper", "init", String.valueOf(childFd),
+                    String.valueOf(3 + keepFds)), List.of());
         } catch (SyscallException e) {
             Libc.close(pair[0]);
             Libc.close(binary);

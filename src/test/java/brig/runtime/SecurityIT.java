@@ -9,7 +9,6 @@ import brig.json.Json;
 import brig.testing.Brig;
 import brig.testing.NoLeaks;
 import brig.testing.TestBundle;
-import brig.testing.TestRun;
 import com.google.gson.JsonArray;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -55,7 +54,7 @@ class SecurityIT {
     }
 
     private Path hostTarget(String name) {
-        Path p = Path.of("/tmp", TestRun.PREFIX + name);
+        Path p = Path.of("/tmp", NoLeaks.PREFIX + name);
         targets.add(p);
         return p;
     }
