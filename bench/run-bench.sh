@@ -1,0 +1,142 @@
+#!/bin/bash
+# Brig vs runc vs crun: the time and peak memory of `run` of a busybox /bin/true container,
+# side by side in one run, with ratios. Then where Brig's time goes, phase by phase.
+#
+#   bench/run-bench.sh            (as root, after `mvn -B -q package -DskipTests`)
+#
+# Knobs: RUNS (hyperfine runs per command, default 40), WARMUP (default 5), RSS_RUNS (default 10),
+# PHASE_RUNS (default 10), BRIG (the launcher, default target/brig/bin/brig), KEEP=1 keeps the
+# work directory. Needs: hyperfine runc crun busybox-static jq strace, GNU time (/usr/bin/time).
+#
+# crun 1.8 refuses a hybrid cgroup host whose cgroup2 mount holds controllers ("cgroups in
+# hybrid mode not supported"). Then crun, and only crun, runs in a private mount namespace
+# with /sys/fs/cgroup/unified unmounted (HIDE_UNIFIED, see shared/clients/README.md); the
+# cost of that wrapper is measured on its own and shown beside crun's figure.
+set -euo pipefail
+
+RUNS=${RUNS:-40} WARMUP=${WARMUP:-5} RSS_RUNS=${RSS_RUNS:-10} PHASE_RUNS=${PHASE_RUNS:-10}
+top=$(cd "$(dirname "$0")/.." && pwd)
+BRIG=${BRIG:-$top/target/brig/bin/brig}
+
+die() { echo "run-bench: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "run as root (containers need it)"
+for t in hyperfine runc crun jq strace /usr/bin/time /bin/busybox; do
+    command -v "$t" >/dev/null || die "missing $t (apt-get install -y hyperfine runc crun busybox-static jq strace time)"
+done
+[ -x "$BRIG" ] || die "no $BRIG: build first (mvn -B -q package -DskipTests)"
+
+work=$(mktemp -d /tmp/brig-bench.XXXXXX)
+ID=bench-$$
+cleanup() {
+    for rt in runc crun; do "$rt" --root "$work/state-$rt" delete -f "$ID" >/dev/null 2>&1 || true; done
+    if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The bundle: busybox's /bin/true with runc's default config, no terminal, used by all three.
+b=$work/bundle
+mkdir -p "$b/rootfs/bin" "$b/rootfs/proc" "$b/rootfs/sys" "$b/rootfs/dev" "$b/rootfs/tmp" "$b/rootfs/etc"
+cp /bin/busybox "$b/rootfs/bin/busybox"
+ln -s busybox "$b/rootfs/bin/true"
+ln -s busybox "$b/rootfs/bin/sh"
+(cd "$b" && runc spec)
+jq '.process.terminal = false | .process.args = ["/bin/true"]' "$b/config.json" >"$b/config.json.new"
+mv "$b/config.json.new" "$b/config.json"
+
+brig_cmd="$BRIG --root $work/state-brig run --bundle $b $ID"
+runc_cmd="runc --root $work/state-runc run --bundle $b $ID"
+crun_cmd="crun --root $work/state-crun run --bundle $b $ID"
+wrap_note="no (crun runs as is)"
+hide='unshare -m --propagation private sh -c '"'"'umount -l /sys/fs/cgroup/unified && exec "$0" "$@"'"'"
+if [ -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]; then
+    crun_cmd="$hide $crun_cmd"
+    wrap_note="yes: cgroup2 holds '$(cat /sys/fs/cgroup/unified/cgroup.controllers)', so crun runs with /sys/fs/cgroup/unified unmounted in a private mount namespace"
+    wrapper_cmd="$hide true"
+fi
+
+# Each must work before it is timed.
+for c in "$brig_cmd" "$runc_cmd" "$crun_cmd"; do
+    sh -c "$c" >/dev/null 2>"$work/err" || die "failed: $c: $(cat "$work/err")"
+done
+
+echo "== machine"
+echo "kernel $(uname -r), $(nproc) CPUs; $("$BRIG" --version | head -1); $(runc --version | head -1); $(crun --version | head -1)"
+echo "HIDE_UNIFIED for crun: $wrap_note"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes every figure noisier)"
+echo
+
+echo "== run of a busybox /bin/true container: $RUNS runs each after $WARMUP warm-ups"
+cmds=(-n brig "$brig_cmd" -n runc "$runc_cmd" -n crun "$crun_cmd")
+[ -n "${wrapper_cmd:-}" ] && cmds+=(-n "hide-unified wrapper alone" "$wrapper_cmd")
+hyperfine --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/times.json" "${cmds[@]}" >"$work/hyperfine.txt" 2>&1
+calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
+mean() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .mean * 1000' "$work/times.json"; }
+sd() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .stddev * 1000' "$work/times.json"; }
+tb=$(mean brig) tr=$(mean runc) tc=$(mean crun)
+printf '%-8s %9s %9s\n' runtime "mean ms" "± ms"
+for n in brig runc crun; do printf '%-8s %9.1f %9.1f\n' "$n" "$(mean $n)" "$(sd $n)"; done
+if [ -n "${wrapper_cmd:-}" ]; then
+    tw=$(mean "hide-unified wrapper alone")
+    printf '(crun includes the wrapper, which alone takes %.1f ms: crun without it is about %s ms)\n' "$tw" "$(calc "$tc - $tw")"
+fi
+echo "ratio brig/runc: $(calc "$tb / $tr" 2)   brig/crun: $(calc "$tb / $tc" 2)"
+echo
+
+echo "== peak RSS (GNU time %M: the runtime and every process it waited for), $RSS_RUNS runs each"
+rss() {
+    local c=$1 out=()
+    for _ in $(seq "$RSS_RUNS"); do
+        /usr/bin/time -f %M -o "$work/rss" sh -c "exec $c" >/dev/null 2>&1
+        out+=("$(tail -1 "$work/rss")")
+    done
+    printf '%s\n' "${out[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f %.1f", a[int((NR+1)/2)]/1024, a[NR]/1024}'
+}
+printf '%-8s %12s %9s\n' runtime "median MiB" "max MiB"
+declare -A med
+for n in brig runc crun; do
+    c=${n}_cmd
+    read -r m x <<<"$(rss "${!c}")"
+    med[$n]=$m
+    printf '%-8s %12s %9s\n' "$n" "$m" "$x"
+done
+echo "ratio brig/runc: $(calc "${med[brig]} / ${med[runc]}" 2)   brig/crun: $(calc "${med[brig]} / ${med[crun]}" 2)"
+echo
+
+# Where Brig's time goes: timestamps of the execve calls of one `brig run` (strace, seccomp
+# filtered, so only execve stops): the launcher script, java, the helper (planning done), the
+# container's /bin/true (set-up done), the monitor (the JVM hands over), and the exit.
+echo "== Brig's phases, mean of $PHASE_RUNS traced runs (strace adds a little to each)"
+for k in $(seq "$PHASE_RUNS"); do
+    strace -f -q -ttt --seccomp-bpf -e trace=execve -e signal=none -o "$work/trace.$k" sh -c "exec $brig_cmd" >/dev/null 2>&1
+done
+for k in $(seq "$PHASE_RUNS"); do
+    awk '
+        / execve\(/ && !t0 { t0 = $2 }
+        / execve\("[^"]*\/java"/ { tj = $2 }
+        / execve\("\/proc\/self\/fd\/[0-9]+", \["brig-helper", "init"/ { th = $2 }
+        / execve\("\/bin\/true"/ { tt = $2 }
+        / execve\("\/proc\/self\/fd\/[0-9]+", \["brig-helper", "monitor"/ { tm = $2 }
+        { last = $2 }
+        END { printf "%f %f %f %f %f\n", (tj-t0)*1000, (th-tj)*1000, (tt-th)*1000, (tm-tt)*1000, (last-tm)*1000 }
+    ' "$work/trace.$k"
+done | awk '{for (i=1;i<=5;i++) s[i]+=$i} END {
+    n = NR
+    printf "  %7.1f ms  launcher script, up to exec of java\n", s[1]/n
+    printf "  %7.1f ms  JVM start, config read and planned, cgroups made, up to the helper'"'"'s exec\n", s[2]/n
+    printf "  %7.1f ms  helper: clone, wait for maps/cgroups, mounts, pivot_root, up to the container'"'"'s execve\n", s[3]/n
+    printf "  %7.1f ms  JVM notices the exec, writes state.json, execs the monitor\n", s[4]/n
+    printf "  %7.1f ms  monitor: waits for the container, removes cgroups and state, exits\n", s[5]/n
+    printf "  %7.1f ms  total (traced)\n", (s[1]+s[2]+s[3]+s[4]+s[5])/n
+}'
+echo
+echo "== the same, without strace, from differences of whole commands ($RUNS runs each)"
+hyperfine --style basic --warmup 3 --runs "$RUNS" --export-json "$work/phases.json" \
+    -n version "$BRIG --version" \
+    -n explain "$BRIG --root $work/state-brig run --explain --bundle $b $ID" \
+    -n run "$brig_cmd" >/dev/null 2>"$work/phases.err"
+pm() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .mean * 1000' "$work/phases.json"; }
+tv=$(pm version) te=$(pm explain) tn=$(pm run)
+printf '  %7.1f ms  brig --version: launcher and JVM start and exit\n' "$tv"
+printf '  %7s ms  + reading config.json and planning (run --explain: %.1f ms)\n' "$(calc "$te - $tv")" "$te"
+printf '  %7s ms  + cgroups, helper, container, monitor, clean-up (run: %.1f ms)\n' "$(calc "$tn - $te")" "$tn"
