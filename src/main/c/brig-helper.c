@@ -65,6 +65,7 @@ enum op {
 #define F_DEFER       0x20 /* chdir: EACCES now is not an error (retried after setuid) */
 #define F_IF_DEFERRED 0x40 /* chdir: only if the earlier chdir was deferred */
 #define F_ON_PROC     0x80 /* mount: the target may be on procfs (the config put it there) */
+#define F_NO_SYMLINKS 0x100 /* mount: the target's path may not contain a symlink */
 
 /* Frames on the control socket: u32 type, u32 length, payload. */
 enum frame { FR_PLAN = 1, FR_PID = 2, FR_GO = 3, FR_ERROR = 4, FR_PTY = 5, FR_READY = 6 };
@@ -186,10 +187,10 @@ static struct step *parse_plan(char *p, uint32_t len, uint32_t *count)
 
 /* Open a path inside the container's root as the container would see it: symlinks are
  * followed but never out of the root, and magic links (/proc/self/...) are refused. */
-static int in_root(const char *path, int oflags)
+static int in_root_how(const char *path, int oflags, uint64_t resolve)
 {
 	struct open_how how = { .flags = (uint64_t)oflags | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve };
 	while (*path == '/')
 		path++;
 	if (!*path)
@@ -199,6 +200,11 @@ static int in_root(const char *path, int oflags)
 		fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 	while (fd < 0 && errno == EAGAIN);
 	return (int)fd;
+}
+
+static int in_root(const char *path, int oflags)
+{
+	return in_root_how(path, oflags, 0);
 }
 
 /* Split "a/b/c" into the parent fd (resolved in the root) and the last name. */
@@ -311,13 +317,13 @@ static void mkfile(const char *path, mode_t mode)
  * path in the container resolved now to an fd and named "/proc/self/fd/N". Returns that fd
  * (-1 for a host path) to close afterwards; sets *skip for a missing optional path. */
 static int mount_path(const char *path, int host, char *buf, size_t size, const char **out,
-		      int optional, int *skip)
+		      int optional, int *skip, uint64_t resolve)
 {
 	if (host) {
 		*out = path;
 		return -1;
 	}
-	int fd = in_root(path, O_PATH);
+	int fd = in_root_how(path, O_PATH, resolve);
 	if (fd < 0) {
 		if (optional && errno == ENOENT) {
 			*skip = 1;
@@ -352,12 +358,12 @@ static void do_mount(struct step *s)
 	const char *source = s->s[0], *target;
 	int skip = 0, sfd = -1, tfd;
 	tfd = mount_path(s->s[1], s->flags & F_TGT_HOST, tbuf, sizeof tbuf, &target,
-			 s->flags & F_OPTIONAL, &skip);
+			 s->flags & F_OPTIONAL, &skip, s->flags & F_NO_SYMLINKS ? RESOLVE_NO_SYMLINKS : 0);
 	if (skip)
 		return;
 	if (s->flags & (F_SRC_HOST | F_SRC_ROOT)) {
 		sfd = mount_path(s->s[0], s->flags & F_SRC_HOST, sbuf, sizeof sbuf, &source,
-				 s->flags & F_OPTIONAL, &skip);
+				 s->flags & F_OPTIONAL, &skip, 0);
 		if (skip) {
 			if (tfd >= 0)
 				close(tfd);

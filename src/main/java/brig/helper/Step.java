@@ -18,7 +18,7 @@ import java.util.stream.Collectors;
 public sealed interface Step {
     /** Step flags, mirrored by F_* in brig-helper.c. */
     int SRC_HOST = 0x01, SRC_ROOT = 0x02, TGT_HOST = 0x04, OPTIONAL = 0x08, KEEP_LOCKED = 0x10,
-            DEFER = 0x20, IF_DEFERRED = 0x40, ON_PROC = 0x80;
+            DEFER = 0x20, IF_DEFERRED = 0x40, ON_PROC = 0x80, NO_SYMLINKS = 0x100;
 
     Op op();
 
@@ -103,8 +103,8 @@ public sealed interface Step {
      * mount(2). {@code how} says how to read source and target: SRC_HOST (a host path, bound
      * from), SRC_ROOT (a path in the container), TGT_HOST (a host path), OPTIONAL (skip if
      * missing), KEEP_LOCKED (keep the mount's locked flags on remount), ON_PROC (the target
-     * may resolve onto procfs; without it the helper refuses). Without TGT_HOST the target is in
-     * the container.
+     * may resolve onto procfs; without it the helper refuses), NO_SYMLINKS (no symlink on the
+     * target's path). Without TGT_HOST the target is in the container.
      */
     record Mount(String source, String target, String fstype, long mountFlags, String data, int how) implements Step {
         public Op op() { return Op.MOUNT; }
@@ -138,6 +138,9 @@ public sealed interface Step {
         public String failure(String syscall, String path, int errno) {
             if (syscall.equals("procfs")) {
                 return explain() + ": " + path + " leads into the container's /proc (a symlink in the rootfs?): refused";
+            }
+            if (syscall.equals("openat2") && errno == Errno.ELOOP && (how & NO_SYMLINKS) != 0) {
+                return explain() + ": " + path + " is a symlink in the rootfs (or lies under one): refused";
             }
             return Step.super.failure(syscall, path, errno);
         }

@@ -117,22 +117,25 @@ public final class RootfsPlanner {
                 }
                 if (o.propagation() != 0) steps.add(new Step.Mount("", dest, "", o.propagation(), "", 0));
             }
-            if (dest.equals("/proc") || dest.startsWith("/proc/")) allowOnProc(steps, first);
+            if (dest.equals("/proc") || dest.startsWith("/proc/")) addFlag(steps, first, Step.ON_PROC);
+            // The kernel's own views go where the config says, not where an image's symlink
+            // points (/proc -> / would put procfs over the container's root).
+            if (!bind && (m.type().equals("proc") || m.type().equals("sysfs"))) addFlag(steps, first, Step.NO_SYMLINKS);
         }
         if (!devBound) devices(steps, devpts);
         return steps;
     }
 
     /**
-     * The helper refuses a mount whose target, resolved in the rootfs, is on procfs: a rootfs
-     * symlink (/data -> /proc) must not let a volume or tmpfs cover the container's /proc, which
-     * the helper and the masked paths rely on. Destinations checked above to be /proc or under it
-     * may be there.
+     * Adds a flag to the mount steps from {@code first} on. ON_PROC: the helper refuses a mount
+     * whose target, resolved in the rootfs, is on procfs, because a rootfs symlink (/data ->
+     * /proc) must not let a volume or tmpfs cover the container's /proc, which the helper and the
+     * masked paths rely on; destinations checked to be /proc or under it may be there.
      */
-    private static void allowOnProc(List<Step> steps, int first) {
+    private static void addFlag(List<Step> steps, int first, int flag) {
         for (int k = first; k < steps.size(); k++) {
             if (steps.get(k) instanceof Step.Mount m) {
-                steps.set(k, new Step.Mount(m.source(), m.target(), m.fstype(), m.mountFlags(), m.data(), m.how() | Step.ON_PROC));
+                steps.set(k, new Step.Mount(m.source(), m.target(), m.fstype(), m.mountFlags(), m.data(), m.how() | flag));
             }
         }
     }

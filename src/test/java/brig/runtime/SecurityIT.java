@@ -378,6 +378,21 @@ class SecurityIT {
     }
 
     @Test
+    void procAndSysfsAreNotMountedWhereAnImageSymlinkPoints() throws Exception {
+        // CVE-2023-28642's pattern: with /proc -> / procfs would cover the container's root.
+        for (String[] c : List.of(new String[] {"proc", "/"}, new String[] {"proc", "../etc"}, new String[] {"sys", "/tmp/s"})) {
+            TestBundle b = TestBundle.busybox(dir.resolve("b" + c[0] + Math.abs(c[1].hashCode()))).sh("echo RAN");
+            Files.delete(b.rootfs().resolve(c[0]));
+            Files.createSymbolicLink(b.rootfs().resolve(c[0]), Path.of(c[1]));
+            Brig.Result r = b.run();
+            assertEquals(1, r.exit(), c[1] + ": " + r.out() + r.err());
+            assertFalse(r.out().contains("RAN"));
+            assertTrue(r.err().startsWith("brig: mount " + (c[0].equals("proc") ? "proc" : "sysfs") + " on /" + c[0])
+                    && r.err().endsWith(": /" + c[0] + " is a symlink in the rootfs (or lies under one): refused\n"), r.err());
+        }
+    }
+
+    @Test
     void mountThatASymlinkLeadsOntoProcIsRefused() throws Exception {
         for (String link : List.of("/proc", "../../proc")) {
             TestBundle b = TestBundle.busybox(dir.resolve("b" + Math.abs(link.hashCode()))).sh("echo RAN");
