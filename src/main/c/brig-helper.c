@@ -351,6 +351,41 @@ static unsigned long locked_flags(const char *target)
 	return f;
 }
 
+#define ATTR_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | \
+		    MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW)
+
+/* A bind mount with flags (ro, nosuid, ...) gets them before it is attached, in one step with
+ * the target resolved once: a bind and then a remount would resolve the target twice, and a
+ * symlink swapped in between (CVE-2021-30465) could leave the bind writable and make another
+ * mount read-only. Flags are only added, as a remount would not clear a locked one either. */
+static void bind_with_flags(struct step *s, int sfd, const char *source, int tfd,
+			    const char *target, unsigned long flags)
+{
+	unsigned rec = flags & MS_REC ? AT_RECURSIVE : 0;
+	struct mount_attr attr = { 0 };
+	int tree = sfd >= 0 ? open_tree(sfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec)
+			    : open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+	if (tree < 0)
+		fail("open_tree", s->s[0], errno);
+	if (flags & MS_RDONLY) attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (flags & MS_NOSUID) attr.attr_set |= MOUNT_ATTR_NOSUID;
+	if (flags & MS_NODEV) attr.attr_set |= MOUNT_ATTR_NODEV;
+	if (flags & MS_NOEXEC) attr.attr_set |= MOUNT_ATTR_NOEXEC;
+	if (flags & MS_NODIRATIME) attr.attr_set |= MOUNT_ATTR_NODIRATIME;
+	if (flags & MS_NOSYMFOLLOW) attr.attr_set |= MOUNT_ATTR_NOSYMFOLLOW;
+	if (flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
+		attr.attr_clr |= MOUNT_ATTR__ATIME;
+		attr.attr_set |= flags & MS_NOATIME ? MOUNT_ATTR_NOATIME
+			       : flags & MS_STRICTATIME ? MOUNT_ATTR_STRICTATIME : MOUNT_ATTR_RELATIME;
+	}
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0)
+		fail("mount_setattr", s->s[1], errno);
+	if ((tfd >= 0 ? move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+		      : move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH)) < 0)
+		fail("move_mount", s->s[1], errno);
+	close(tree);
+}
+
 /* OP_MOUNT: s0 source, s1 target, s2 fstype, s3 data, i0 mount flags. */
 static void do_mount(struct step *s)
 {
@@ -377,8 +412,10 @@ static void do_mount(struct step *s)
 	unsigned long flags = (unsigned long)s->i[0];
 	if (s->flags & F_KEEP_LOCKED)
 		flags |= locked_flags(target);
-	if (mount(*source ? source : NULL, target, *s->s[2] ? s->s[2] : NULL, flags,
-		  *s->s[3] ? s->s[3] : NULL) < 0)
+	if ((flags & MS_BIND) && !(flags & MS_REMOUNT) && (flags & ATTR_FLAGS))
+		bind_with_flags(s, sfd, source, tfd, target, flags);
+	else if (mount(*source ? source : NULL, target, *s->s[2] ? s->s[2] : NULL, flags,
+		       *s->s[3] ? s->s[3] : NULL) < 0)
 		fail("mount", s->s[1], errno);
 	if (tfd >= 0)
 		close(tfd);

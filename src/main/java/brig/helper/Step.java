@@ -100,7 +100,11 @@ public sealed interface Step {
     }
 
     /**
-     * mount(2). {@code how} says how to read source and target: SRC_HOST (a host path, bound
+     * mount(2). A bind mount with flags (ro, nosuid, ...) gets them before it is attached, with
+     * the target resolved once (open_tree, mount_setattr, move_mount): a bind and a remount
+     * would resolve it twice, and a symlink swapped in between could leave the bind writable.
+     * Such flags are only ever added to the source's. {@code how} says how to read source and
+     * target: SRC_HOST (a host path, bound
      * from), SRC_ROOT (a path in the container), TGT_HOST (a host path), OPTIONAL (skip if
      * missing), KEEP_LOCKED (keep the mount's locked flags on remount), ON_PROC (the target
      * may resolve onto procfs; without it the helper refuses), NO_SYMLINKS (no symlink on the
@@ -130,7 +134,7 @@ public sealed interface Step {
             if ((f & MountFlags.MS_BIND) != 0) {
                 String src = (how & SRC_ROOT) != 0 ? source + " in the container" : source;
                 return ((f & MountFlags.MS_REC) != 0 ? "recursively bind-mount " : "bind-mount ") + src + " on " + where
-                        + ((how & OPTIONAL) != 0 ? " if it exists" : "");
+                        + suffix + ((how & OPTIONAL) != 0 ? " if it exists" : "");
             }
             return "mount " + fstype + " on " + where + suffix;
         }

@@ -109,8 +109,7 @@ public final class RootfsPlanner {
                     // The kernel lets a user namespace mount sysfs only for a network namespace
                     // it owns; otherwise bind the host's, read-only.
                     steps.add(new Step.MakeDirs(dest, 0755));
-                    steps.add(new Step.Mount("/sys", dest, "", MS_BIND | MS_REC, "", Step.SRC_HOST));
-                    steps.add(new Step.Mount("", dest, "", MS_BIND | MS_REMOUNT | MS_RDONLY | o.flags(), "", Step.KEEP_LOCKED));
+                    steps.add(new Step.Mount("/sys", dest, "", MS_BIND | MS_REC | MS_RDONLY | o.flags(), "", Step.SRC_HOST));
                 } else {
                     steps.add(new Step.MakeDirs(dest, 0755));
                     steps.add(new Step.Mount(m.source().isEmpty() ? m.type() : m.source(), dest, m.type(), o.flags(), o.data(), 0));
@@ -163,12 +162,10 @@ public final class RootfsPlanner {
             steps.add(new Step.MakeDirs(parent(dest), 0755));
             steps.add(new Step.MakeFile(dest, 0644));
         }
-        steps.add(new Step.Mount(source.toString(), dest, "", MS_BIND | (o.recursive() ? MS_REC : 0), "", Step.SRC_HOST));
-        if (o.flags() != 0) {
-            // Bind mounts take their flags from a remount.
-            steps.add(new Step.Mount("", dest, "", MS_BIND | MS_REMOUNT | o.flags(), "",
-                    ctx.userNamespace() ? Step.KEEP_LOCKED : 0));
-        }
+        // One step with its flags: the helper applies them before attaching the bind, not with a
+        // remount that would resolve the destination a second time (see Step.Mount).
+        steps.add(new Step.Mount(source.toString(), dest, "", MS_BIND | (o.recursive() ? MS_REC : 0) | o.flags(), "",
+                Step.SRC_HOST));
         if (o.propagation() != 0) steps.add(new Step.Mount("", dest, "", o.propagation(), "", 0));
     }
 
@@ -182,16 +179,14 @@ public final class RootfsPlanner {
         steps.add(new Step.MakeDirs(dest, 0755));
         Path v2 = ctx.cgroupDirs().get("");
         if (v2 != null) {
-            steps.add(new Step.Mount(v2.toString(), dest, "", MS_BIND, "", Step.SRC_HOST));
-            steps.add(new Step.Mount("", dest, "", MS_BIND | MS_REMOUNT | flags, "", Step.KEEP_LOCKED));
+            steps.add(new Step.Mount(v2.toString(), dest, "", MS_BIND | flags, "", Step.SRC_HOST));
             return;
         }
         steps.add(new Step.Mount("tmpfs", dest, "tmpfs", (flags & ~MS_RDONLY), "mode=755", 0));
         for (Map.Entry<String, Path> e : ctx.cgroupDirs().entrySet()) {
             String sub = dest + "/" + e.getKey();
             steps.add(new Step.MakeDirs(sub, 0755));
-            steps.add(new Step.Mount(e.getValue().toString(), sub, "", MS_BIND, "", Step.SRC_HOST));
-            steps.add(new Step.Mount("", sub, "", MS_BIND | MS_REMOUNT | flags, "", Step.KEEP_LOCKED));
+            steps.add(new Step.Mount(e.getValue().toString(), sub, "", MS_BIND | flags, "", Step.SRC_HOST));
             // "cpu,cpuacct" is also reachable as "cpu" and "cpuacct", as on the host.
             if (e.getKey().contains(",")) {
                 for (String alias : e.getKey().split(",")) {
@@ -247,9 +242,7 @@ public final class RootfsPlanner {
         for (String path : spec.linux().readonlyPaths()) {
             String c = clean(path);
             // Making a path read-only only takes away, wherever it leads: it may be on procfs.
-            steps.add(new Step.Mount(c, c, "", MS_BIND | MS_REC, "", Step.SRC_ROOT | Step.OPTIONAL | Step.ON_PROC));
-            steps.add(new Step.Mount("", c, "", MS_BIND | MS_REMOUNT | MS_RDONLY, "",
-                    Step.OPTIONAL | Step.KEEP_LOCKED | Step.ON_PROC));
+            steps.add(new Step.Mount(c, c, "", MS_BIND | MS_REC | MS_RDONLY, "", Step.SRC_ROOT | Step.OPTIONAL | Step.ON_PROC));
         }
         for (String path : spec.linux().maskedPaths()) steps.add(new Step.Mask(clean(path), "/dev/null"));
         if (spec.root().readonly()) {
