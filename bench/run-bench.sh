@@ -25,7 +25,7 @@ for t in hyperfine runc crun jq strace /usr/bin/time /bin/busybox; do
 done
 [ -x "$BRIG" ] || die "no $BRIG: build first (mvn -B -q package -DskipTests)"
 
-work=$(mktemp -d /tmp/brig-bench.XXXXXX)
+work=$(mktemp -d /tmp/brig-runbench.XXXXXX)
 ID=bench-$$
 cleanup() {
     for rt in runc crun; do "$rt" --root "$work/state-$rt" delete -f "$ID" >/dev/null 2>&1 || true; done
@@ -67,9 +67,12 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine 
 echo
 
 echo "== run of a busybox /bin/true container: $RUNS runs each after $WARMUP warm-ups"
+# One hyperfine run, no shell in between (-N): the three runtimes, the crun wrapper alone, and
+# two partial Brig commands for the phases below, all under the same conditions.
 cmds=(-n brig "$brig_cmd" -n runc "$runc_cmd" -n crun "$crun_cmd")
 [ -n "${wrapper_cmd:-}" ] && cmds+=(-n "hide-unified wrapper alone" "$wrapper_cmd")
-hyperfine --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/times.json" "${cmds[@]}" >"$work/hyperfine.txt" 2>&1
+cmds+=(-n "brig --version" "$BRIG --version" -n "brig run --explain" "$BRIG --root $work/state-brig run --explain --bundle $b $ID")
+hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/times.json" "${cmds[@]}" >"$work/hyperfine.txt" 2>&1
 calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
 mean() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .mean * 1000' "$work/times.json"; }
 sd() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .stddev * 1000' "$work/times.json"; }
@@ -106,7 +109,7 @@ echo
 # Where Brig's time goes: timestamps of the execve calls of one `brig run` (strace, seccomp
 # filtered, so only execve stops): the launcher script, java, the helper (planning done), the
 # container's /bin/true (set-up done), the monitor (the JVM hands over), and the exit.
-echo "== Brig's phases, mean of $PHASE_RUNS traced runs (strace adds a little to each)"
+echo "== Brig's phases, mean of $PHASE_RUNS traced runs (strace slows the JVM's part most: its threads are traced too)"
 for k in $(seq "$PHASE_RUNS"); do
     strace -f -q -ttt --seccomp-bpf -e trace=execve -e signal=none -o "$work/trace.$k" sh -c "exec $brig_cmd" >/dev/null 2>&1
 done
@@ -130,13 +133,8 @@ done | awk '{for (i=1;i<=5;i++) s[i]+=$i} END {
     printf "  %7.1f ms  total (traced)\n", (s[1]+s[2]+s[3]+s[4]+s[5])/n
 }'
 echo
-echo "== the same, without strace, from differences of whole commands ($RUNS runs each)"
-hyperfine --style basic --warmup 3 --runs "$RUNS" --export-json "$work/phases.json" \
-    -n version "$BRIG --version" \
-    -n explain "$BRIG --root $work/state-brig run --explain --bundle $b $ID" \
-    -n run "$brig_cmd" >/dev/null 2>"$work/phases.err"
-pm() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .mean * 1000' "$work/phases.json"; }
-tv=$(pm version) te=$(pm explain) tn=$(pm run)
-printf '  %7.1f ms  brig --version: launcher and JVM start and exit\n' "$tv"
+echo "== the same, without strace: differences of the commands timed above"
+tv=$(mean "brig --version") te=$(mean "brig run --explain")
+printf '  %7.1f ms  brig --version: launcher, JVM start and exit\n' "$tv"
 printf '  %7s ms  + reading config.json and planning (run --explain: %.1f ms)\n' "$(calc "$te - $tv")" "$te"
-printf '  %7s ms  + cgroups, helper, container, monitor, clean-up (run: %.1f ms)\n' "$(calc "$tn - $te")" "$tn"
+printf '  %7s ms  + cgroups, helper, container, monitor, clean-up (run: %.1f ms)\n' "$(calc "$tb - $te")" "$tb"
