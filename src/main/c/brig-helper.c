@@ -313,6 +313,18 @@ static void mkfile(const char *path, mode_t mode)
 	mkfile_from(path, mode, 0);
 }
 
+/* "/proc/self/fd/N", for calls that take a path rather than an fd. The path means that fd
+ * only while /proc is a procfs: after pivot_root it is the container's /proc, and an image
+ * run without a proc mount could have put symlinks there to steer the call elsewhere. */
+static const char *fd_path(int fd, char *buf, size_t size)
+{
+	struct statfs sf;
+	if (statfs("/proc/self", &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+		fail("noproc", "/proc/self", EXDEV);
+	snprintf(buf, size, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
 /* A path mount(2) can take: a host path as given (it is Brig's own, e.g. the rootfs), or a
  * path in the container resolved now to an fd and named "/proc/self/fd/N". Returns that fd
  * (-1 for a host path) to close afterwards; sets *skip for a missing optional path. */
@@ -331,8 +343,7 @@ static int mount_path(const char *path, int host, char *buf, size_t size, const 
 		}
 		fail("openat2", path, errno);
 	}
-	snprintf(buf, size, "/proc/self/fd/%d", fd);
-	*out = buf;
+	*out = fd_path(fd, buf, size);
 	return fd;
 }
 
@@ -437,7 +448,7 @@ static void do_mask(struct step *s)
 	}
 	if (fstat(fd, &st) < 0)
 		fail("fstat", s->s[0], errno);
-	snprintf(tgt, sizeof tgt, "/proc/self/fd/%d", fd);
+	fd_path(fd, tgt, sizeof tgt);
 	if (S_ISDIR(st.st_mode)) {
 		if (mount("tmpfs", tgt, "tmpfs", MS_RDONLY, NULL) < 0)
 			fail("mount", s->s[0], errno);
@@ -449,7 +460,7 @@ static void do_mask(struct step *s)
 			fail("fstat", s->s[1], errno);
 		if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
 			fail("mask", s->s[1], ENODEV);
-		snprintf(src, sizeof src, "/proc/self/fd/%d", null);
+		fd_path(null, src, sizeof src);
 		if (mount(src, tgt, NULL, MS_BIND, NULL) < 0)
 			fail("mount", s->s[0], errno);
 		close(null);
@@ -596,8 +607,8 @@ static void do_pty(struct step *s)
 		int fd = in_root(s->s[1], O_PATH);
 		if (fd < 0)
 			fail("openat2", s->s[1], errno);
-		snprintf(src, sizeof src, "/proc/self/fd/%d", ptyslave);
-		snprintf(tgt, sizeof tgt, "/proc/self/fd/%d", fd);
+		fd_path(ptyslave, src, sizeof src);
+		fd_path(fd, tgt, sizeof tgt);
 		if (mount(src, tgt, NULL, MS_BIND, NULL) < 0)
 			fail("mount", s->s[1], errno);
 		close(fd);
@@ -849,7 +860,7 @@ static void run(struct step *s)
 		char p2[64];
 		if (fd < 0)
 			fail("openat2", s->s[0], errno);
-		snprintf(p2, sizeof p2, "/proc/self/fd/%d", fd);
+		fd_path(fd, p2, sizeof p2);
 		if (chmod(p2, (mode_t)s->i[0]) < 0)
 			fail("chmod", s->s[0], errno);
 		close(fd);

@@ -33,6 +33,10 @@ public sealed interface Step {
 
     /** The one-line error when the helper reports that this step failed. */
     default String failure(String syscall, String path, int errno) {
+        if (syscall.equals("noproc")) {
+            // The helper names fds as /proc/self/fd/N, which only a real procfs makes mean them.
+            return explain() + ": /proc is not a proc filesystem (the config mounts none there): refused";
+        }
         String what = path == null || path.isEmpty() ? syscall : syscall + " " + path;
         return explain() + ": " + what + ": " + Errno.describe(errno);
     }

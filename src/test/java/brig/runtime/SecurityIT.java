@@ -393,6 +393,29 @@ class SecurityIT {
     }
 
     @Test
+    void fakeProcCannotSteerMasksElsewhere() throws Exception {
+        // Without a proc mount the rootfs's own /proc stays: its self/fd/N symlinks would have
+        // taken the mask meant for /secret onto /etc (the helper names fds /proc/self/fd/N).
+        TestBundle b = TestBundle.busybox(dir).sh("echo RAN; ls /secret");
+        Path fd = Files.createDirectories(b.rootfs().resolve("fake/fd"));
+        for (int k = 0; k < 64; k++) Files.createSymbolicLink(fd.resolve(Integer.toString(k)), Path.of("/etc"));
+        Files.createSymbolicLink(b.rootfs().resolve("proc/self"), Path.of("/fake"));
+        Files.writeString(Files.createDirectories(b.rootfs().resolve("secret")).resolve("key"), "secret\n");
+        JsonArray mounts = new JsonArray();
+        for (var m : b.config().getAsJsonArray("mounts")) {
+            if (!m.getAsJsonObject().get("destination").getAsString().equals("/proc")) mounts.add(m);
+        }
+        b.config().add("mounts", mounts);
+        b.set("linux.maskedPaths", "[\"/secret\"]");
+        b.set("linux.readonlyPaths", "[]");
+        Brig.Result r = b.run();
+        assertEquals(1, r.exit(), r.out() + r.err());
+        assertFalse(r.out().contains("RAN"), r.out());
+        assertTrue(r.err().startsWith("brig: mask /secret ") && r.err().endsWith(
+                ": /proc is not a proc filesystem (the config mounts none there): refused\n"), r.err());
+    }
+
+    @Test
     void mountThatASymlinkLeadsOntoProcIsRefused() throws Exception {
         for (String link : List.of("/proc", "../../proc")) {
             TestBundle b = TestBundle.busybox(dir.resolve("b" + Math.abs(link.hashCode()))).sh("echo RAN");
