@@ -4,7 +4,8 @@
 #
 #   bench/run-bench.sh            (as root, after `mvn -B -q package -DskipTests`)
 #
-# Knobs: RUNS (hyperfine runs per command, default 40), WARMUP (default 5), RSS_RUNS (default 10),
+# Knobs: RUNS (timed runs per command, default 40, in ROUNDS rounds, default 4), WARMUP (per
+# round, default 3), RSS_RUNS (default 10),
 # PHASE_RUNS (default 10), BRIG (the launcher, default target/brig/bin/brig), KEEP=1 keeps the
 # work directory. Needs: hyperfine runc crun busybox-static jq strace, GNU time (/usr/bin/time).
 #
@@ -14,7 +15,7 @@
 # cost of that wrapper is measured on its own and shown beside crun's figure.
 set -euo pipefail
 
-RUNS=${RUNS:-40} WARMUP=${WARMUP:-5} RSS_RUNS=${RSS_RUNS:-10} PHASE_RUNS=${PHASE_RUNS:-10}
+RUNS=${RUNS:-40} ROUNDS=${ROUNDS:-4} WARMUP=${WARMUP:-3} RSS_RUNS=${RSS_RUNS:-10} PHASE_RUNS=${PHASE_RUNS:-10}
 top=$(cd "$(dirname "$0")/.." && pwd)
 BRIG=${BRIG:-$top/target/brig/bin/brig}
 
@@ -66,24 +67,35 @@ echo "HIDE_UNIFIED for crun: $wrap_note"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes every figure noisier)"
 echo
 
-echo "== run of a busybox /bin/true container: $RUNS runs each after $WARMUP warm-ups"
-# One hyperfine run, no shell in between (-N): the three runtimes, the crun wrapper alone, and
-# two partial Brig commands for the phases below, all under the same conditions.
+per=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
+echo "== run of a busybox /bin/true container: $ROUNDS rounds of $per runs each, after $WARMUP warm-ups"
+# hyperfine without a shell in between (-N): the three runtimes, the crun wrapper alone, and two
+# partial Brig commands for the phases below. Several rounds, so that a busy spell of the
+# machine falls on all commands alike rather than on whichever ran then.
 cmds=(-n brig "$brig_cmd" -n runc "$runc_cmd" -n crun "$crun_cmd")
 [ -n "${wrapper_cmd:-}" ] && cmds+=(-n "hide-unified wrapper alone" "$wrapper_cmd")
 cmds+=(-n "brig --version" "$BRIG --version" -n "brig run --explain" "$BRIG --root $work/state-brig run --explain --bundle $b $ID")
-hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/times.json" "${cmds[@]}" >"$work/hyperfine.txt" 2>&1
+for r in $(seq "$ROUNDS"); do
+    hyperfine -N --style basic --warmup "$WARMUP" --runs "$per" --export-json "$work/round-$r.json" "${cmds[@]}" \
+        >"$work/hyperfine-$r.txt" 2>&1
+done
+# All rounds' times per command: mean, standard deviation, median (ms).
+jq -s '[.[].results[]] | group_by(.command) | map({command: .[0].command, t: (map(.times) | add | map(. * 1000))})
+       | map(. as $c | ($c.t | add / length) as $m | {command, mean: $m,
+             sd: (($c.t | map((. - $m) * (. - $m)) | add) / (($c.t | length) - 1) | sqrt),
+             median: ($c.t | sort | .[(length / 2 | floor)])})' "$work"/round-*.json >"$work/times.json"
 calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
-mean() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .mean * 1000' "$work/times.json"; }
-sd() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .stddev * 1000' "$work/times.json"; }
+stat() { jq -r --arg n "$1" --arg f "$2" '.[] | select(.command == $n) | .[$f]' "$work/times.json"; }
+mean() { stat "$1" mean; }
 tb=$(mean brig) tr=$(mean runc) tc=$(mean crun)
-printf '%-8s %9s %9s\n' runtime "mean ms" "± ms"
-for n in brig runc crun; do printf '%-8s %9.1f %9.1f\n' "$n" "$(mean $n)" "$(sd $n)"; done
+mb=$(stat brig median) mr=$(stat runc median) mc=$(stat crun median)
+printf '%-8s %9s %9s %11s\n' runtime "mean ms" "± ms" "median ms"
+for n in brig runc crun; do printf '%-8s %9.1f %9.1f %11.1f\n' "$n" "$(mean $n)" "$(stat $n sd)" "$(stat $n median)"; done
 if [ -n "${wrapper_cmd:-}" ]; then
     tw=$(mean "hide-unified wrapper alone")
     printf '(crun includes the wrapper, which alone takes %.1f ms: crun without it is about %s ms)\n' "$tw" "$(calc "$tc - $tw")"
 fi
-echo "ratio brig/runc: $(calc "$tb / $tr" 2)   brig/crun: $(calc "$tb / $tc" 2)"
+echo "ratio brig/runc: $(calc "$tb / $tr" 2)   brig/crun: $(calc "$tb / $tc" 2)   (of medians: $(calc "$mb / $mr" 2) and $(calc "$mb / $mc" 2))"
 echo
 
 echo "== peak RSS (GNU time %M: the runtime and every process it waited for), $RSS_RUNS runs each"
@@ -133,8 +145,8 @@ done | awk '{for (i=1;i<=5;i++) s[i]+=$i} END {
     printf "  %7.1f ms  total (traced)\n", (s[1]+s[2]+s[3]+s[4]+s[5])/n
 }'
 echo
-echo "== the same, without strace: differences of the commands timed above"
-tv=$(mean "brig --version") te=$(mean "brig run --explain")
+echo "== the same, without strace: differences of the medians of the commands timed above"
+tv=$(stat "brig --version" median) te=$(stat "brig run --explain" median)
 printf '  %7.1f ms  brig --version: launcher, JVM start and exit\n' "$tv"
 printf '  %7s ms  + reading config.json and planning (run --explain: %.1f ms)\n' "$(calc "$te - $tv")" "$te"
-printf '  %7s ms  + cgroups, helper, container, monitor, clean-up (run: %.1f ms)\n' "$(calc "$tb - $te")" "$tb"
+printf '  %7s ms  + cgroups, helper, container, monitor, clean-up (run: %.1f ms)\n' "$(calc "$mb - $te")" "$mb"
