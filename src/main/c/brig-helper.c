@@ -407,7 +407,13 @@ static void do_mount(struct step *s)
 			 s->flags & F_OPTIONAL, &skip, s->flags & F_NO_SYMLINKS ? RESOLVE_NO_SYMLINKS : 0);
 	if (skip)
 		return;
-	if (s->flags & (F_SRC_HOST | F_SRC_ROOT)) {
+	if ((s->flags & F_SRC_ROOT) && tfd >= 0 && !strcmp(s->s[0], s->s[1])) {
+		/* A path bound onto itself (read-only paths): resolved once, so both are one. */
+		sfd = dup(tfd);
+		if (sfd < 0)
+			fail("dup", s->s[0], errno);
+		source = fd_path(sfd, sbuf, sizeof sbuf);
+	} else if (s->flags & (F_SRC_HOST | F_SRC_ROOT)) {
 		sfd = mount_path(s->s[0], s->flags & F_SRC_HOST, sbuf, sizeof sbuf, &source,
 				 s->flags & F_OPTIONAL, &skip, 0);
 		if (skip) {
