@@ -75,12 +75,12 @@ public record ContainerCgroup(List<Dir> dirs) {
                 Path p = root;
                 for (Path part : root.relativize(d.path())) {
                     p = p.resolve(part);
-                    if (mkdir(p)) {
-                        made.add(p);
-                        if (d.hierarchy().has("cpuset")) {
-                            inherit(p, "cpuset.cpus");
-                            inherit(p, "cpuset.mems");
-                        }
+                    if (mkdir(p)) made.add(p);
+                    // v1 cpusets start empty, and a task cannot join an empty one. Filled at
+                    // every level, also one made by a run that died before filling it.
+                    if (d.hierarchy().has("cpuset")) {
+                        inherit(p, "cpuset.cpus");
+                        inherit(p, "cpuset.mems");
                     }
                 }
                 if (d.hierarchy().has("devices")) {

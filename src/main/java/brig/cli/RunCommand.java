@@ -7,6 +7,7 @@ import brig.runtime.Planner;
 import brig.runtime.Runtime;
 import brig.runtime.Started;
 import brig.spec.SpecException;
+import brig.syscalls.Libc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +43,7 @@ final class RunCommand {
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
         Runtime rt = new Runtime(g.root(), Main.helper());
+        SignalRelay relay = SignalRelay.install();
         try {
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(Path.of(a.value("bundle", ".")),
                     a.bool("no-pivot"), preserve), Planner.Mode.RUN);
@@ -49,11 +51,22 @@ final class RunCommand {
                 System.out.print(p.plan().explain());
                 return 0;
             }
-            // Until the monitor takes over, signals for the container are caught and kept.
-            SignalRelay relay = SignalRelay.install();
-            Started s = rt.start(p, preserve);
-            if (a.has("pid-file")) writePidFile(Path.of(a.value("pid-file", "")), s.pid());
-            s.handOverToMonitor(relay::pending);
+            if (!relay.beginStart()) return 128 + Math.max(relay.first(), Libc.SIGTERM); // nothing made
+            Started s = null;
+            try {
+                s = rt.start(p, preserve);
+                if (a.has("pid-file")) writePidFile(Path.of(a.value("pid-file", "")), s.pid());
+            } catch (Exception e) {
+                if (s != null) s.abort();
+                relay.startFailed();
+                throw e;
+            }
+            if (!relay.proceedToHandOver()) {
+                s.abort();
+                relay.undone();
+                return 128 + Libc.SIGTERM;
+            }
+            s.handOverToMonitor(relay::handOver);
             return Main.fail(g, "the monitor did not start");
         } catch (SpecException | RootfsException | HelperException | BrigException | IOException e) {
             return Main.fail(g, e.getMessage());

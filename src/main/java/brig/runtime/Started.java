@@ -45,6 +45,12 @@ public final class Started {
         return (status & 0x7f) != 0 ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
     }
 
+    /** Kills the container and removes it again. */
+    public void abort() throws SyscallException, CgroupException {
+        Libc.kill(state.pid(), Libc.SIGKILL);
+        waitFor();
+    }
+
     /** Processes still in the container's cgroup (possible without a pid namespace of its own). */
     private void killLeftovers() throws SyscallException {
         if (state.cgroups().isEmpty()) return;

@@ -76,6 +76,9 @@ public final class Libc {
         SIGDELSET(JAVA_INT, ADDRESS, JAVA_INT),
         PTHREAD_SIGMASK(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
         SYSCALL(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+        GETTID(JAVA_INT),
+        GETPID(JAVA_INT),
+        TGKILL(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
         GETEUID(JAVA_INT),
         GETEGID(JAVA_INT);
 
@@ -363,6 +366,21 @@ public final class Libc {
                 if (fd >= 0) return (int) fd;
                 if (errno(st) != Errno.EAGAIN && errno(st) != Errno.EINTR) throw new SyscallException("openat2", path, errno(st));
             }
+        }
+    }
+
+    /** The calling thread's id. */
+    public static int gettid() {
+        try (Arena a = Arena.ofConfined()) {
+            return (int) call(state(a), Fn.GETTID);
+        }
+    }
+
+    /** Sends a signal to one thread of this process. */
+    public static void tgkill(int tid, int signal) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            call(st, Fn.TGKILL, (int) call(st, Fn.GETPID), tid, signal);
         }
     }
 
