@@ -71,6 +71,7 @@ public final class Main {
                 case "spec" -> SpecCommand.run(g, args);
                 case "run" -> RunCommand.run(g, args);
                 case "demo" -> DemoCommand.run(g, args);
+                case "unpack" -> UnpackCommand.run(g, args);
                 default -> {
                     if (NOT_YET.contains(command)) yield fail(g, "\"" + command + "\" is not supported yet");
                     System.err.println("No help topic for '" + command + "'");

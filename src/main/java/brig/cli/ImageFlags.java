@@ -1,0 +1,34 @@
+package brig.cli;
+
+import brig.image.ImageException;
+import brig.image.Layout;
+import brig.image.Platform;
+import java.nio.file.Path;
+
+/** Flags the image verbs share. */
+final class ImageFlags {
+    private ImageFlags() {}
+
+    static final Args.Flag STORE = Args.Flag.value("image store, an OCI image layout (default " + Layout.DEFAULT_STORE + ")", "store");
+    static final Args.Flag PLATFORM = Args.Flag.value("os/arch[/variant] to choose from a multi-platform image (default: this machine's)", "platform");
+    static final Args.Flag TLS_VERIFY = Args.Flag.value("require HTTPS with a verified certificate (default true; false also allows plain HTTP)", "tls-verify");
+    static final Args.Flag AUTHFILE = Args.Flag.value("credentials file (default: $REGISTRY_AUTH_FILE, containers' auth.json, ~/.docker/config.json)", "authfile");
+    static final Args.Flag QUIET = Args.Flag.bool("no progress output", "quiet", "q");
+
+    static Path storeDir(Args a) {
+        return Path.of(a.value("store", Layout.DEFAULT_STORE.toString()));
+    }
+
+    static Platform platform(Args a) throws ImageException {
+        return a.has("platform") ? Platform.parse(a.value("platform", "")) : Platform.host();
+    }
+
+    static boolean tlsVerify(Args a) throws Args.UsageException {
+        String v = a.value("tls-verify", "true");
+        return switch (v) {
+            case "true", "1", "t" -> true;
+            case "false", "0", "f" -> false;
+            default -> throw new Args.UsageException("invalid value \"" + v + "\" for flag -tls-verify: use true or false");
+        };
+    }
+}
