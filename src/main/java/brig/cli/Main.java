@@ -71,6 +71,10 @@ public final class Main {
                 case "spec" -> SpecCommand.run(g, args);
                 case "run" -> RunCommand.run(g, args);
                 case "demo" -> DemoCommand.run(g, args);
+                case "pull" -> PullCommand.run(g, args);
+                case "images" -> ImageCommands.images(g, args);
+                case "rmi" -> ImageCommands.rmi(g, args);
+                case "inspect" -> ImageCommands.inspect(g, args);
                 case "unpack" -> UnpackCommand.run(g, args);
                 default -> {
                     if (NOT_YET.contains(command)) yield fail(g, "\"" + command + "\" is not supported yet");

@@ -31,12 +31,12 @@ import java.util.Set;
  *
  * <p>Concurrency: blobs are written to a temporary file and renamed into place, so readers never
  * see half a blob; index.json is replaced atomically under an exclusive lock on .brig.lock.
- * Writers hold a shared lock while they add blobs, and garbage collection takes the exclusive
- * one, so it never deletes a blob that a pull has fetched but not yet named.
+ * Writers hold a shared lock on .brig-gc.lock while they add blobs, and garbage collection
+ * takes it exclusively, so it never deletes a blob that a pull has fetched but not yet named.
  */
 public final class Layout {
     public static final Path DEFAULT_STORE = Path.of("/var/lib/brig/images");
-    private static final String LAYOUT_FILE = "oci-layout", INDEX = "index.json", LOCK = ".brig.lock", TMP = ".brig-tmp";
+    private static final String LAYOUT_FILE = "oci-layout", INDEX = "index.json", LOCK = ".brig.lock", GC_LOCK = ".brig-gc.lock", TMP = ".brig-tmp";
     /** Manifests, indexes and configs are small; anything bigger is hostile. */
     public static final long MAX_DOCUMENT = 8 << 20;
 
@@ -81,9 +81,18 @@ public final class Layout {
         return e.getMessage();
     }
 
-    /** Locks the layout: shared while adding blobs, exclusive to change index.json or collect garbage. */
-    public FileLock lock(boolean shared) throws IOException {
-        FileChannel ch = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    /** Locks index.json for a change. */
+    FileLock lock(boolean shared) throws IOException {
+        return lock(LOCK, shared);
+    }
+
+    /** Held shared while adding blobs not yet named in index.json; garbage collection holds it exclusively. */
+    public FileLock writing() throws IOException {
+        return lock(GC_LOCK, true);
+    }
+
+    private FileLock lock(String name, boolean shared) throws IOException {
+        FileChannel ch = FileChannel.open(dir.resolve(name), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             return ch.lock(0, Long.MAX_VALUE, shared);
         } catch (IOException | RuntimeException e) {
@@ -105,6 +114,11 @@ public final class Layout {
 
     public Path blobPath(Digest d) {
         return dir.resolve("blobs").resolve(d.algorithm()).resolve(d.hex());
+    }
+
+    /** Where a blob being downloaded is kept until verified, so that an interrupted pull resumes. */
+    public Path partialPath(Digest d) throws IOException {
+        return tmpDir().resolve(d.hex() + ".partial");
     }
 
     Path tmpDir() throws IOException {
@@ -152,7 +166,7 @@ public final class Layout {
         Path target = blobPath(d);
         try {
             if (!(Files.exists(target) && Files.size(target) == data.length)) {
-                Path tmp = Files.createTempFile(tmpDir(), "blob-", ".tmp");
+                Path tmp = newTemp("blob-");
                 try {
                     Files.write(tmp, data);
                     commit(tmp, d);
@@ -168,7 +182,8 @@ public final class Layout {
 
     /** A temporary file for a blob being written; {@link #commit} moves it into place. */
     public Path newTemp(String prefix) throws IOException {
-        return Files.createTempFile(tmpDir(), prefix, ".tmp");
+        return Files.createTempFile(tmpDir(), prefix, ".tmp", java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--")));
     }
 
     /** Moves a fully written and verified temporary file into place as blob {@code d}. */
@@ -281,7 +296,7 @@ public final class Layout {
     public Collected gc() throws ImageException {
         FileLock l = null;
         try {
-            l = lock(false);
+            l = lock(GC_LOCK, false);
             Set<Digest> live = new HashSet<>();
             for (Descriptor d : manifests()) mark(d, live);
             int n = 0;
