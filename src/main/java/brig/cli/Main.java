@@ -72,6 +72,8 @@ public final class Main {
                 case "run" -> RunCommand.run(g, args);
                 case "demo" -> DemoCommand.run(g, args);
                 case "pull" -> PullCommand.run(g, args);
+                case "copy" -> CopyCommand.copy(g, args);
+                case "import" -> CopyCommand.importTar(g, args);
                 case "images" -> ImageCommands.images(g, args);
                 case "rmi" -> ImageCommands.rmi(g, args);
                 case "inspect" -> ImageCommands.inspect(g, args);

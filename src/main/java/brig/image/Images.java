@@ -20,6 +20,10 @@ public final class Images {
         try {
             d = store.find(Reference.parse(name).toString());
             if (d != null) return d;
+            if (!name.contains("/")) { // imported images are localhost/NAME, as podman names them
+                d = store.find(Reference.parse("localhost/" + name).toString());
+                if (d != null) return d;
+            }
         } catch (ImageException notAReference) {
             if (!Reference.looksLikeId(name)) throw notAReference;
         }

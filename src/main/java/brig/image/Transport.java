@@ -22,7 +22,7 @@ public sealed interface Transport {
      * Parses a transport reference. A bare name is a store image when {@code bareIsStore}, and a
      * registry image otherwise (as `pull` takes them).
      */
-    static Transport parse(String text, boolean bareIsStore) throws ImageException {
+    public static Transport parse(String text, boolean bareIsStore) throws ImageException {
         if (text.startsWith("docker://")) return new Registry(Reference.parse(text));
         for (String prefix : new String[] {"oci:", "oci-archive:", "docker-archive:"}) {
             if (!text.startsWith(prefix)) continue;
