@@ -77,17 +77,26 @@ public final class Unpacker {
     private static void apply(Layout layout, Extractor x, Descriptor layer, Digest diffId) throws ImageException, IOException {
         String label = layer.digest().toString();
         try (VerifyingInputStream blob = layout.verifiedBlob(layer)) {
-            InputStream tar = Compression.decompressed(blob);
-            VerifyingInputStream diff = new VerifyingInputStream(tar, diffId, -1, "layer " + label + ": uncompressed content (diff id " + diffId + ")");
-            x.apply(diff, label);
-            diff.finish();
-            blob.finish();
-        } catch (LayerException e) {
-            throw new ImageException(e.getMessage(), e);
-        } catch (VerifyingInputStream.MismatchException e) {
-            throw new ImageException(e.getMessage(), e);
-        } catch (java.util.zip.ZipException e) {
-            throw new ImageException("layer " + label + ": corrupt gzip data: " + e.getMessage(), e);
+            try {
+                InputStream tar = Compression.decompressed(blob);
+                VerifyingInputStream diff = new VerifyingInputStream(tar, diffId, -1, "layer " + label + ": uncompressed content (diff id " + diffId + ")");
+                x.apply(diff, label);
+                diff.finish();
+                blob.finish();
+            } catch (LayerException | IOException e) {
+                if (!(e instanceof VerifyingInputStream.MismatchException)) {
+                    // A corrupt blob shows first as a broken tar or gzip stream: report the cause.
+                    try {
+                        blob.finish();
+                    } catch (VerifyingInputStream.MismatchException m) {
+                        throw new ImageException(m.getMessage(), m);
+                    } catch (IOException ignored) {
+                        // the blob itself cannot be read: report the first error
+                    }
+                }
+                if (e instanceof java.util.zip.ZipException) throw new ImageException("layer " + label + ": corrupt gzip data: " + e.getMessage(), e);
+                throw new ImageException(e.getMessage(), e);
+            }
         }
     }
 

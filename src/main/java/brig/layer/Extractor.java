@@ -336,11 +336,22 @@ public final class Extractor implements AutoCloseable {
     }
 
     private int mkdirs(String path, String entry) throws IOException, LayerException {
+        return mkdirs(path, entry, 0);
+    }
+
+    /**
+     * Makes the directories of {@code path} inside the rootfs. A component that is a dangling
+     * symlink gets its target made, resolved inside the rootfs as the container will see it
+     * (as containerd does), so "var/run -> /run" then "var/run/x" works before "run/" exists.
+     */
+    private int mkdirs(String path, String entry, int depth) throws IOException, LayerException {
+        if (depth > 40) throw new LayerException(where(entry) + ": too many levels of symbolic links in " + path);
         String[] parts = path.split("/");
         int prev = root;
         StringBuilder prefix = new StringBuilder();
         try {
             for (String part : parts) {
+                String parentPrefix = prefix.toString();
                 if (prefix.length() > 0) prefix.append('/');
                 prefix.append(part);
                 String p = prefix.toString();
@@ -351,11 +362,15 @@ public final class Extractor implements AutoCloseable {
                     if (e.errno() != Errno.ENOENT) throw notDir(entry, p, e);
                     try {
                         Libc.mkdirat(prev, part, 0755);
+                        touched.add(p);
                     } catch (SyscallException m) {
-                        if (m.errno() == Errno.EEXIST) throw new LayerException(where(entry) + ": parent " + p + " is a dangling symlink");
-                        throw m;
+                        if (m.errno() != Errno.EEXIST) throw m;
+                        Libc.Stat s = Libc.statx(prev, part, Libc.AT_SYMLINK_NOFOLLOW);
+                        if (s == null || !s.isSymlink()) throw m;
+                        String target = Libc.readlinkat(prev, part);
+                        String resolved = confine(target.startsWith("/") ? target : parentPrefix + "/" + target);
+                        if (!resolved.isEmpty()) Libc.close(mkdirs(resolved, entry, depth + 1));
                     }
-                    touched.add(p);
                     fd = Libc.openat2(root, p, Libc.O_PATH | Libc.O_DIRECTORY, RESOLVE);
                 }
                 if (prev != root) Libc.close(prev);
@@ -366,6 +381,20 @@ public final class Extractor implements AutoCloseable {
             if (prev != root) Libc.close(prev);
             throw e;
         }
+    }
+
+    /** A path cleaned the way the kernel resolves it in the rootfs: ".." at the root stays there. */
+    static String confine(String path) {
+        List<String> parts = new ArrayList<>();
+        for (String c : path.split("/")) {
+            if (c.isEmpty() || c.equals(".")) continue;
+            if (c.equals("..")) {
+                if (!parts.isEmpty()) parts.remove(parts.size() - 1);
+            } else {
+                parts.add(c);
+            }
+        }
+        return String.join("/", parts);
     }
 
     /** An uncached directory fd inside the rootfs, or -1 if it does not exist. */
