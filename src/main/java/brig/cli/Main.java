@@ -102,6 +102,15 @@ public final class Main {
                 commands of brig's own:
                    demo     run a small container assembled from this host's /usr (no image needed)
 
+                images (the store is an OCI image layout, default /var/lib/brig/images; --store DIR):
+                   pull     pull [docker://]REGISTRY/REPO[:TAG|@DIGEST] into the store (busybox is docker.io/library/busybox:latest)
+                   images   list the images in the store
+                   inspect  show an image's manifest and config (a store name or oci:DIR[:REF])
+                   rmi      remove images from the store and delete the blobs no image uses
+                   import   import FILE.tar [NAME]: a flat rootfs tarball as a one-layer image (localhost/NAME)
+                   unpack   unpack IMAGE BUNDLE: rootfs/ and config.json from a store image or oci:DIR[:REF]
+                   copy     copy SRC DST between docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF]
+
                 global options:
                 """ + Args.help(GLOBAL);
     }

@@ -15,7 +15,15 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * `unpack`: an image to a runtime bundle, rootfs/ plus config.json. Each layer streams from its
@@ -26,6 +34,14 @@ public final class Unpacker {
     private Unpacker() {}
 
     public static void unpack(Layout layout, Image image, Path bundle) throws ImageException {
+        unpack(layout, image, bundle, null);
+    }
+
+    /**
+     * @param ready one future per layer that completes when its blob is in the layout (a pull
+     *     under way), or null when all are there
+     */
+    public static void unpack(Layout layout, Image image, Path bundle, List<? extends Future<?>> ready) throws ImageException {
         List<Descriptor> layers = image.manifest().layers();
         List<Digest> diffIds = image.config().diffIds();
         if (layers.size() != diffIds.size()) {
@@ -52,8 +68,31 @@ public final class Unpacker {
         boolean done = false;
         try {
             boolean privileged = Libc.geteuid() == 0;
+            List<LayerStream> streams = new ArrayList<>();
+            ExecutorService pool = Executors.newFixedThreadPool(2, r -> {
+                Thread t = new Thread(r, "brig-unpack");
+                t.setDaemon(true);
+                return t;
+            });
             try (Extractor x = new Extractor(rootfs, privileged)) {
-                for (int k = 0; k < layers.size(); k++) apply(layout, x, layers.get(k), diffIds.get(k));
+                // Layers are decompressed and verified ahead on other threads (two at a time)
+                // while this one creates the files: inflating costs about as much as extracting.
+                for (int k = 0; k < layers.size(); k++) {
+                    LayerStream ls = new LayerStream(layout, layers.get(k), diffIds.get(k), ready == null ? null : ready.get(k));
+                    streams.add(ls);
+                    if (AHEAD) pool.submit(ls::produce);
+                }
+                for (LayerStream ls : streams) {
+                    try {
+                        x.apply(ls, ls.label);
+                        ls.drain();
+                    } catch (LayerException | IOException e) {
+                        throw ls.failure(e);
+                    }
+                }
+            } finally {
+                for (LayerStream ls : streams) ls.cancel();
+                pool.shutdownNow();
             }
             byte[] json = (Json.pretty(BundleConfig.build(image.config(), rootfs, !privileged, Libc.geteuid(), Libc.getegid())) + "\n")
                     .getBytes(StandardCharsets.UTF_8);
@@ -74,28 +113,226 @@ public final class Unpacker {
         }
     }
 
-    private static void apply(Layout layout, Extractor x, Descriptor layer, Digest diffId) throws ImageException, IOException {
-        String label = layer.digest().toString();
-        try (VerifyingInputStream blob = layout.verifiedBlob(layer)) {
+    /**
+     * A layer's tar bytes, produced by another thread (read, verified against the blob digest,
+     * decompressed, verified against the diff id) and handed over in chunks through a bounded
+     * queue. A producer failure reaches the reader as an exception at that point in the stream.
+     */
+    static final boolean AHEAD = !Boolean.getBoolean("brig.unpackInline");
+
+    private static final class LayerStream extends InputStream {
+        private static final int CHUNK = 1 << 18;
+        private static final Object END = new Object();
+        private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(24);
+        private final Layout layout;
+        private final Descriptor layer;
+        private final Digest diffId;
+        final String label;
+        private volatile boolean cancelled;
+        private byte[] chunk;
+        private int pos, len;
+        private boolean ended;
+        private ImageException failed;
+
+        private final Future<?> ready;
+
+        LayerStream(Layout layout, Descriptor layer, Digest diffId, Future<?> ready) {
+            this.ready = ready;
+            this.layout = layout;
+            this.layer = layer;
+            this.diffId = diffId;
+            this.label = layer.digest().toString();
+        }
+
+        private VerifyingInputStream directBlob, directDiff;
+
+        /** Waits until the layer's blob is in the layout. */
+        private void await() throws ImageException {
+            if (ready == null) return;
             try {
-                InputStream tar = Compression.decompressed(blob);
-                VerifyingInputStream diff = new VerifyingInputStream(tar, diffId, -1, "layer " + label + ": uncompressed content (diff id " + diffId + ")");
-                x.apply(diff, label);
-                diff.finish();
-                blob.finish();
-            } catch (LayerException | IOException e) {
-                if (!(e instanceof VerifyingInputStream.MismatchException)) {
-                    // A corrupt blob shows first as a broken tar or gzip stream: report the cause.
-                    try {
-                        blob.finish();
-                    } catch (VerifyingInputStream.MismatchException m) {
-                        throw new ImageException(m.getMessage(), m);
-                    } catch (IOException ignored) {
-                        // the blob itself cannot be read: report the first error
+                ready.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof ImageException ie) throw ie;
+                throw new ImageException("layer " + label + ": " + e.getCause(), e.getCause());
+            } catch (java.util.concurrent.CancellationException e) {
+                throw new ImageException("layer " + label + ": download cancelled");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ImageException("interrupted");
+            }
+        }
+
+        /** No producer thread: read() decompresses on the caller's thread. */
+        void direct() throws ImageException {
+            await();
+            directBlob = layout.verifiedBlob(layer);
+            try {
+                directDiff = new VerifyingInputStream(Compression.decompressed(directBlob), diffId, -1,
+                        "layer " + label + ": uncompressed content (diff id " + diffId + ")");
+            } catch (IOException e) {
+                throw new ImageException("layer " + label + ": " + e.getMessage(), e);
+            }
+        }
+
+        void produce() {
+            Object last = END;
+            try {
+                await();
+            } catch (ImageException e) {
+                put(e);
+                return;
+            }
+            try (VerifyingInputStream blob = layout.verifiedBlob(layer)) {
+                try {
+                    InputStream tar = Compression.decompressed(blob);
+                    VerifyingInputStream diff = new VerifyingInputStream(tar, diffId, -1, "layer " + label + ": uncompressed content (diff id " + diffId + ")");
+                    while (!cancelled) {
+                        byte[] b = new byte[CHUNK];
+                        int n = diff.readNBytes(b, 0, CHUNK);
+                        if (n <= 0) break;
+                        put(n == CHUNK ? b : Arrays.copyOf(b, n));
                     }
+                    blob.finish();
+                } catch (IOException e) {
+                    if (!(e instanceof VerifyingInputStream.MismatchException)) {
+                        // A corrupt blob shows first as a broken gzip stream: report the cause.
+                        try {
+                            blob.finish();
+                        } catch (VerifyingInputStream.MismatchException m) {
+                            throw new ImageException(m.getMessage(), m);
+                        } catch (IOException ignored) {
+                            // the blob itself cannot be read: report the first error
+                        }
+                    }
+                    if (e instanceof java.util.zip.ZipException) throw new ImageException("layer " + label + ": corrupt gzip data: " + e.getMessage(), e);
+                    throw new ImageException(e.getMessage(), e);
                 }
-                if (e instanceof java.util.zip.ZipException) throw new ImageException("layer " + label + ": corrupt gzip data: " + e.getMessage(), e);
-                throw new ImageException(e.getMessage(), e);
+            } catch (ImageException e) {
+                last = e;
+            } catch (IOException | RuntimeException e) {
+                last = new ImageException("layer " + label + ": " + e.getMessage(), e);
+            }
+            put(last);
+        }
+
+        private void put(Object o) {
+            try {
+                while (!cancelled && !queue.offer(o, 100, TimeUnit.MILLISECONDS)) {
+                    // the extractor is behind: wait for room
+                }
+            } catch (InterruptedException e) {
+                cancelled = true;
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int n) throws IOException {
+            if (!AHEAD && directDiff == null && !ended) {
+                try {
+                    direct();
+                } catch (ImageException e) {
+                    ended = true;
+                    failed = e;
+                    throw new IOException(e.getMessage(), e);
+                }
+            }
+            if (directDiff != null) {
+                if (ended) return -1;
+                try {
+                    int r = directDiff.read(b, off, n);
+                    if (r < 0) {
+                        directBlob.finish();
+                        directBlob.close();
+                        ended = true;
+                    }
+                    return r;
+                } catch (IOException e) {
+                    ended = true;
+                    ImageException x = directFailure(e);
+                    failed = x;
+                    throw new IOException(x.getMessage(), x);
+                }
+            }
+            while (chunk == null || pos == len) {
+                if (ended) return -1;
+                Object o;
+                try {
+                    o = queue.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted");
+                }
+                if (o == END) {
+                    ended = true;
+                    return -1;
+                }
+                if (o instanceof ImageException e) {
+                    ended = true;
+                    failed = e;
+                    throw new IOException(e.getMessage(), e);
+                }
+                chunk = (byte[]) o;
+                pos = 0;
+                len = chunk.length;
+            }
+            int k = Math.min(n, len - pos);
+            System.arraycopy(chunk, pos, b, off, k);
+            pos += k;
+            return k;
+        }
+
+        private ImageException directFailure(IOException e) {
+            if (!(e instanceof VerifyingInputStream.MismatchException)) {
+                try {
+                    directBlob.finish();
+                } catch (VerifyingInputStream.MismatchException m) {
+                    return new ImageException(m.getMessage(), m);
+                } catch (IOException ignored) {
+                    // report the first error
+                }
+            }
+            if (e instanceof java.util.zip.ZipException) return new ImageException("layer " + label + ": corrupt gzip data: " + e.getMessage(), e);
+            return new ImageException(e.getMessage(), e);
+        }
+
+        /** Reads to the end, where the producer reports a digest or diff id mismatch. */
+        void drain() throws IOException {
+            byte[] b = new byte[CHUNK];
+            while (read(b, 0, b.length) >= 0) {
+                // the tar's end blocks and padding are part of the diff id
+            }
+        }
+
+        /** The error to report when applying failed with {@code e}: the producer's, if it had one first. */
+        ImageException failure(Exception e) {
+            if (failed != null) return failed;
+            if (!ended) { // the tar broke; a corrupt blob is the likelier cause: wait for the producer's verdict
+                try {
+                    drain();
+                } catch (IOException ignored) {
+                    // failed is set if the producer found something
+                }
+                if (failed != null) return failed;
+            }
+            if (e instanceof LayerException) return new ImageException(e.getMessage(), e);
+            return new ImageException("layer " + label + ": " + e.getMessage(), e);
+        }
+
+        void cancel() {
+            cancelled = true;
+            queue.clear();
+            if (directBlob != null) {
+                try {
+                    directBlob.close();
+                } catch (IOException ignored) {
+                    // closing a file we read
+                }
             }
         }
     }

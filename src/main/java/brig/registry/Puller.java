@@ -43,6 +43,77 @@ public final class Puller {
 
     public static Pulled pull(RegistryClient client, Reference ref, Platform platform, Layout dest, String refName, Progress progress)
             throws ImageException {
+        try (Session s = start(client, ref, platform, dest, progress)) {
+            return s.finish(refName);
+        }
+    }
+
+    /**
+     * A pull under way: manifest and config are here, the layers are downloading (one future
+     * each, in manifest order), so that unpacking can start on a layer as soon as it is in.
+     */
+    public static final class Session implements AutoCloseable {
+        public final Reference ref;
+        public final Manifest manifest;
+        public final ImageConfig config;
+        public final List<Future<Void>> layers;
+        private final RegistryClient.Fetched chosen;
+        private final Layout dest;
+        private final ExecutorService pool;
+        private final FileLock shared;
+
+        private Session(Reference ref, Manifest manifest, ImageConfig config, RegistryClient.Fetched chosen, Layout dest,
+                ExecutorService pool, List<Future<Void>> layers, FileLock shared) {
+            this.ref = ref;
+            this.manifest = manifest;
+            this.config = config;
+            this.chosen = chosen;
+            this.dest = dest;
+            this.pool = pool;
+            this.layers = layers;
+            this.shared = shared;
+        }
+
+        /** Waits for every layer, stores the manifest and names it. */
+        public Pulled finish(String refName) throws ImageException {
+            for (Future<Void> f : layers) await(f);
+            Descriptor stored = manifest.mediaType().equals(MediaType.DOCKER_MANIFEST)
+                    ? dest.putBlob(manifest.ociBytes(), MediaType.OCI_MANIFEST)
+                    : dest.putBlob(chosen.bytes(), MediaType.OCI_MANIFEST);
+            Descriptor named = new Descriptor(stored.mediaType(), stored.digest(), stored.size(), java.util.Map.of(), null);
+            dest.tag(named, refName);
+            return new Pulled(named, manifest.config().digest(), config);
+        }
+
+        /** The image as pulled so far (its blobs may still be arriving). */
+        public brig.image.Image image() {
+            return new brig.image.Image(ref.toString(), new Descriptor(chosen.mediaType(), chosen.digest(), chosen.bytes().length), manifest, config);
+        }
+
+        @Override
+        public void close() {
+            layers.forEach(j -> j.cancel(true));
+            pool.shutdownNow();
+            Layout.unlock(shared);
+        }
+    }
+
+    /** Waits for a layer download; its failure as the ImageException it was. */
+    public static void await(Future<?> f) throws ImageException {
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ImageException ie) throw ie;
+            throw new ImageException("pull failed: " + e.getCause(), e.getCause());
+        } catch (java.util.concurrent.CancellationException e) {
+            throw new ImageException("pull cancelled");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ImageException("interrupted");
+        }
+    }
+
+    public static Session start(RegistryClient client, Reference ref, Platform platform, Layout dest, Progress progress) throws ImageException {
         String repo = ref.repository();
         RegistryClient.Fetched top = client.manifest(repo, ref.manifestRef());
         RegistryClient.Fetched chosen = top;
@@ -54,6 +125,7 @@ public final class Puller {
         }
         Manifest m = Manifest.parse(chosen.bytes(), chosen.mediaType(), "manifest of " + ref);
         FileLock shared = null;
+        ExecutorService pool = null;
         try {
             shared = dest.writing(); // keeps rmi's garbage collection away from blobs not yet named
             fetch(client, repo, m.config(), dest, null);
@@ -61,49 +133,28 @@ public final class Puller {
             if (!fromIndex && !config.os().isEmpty() && !platform.accepts(config.platform())) {
                 progress.note("warning: " + ref + " is an image for " + config.platform() + ", not " + platform);
             }
-            fetchLayers(client, repo, m.layers(), dest, progress);
-            Descriptor stored = m.mediaType().equals(MediaType.DOCKER_MANIFEST)
-                    ? dest.putBlob(m.ociBytes(), MediaType.OCI_MANIFEST)
-                    : dest.putBlob(chosen.bytes(), MediaType.OCI_MANIFEST);
-            Descriptor named = new Descriptor(stored.mediaType(), stored.digest(), stored.size(), java.util.Map.of(), null);
-            dest.tag(named, refName);
-            return new Pulled(named, m.config().digest(), config);
-        } catch (IOException e) {
-            throw new ImageException("cannot write to " + dest.dir() + ": " + e.getMessage(), e);
-        } finally {
-            Layout.unlock(shared);
-        }
-    }
-
-    static void fetchLayers(RegistryClient client, String repo, List<Descriptor> layers, Layout dest, Progress progress) throws ImageException {
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(PARALLEL, layers.size())), r -> {
-            Thread t = new Thread(r, "brig-pull");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
+            pool = Executors.newFixedThreadPool(Math.max(1, Math.min(PARALLEL, m.layers().size())), r -> {
+                Thread t = new Thread(r, "brig-pull");
+                t.setDaemon(true);
+                return t;
+            });
             List<Future<Void>> jobs = new ArrayList<>();
-            for (Descriptor l : layers) {
+            for (Descriptor l : m.layers()) {
                 Progress.Bar bar = progress.bar(l.digest().shortId(), l.size());
                 jobs.add(pool.submit(() -> {
                     fetch(client, repo, l, dest, bar);
                     return null;
                 }));
             }
-            for (Future<Void> f : jobs) {
-                try {
-                    f.get();
-                } catch (ExecutionException e) {
-                    jobs.forEach(j -> j.cancel(true));
-                    if (e.getCause() instanceof ImageException ie) throw ie;
-                    throw new ImageException("pull failed: " + e.getCause(), e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new ImageException("interrupted");
-                }
-            }
-        } finally {
-            pool.shutdownNow();
+            return new Session(ref, m, config, chosen, dest, pool, jobs, shared);
+        } catch (IOException e) {
+            if (pool != null) pool.shutdownNow();
+            Layout.unlock(shared);
+            throw new ImageException("cannot write to " + dest.dir() + ": " + e.getMessage(), e);
+        } catch (ImageException | RuntimeException e) {
+            if (pool != null) pool.shutdownNow();
+            Layout.unlock(shared);
+            throw e;
         }
     }
 
