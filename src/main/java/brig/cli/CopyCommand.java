@@ -21,6 +21,7 @@ final class CopyCommand {
     static final List<Args.Flag> FLAGS = List.of(ImageFlags.PLATFORM, ImageFlags.TLS_VERIFY, ImageFlags.AUTHFILE, ImageFlags.QUIET);
 
     static int copy(Main.Globals g, List<String> argv) throws Args.UsageException {
+        if (ImageFlags.help(argv, "copy [options] SRC DST   (docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF])", FLAGS)) return 0;
         Args a = Args.parse(argv, 0, FLAGS, false);
         List<String> p = a.exactly("copy", 2);
         try {
@@ -51,6 +52,7 @@ final class CopyCommand {
     static final List<Args.Flag> IMPORT_FLAGS = List.of(ImageFlags.STORE);
 
     static int importTar(Main.Globals g, List<String> argv) throws Args.UsageException {
+        if (ImageFlags.help(argv, "import [options] FILE.tar [NAME]   (a flat rootfs tarball, plain, gzip or zstd)", IMPORT_FLAGS)) return 0;
         Args a = Args.parse(argv, 0, IMPORT_FLAGS, false);
         List<String> p = a.positional();
         if (p.isEmpty() || p.size() > 2) throw new Args.UsageException("\"import\" requires 1 or 2 argument(s): FILE.tar [NAME]");

@@ -22,6 +22,7 @@ final class ImageCommands {
             Args.Flag.value("output format: table (default) or json", "format"));
 
     static int images(Main.Globals g, List<String> argv) throws Args.UsageException {
+        if (ImageFlags.help(argv, "images [options]", IMAGES_FLAGS)) return 0;
         Args a = Args.parse(argv, 0, IMAGES_FLAGS, false);
         a.exactly("images", 0);
         String format = a.value("format", "table");
@@ -85,6 +86,7 @@ final class ImageCommands {
     static final List<Args.Flag> RMI_FLAGS = List.of(ImageFlags.STORE);
 
     static int rmi(Main.Globals g, List<String> argv) throws Args.UsageException {
+        if (ImageFlags.help(argv, "rmi [options] IMAGE...", RMI_FLAGS)) return 0;
         Args a = Args.parse(argv, 0, RMI_FLAGS, false);
         if (a.positional().isEmpty()) throw new Args.UsageException("\"rmi\" requires at least 1 argument(s)");
         try {
@@ -106,6 +108,7 @@ final class ImageCommands {
     static final List<Args.Flag> INSPECT_FLAGS = List.of(ImageFlags.STORE, ImageFlags.PLATFORM);
 
     static int inspect(Main.Globals g, List<String> argv) throws Args.UsageException {
+        if (ImageFlags.help(argv, "inspect [options] IMAGE   (a store name or id, or oci:DIR[:REF])", INSPECT_FLAGS)) return 0;
         Args a = Args.parse(argv, 0, INSPECT_FLAGS, false);
         String name = a.exactly("inspect", 1).get(0);
         try {

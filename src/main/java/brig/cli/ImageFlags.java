@@ -4,6 +4,7 @@ import brig.image.ImageException;
 import brig.image.Layout;
 import brig.image.Platform;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Flags the image verbs share. */
 final class ImageFlags {
@@ -14,6 +15,18 @@ final class ImageFlags {
     static final Args.Flag TLS_VERIFY = Args.Flag.value("require HTTPS with a verified certificate (default true; false also allows plain HTTP)", "tls-verify");
     static final Args.Flag AUTHFILE = Args.Flag.value("credentials file (default: $REGISTRY_AUTH_FILE, containers' auth.json, ~/.docker/config.json)", "authfile");
     static final Args.Flag QUIET = Args.Flag.bool("no progress output", "quiet", "q");
+
+    /** Prints the command's usage and flags when asked with --help or -h; true if it did. */
+    static boolean help(List<String> argv, String usage, List<Args.Flag> flags) {
+        for (String a : argv) {
+            if (a.equals("--")) break;
+            if (a.equals("--help") || a.equals("-help") || a.equals("-h")) {
+                System.out.print("usage: brig " + usage + "\n\noptions:\n" + Args.help(flags));
+                return true;
+            }
+        }
+        return false;
+    }
 
     static Path storeDir(Args a) {
         return Path.of(a.value("store", Layout.DEFAULT_STORE.toString()));

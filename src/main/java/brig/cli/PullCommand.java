@@ -21,6 +21,7 @@ final class PullCommand {
             ImageFlags.QUIET);
 
     static int run(Main.Globals g, List<String> argv) throws Args.UsageException {
+        if (ImageFlags.help(argv, "pull [options] [docker://]REGISTRY/REPO[:TAG|@DIGEST]", FLAGS)) return 0;
         Args a = Args.parse(argv, 0, FLAGS, false);
         String name = a.exactly("pull", 1).get(0);
         try {

@@ -21,6 +21,7 @@ final class UnpackCommand {
             ImageFlags.QUIET);
 
     static int run(Main.Globals g, List<String> argv) throws Args.UsageException {
+        if (ImageFlags.help(argv, "unpack [options] IMAGE BUNDLE   (IMAGE: a store name or id, oci:DIR[:REF], or docker://REF)", FLAGS)) return 0;
         Args a = Args.parse(argv, 0, FLAGS, false);
         List<String> p = a.exactly("unpack", 2);
         try {

@@ -1,7 +1,5 @@
 package brig.image;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
@@ -60,90 +58,85 @@ public abstract sealed class Sha256 permits Sha256.Jdk, Sha256.OpenSsl {
         public long count() { return count; }
     }
 
-    /** EVP_Digest* of libcrypto.so.3. One native buffer per hasher; heap bytes are copied in. */
+    /**
+     * EVP_Digest* of libcrypto.so.3, all called through one downcall shape (three 64-bit
+     * integer arguments, a 64-bit result): the JDK generates a stub class per shape, ~20 ms each
+     * at start-up, and the integer registers carry pointers and ints alike on x86-64 and aarch64.
+     * One native buffer per hasher; heap bytes are copied in.
+     */
     static final class OpenSsl extends Sha256 {
         private static final int CHUNK = 1 << 16;
-        private static final MethodHandle NEW, INIT, UPDATE, FINAL, FREE;
-        private static final MemorySegment SHA256_MD;
+        private static final MethodHandle CALL;
+        private static final MemorySegment NEW, INIT, UPDATE, FINAL, FREE;
+        private static final long SHA256_MD;
         static final boolean AVAILABLE;
 
         static {
-            MethodHandle n = null, i = null, u = null, f = null, fr = null;
-            MemorySegment md = null;
-            boolean ok = false;
+            MethodHandle call = null;
+            MemorySegment n = null, i = null, u = null, f = null, fr = null;
+            long md = 0;
             try {
                 Linker l = Linker.nativeLinker();
                 SymbolLookup lib = SymbolLookup.libraryLookup("libcrypto.so.3", Arena.global());
-                n = l.downcallHandle(lib.findOrThrow("EVP_MD_CTX_new"), FunctionDescriptor.of(ADDRESS));
-                i = l.downcallHandle(lib.findOrThrow("EVP_DigestInit_ex"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
-                u = l.downcallHandle(lib.findOrThrow("EVP_DigestUpdate"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG),
-                        Linker.Option.critical(false));
-                f = l.downcallHandle(lib.findOrThrow("EVP_DigestFinal_ex"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
-                fr = l.downcallHandle(lib.findOrThrow("EVP_MD_CTX_free"), FunctionDescriptor.ofVoid(ADDRESS));
-                MethodHandle get = l.downcallHandle(lib.findOrThrow("EVP_sha256"), FunctionDescriptor.of(ADDRESS));
-                md = (MemorySegment) get.invokeExact();
-                ok = !md.equals(MemorySegment.NULL);
+                call = l.downcallHandle(FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+                n = lib.findOrThrow("EVP_MD_CTX_new");
+                i = lib.findOrThrow("EVP_DigestInit_ex");
+                u = lib.findOrThrow("EVP_DigestUpdate");
+                f = lib.findOrThrow("EVP_DigestFinal_ex");
+                fr = lib.findOrThrow("EVP_MD_CTX_free");
+                md = (long) call.invokeExact(lib.findOrThrow("EVP_sha256"), 0L, 0L, 0L);
             } catch (Throwable t) {
-                ok = false; // no libcrypto: the JDK's SHA-256 does the work
+                md = 0; // no libcrypto: the JDK's SHA-256 does the work
             }
+            CALL = call;
             NEW = n;
             INIT = i;
             UPDATE = u;
             FINAL = f;
             FREE = fr;
             SHA256_MD = md;
-            AVAILABLE = ok;
+            AVAILABLE = md != 0;
         }
 
-        private final Arena arena = Arena.ofAuto();
-        private final MemorySegment buf = arena.allocate(CHUNK, 16);
-        private MemorySegment ctx;
-        private long count;
-
-        OpenSsl() {
+        private static long call(MemorySegment fn, long a, long b, long c) {
             try {
-                ctx = (MemorySegment) NEW.invokeExact();
-                if (ctx.equals(MemorySegment.NULL) || (int) INIT.invokeExact(ctx, SHA256_MD, MemorySegment.NULL) != 1) {
-                    throw new IllegalStateException("EVP_DigestInit_ex failed");
-                }
-            } catch (RuntimeException e) {
+                return (long) CALL.invokeExact(fn, a, b, c);
+            } catch (RuntimeException | Error e) {
                 throw e;
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }
         }
 
+        private final Arena arena = Arena.ofAuto();
+        private final MemorySegment buf = arena.allocate(CHUNK, 16);
+        private long ctx;
+        private long count;
+
+        OpenSsl() {
+            ctx = call(NEW, 0, 0, 0);
+            if (ctx == 0 || (int) call(INIT, ctx, SHA256_MD, 0) != 1) throw new IllegalStateException("EVP_DigestInit_ex failed");
+        }
+
         @Override
         public void update(byte[] b, int off, int len) {
-            try {
-                while (len > 0) {
-                    int n = Math.min(len, CHUNK);
-                    MemorySegment.copy(b, off, buf, ValueLayout.JAVA_BYTE, 0, n);
-                    if ((int) UPDATE.invokeExact(ctx, buf, (long) n) != 1) throw new IllegalStateException("EVP_DigestUpdate failed");
-                    off += n;
-                    len -= n;
-                    count += n;
-                }
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
+            while (len > 0) {
+                int n = Math.min(len, CHUNK);
+                MemorySegment.copy(b, off, buf, ValueLayout.JAVA_BYTE, 0, n);
+                if ((int) call(UPDATE, ctx, buf.address(), n) != 1) throw new IllegalStateException("EVP_DigestUpdate failed");
+                off += n;
+                len -= n;
+                count += n;
             }
         }
 
         @Override
         public Digest digest() {
-            try {
-                MemorySegment out = arena.allocate(64);
-                if ((int) FINAL.invokeExact(ctx, out, MemorySegment.NULL) != 1) throw new IllegalStateException("EVP_DigestFinal_ex failed");
-                FREE.invokeExact(ctx);
-                ctx = MemorySegment.NULL;
-                return Digest.ofBytes(out.asSlice(0, 32).toArray(ValueLayout.JAVA_BYTE));
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
+            MemorySegment out = arena.allocate(64);
+            if ((int) call(FINAL, ctx, out.address(), 0) != 1) throw new IllegalStateException("EVP_DigestFinal_ex failed");
+            call(FREE, ctx, 0, 0);
+            ctx = 0;
+            return Digest.ofBytes(out.asSlice(0, 32).toArray(ValueLayout.JAVA_BYTE));
         }
 
         @Override

@@ -1,6 +1,5 @@
 package brig.layer;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.io.IOException;
@@ -21,20 +20,34 @@ import java.lang.invoke.MethodHandle;
 final class Zstd {
     private Zstd() {}
 
-    private static MethodHandle create, decompress, free, isError, errorName;
+    // One downcall shape for all five functions (three 64-bit integers in, one out): the JDK
+    // makes a stub class per shape, ~20 ms each, and the integer registers carry both.
+    private static MethodHandle call;
+    private static MemorySegment create, decompress, free, isError, errorName;
 
     private static synchronized void link() throws IOException {
-        if (create != null) return;
+        if (call != null) return;
         try {
             Linker l = Linker.nativeLinker();
             SymbolLookup lib = SymbolLookup.libraryLookup("libzstd.so.1", Arena.global());
-            decompress = l.downcallHandle(lib.findOrThrow("ZSTD_decompressStream"), FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
-            free = l.downcallHandle(lib.findOrThrow("ZSTD_freeDStream"), FunctionDescriptor.of(JAVA_LONG, ADDRESS));
-            isError = l.downcallHandle(lib.findOrThrow("ZSTD_isError"), FunctionDescriptor.of(ValueLayout.JAVA_INT, JAVA_LONG));
-            errorName = l.downcallHandle(lib.findOrThrow("ZSTD_getErrorName"), FunctionDescriptor.of(ADDRESS, JAVA_LONG));
-            create = l.downcallHandle(lib.findOrThrow("ZSTD_createDStream"), FunctionDescriptor.of(ADDRESS));
+            decompress = lib.findOrThrow("ZSTD_decompressStream");
+            free = lib.findOrThrow("ZSTD_freeDStream");
+            isError = lib.findOrThrow("ZSTD_isError");
+            errorName = lib.findOrThrow("ZSTD_getErrorName");
+            create = lib.findOrThrow("ZSTD_createDStream");
+            call = l.downcallHandle(FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
         } catch (IllegalArgumentException | java.util.NoSuchElementException e) {
             throw new IOException("zstd layers need libzstd.so.1 (Debian package libzstd1): " + e.getMessage());
+        }
+    }
+
+    private static long call(MemorySegment fn, long a, long b, long c) throws IOException {
+        try {
+            return (long) call.invokeExact(fn, a, b, c);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException("zstd: " + t, t);
         }
     }
 
@@ -52,22 +65,19 @@ final class Zstd {
         // ZSTD_inBuffer / ZSTD_outBuffer: { void *ptr; size_t size; size_t pos; }
         private final MemorySegment inDesc = arena.allocate(24, 8), outDesc = arena.allocate(24, 8);
         private final byte[] heap = new byte[IN];
-        private MemorySegment ds;
+        private long ds;
         private long outPos, outLen; // decompressed bytes available in outBuf
         private long lastResult; // 0 when the last frame ended cleanly
         private boolean inputEnded, closed;
 
         Decompressor(InputStream in) throws IOException {
             this.in = in;
-            try {
-                ds = (MemorySegment) create.invokeExact();
-            } catch (Throwable t) {
-                throw new IOException("ZSTD_createDStream failed", t);
-            }
-            inDesc.set(ADDRESS, 0, inBuf);
+            ds = call(create, 0, 0, 0);
+            if (ds == 0) throw new IOException("ZSTD_createDStream failed");
+            inDesc.set(JAVA_LONG, 0, inBuf.address());
             inDesc.set(JAVA_LONG, 8, 0L);
             inDesc.set(JAVA_LONG, 16, 0L);
-            outDesc.set(ADDRESS, 0, outBuf);
+            outDesc.set(JAVA_LONG, 0, outBuf.address());
             outDesc.set(JAVA_LONG, 8, (long) OUT);
         }
 
@@ -110,18 +120,12 @@ final class Zstd {
                 inDesc.set(JAVA_LONG, 16, 0L);
             }
             outDesc.set(JAVA_LONG, 16, 0L);
-            try {
-                long r = (long) decompress.invokeExact(ds, outDesc, inDesc);
-                if ((int) isError.invokeExact(r) != 0) {
-                    MemorySegment name = (MemorySegment) errorName.invokeExact(r);
-                    throw new IOException("zstd: " + name.reinterpret(256).getString(0));
-                }
-                lastResult = r;
-            } catch (IOException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IOException("zstd: " + t, t);
+            long r = call(decompress, ds, outDesc.address(), inDesc.address());
+            if ((int) call(isError, r, 0, 0) != 0) {
+                long name = call(errorName, r, 0, 0);
+                throw new IOException("zstd: " + MemorySegment.ofAddress(name).reinterpret(256).getString(0));
             }
+            lastResult = r;
             outPos = 0;
             outLen = outDesc.get(JAVA_LONG, 16);
             return true;
@@ -131,11 +135,7 @@ final class Zstd {
         public void close() throws IOException {
             if (closed) return;
             closed = true;
-            try {
-                long r = (long) free.invokeExact(ds);
-            } catch (Throwable t) {
-                // freeing cannot fail in a way worth reporting
-            }
+            call(free, ds, 0, 0);
             arena.close();
             in.close();
         }

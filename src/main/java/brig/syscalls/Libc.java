@@ -95,7 +95,6 @@ public final class Libc {
         FSETXATTR(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT),
         LSETXATTR(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT),
         STATX(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS),
-        READLINKAT(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG),
         ISATTY(JAVA_INT, JAVA_INT);
 
         private final FunctionDescriptor descriptor;
@@ -628,20 +627,6 @@ public final class Libc {
     public static boolean isatty(int fd) {
         try (Arena a = Arena.ofConfined()) {
             return (int) call(state(a), Fn.ISATTY, fd) == 1;
-        }
-    }
-
-    /** readlinkat(2): the target of the symlink {@code name} in {@code dirfd}. */
-    public static String readlinkat(int dirfd, String name) throws SyscallException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(CALL_STATE), buf = a.allocate(4097);
-            long n = (long) Fn.READLINKAT.h().invokeExact(st, dirfd, a.allocateFrom(name), buf, 4096L);
-            if (n < 0) throw new SyscallException("readlinkat", name, errno(st));
-            return new String(buf.asSlice(0, n).toArray(JAVA_BYTE_LAYOUT), StandardCharsets.UTF_8);
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 }
