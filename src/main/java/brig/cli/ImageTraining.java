@@ -82,14 +82,14 @@ final class ImageTraining {
         Main.run(List.of("inspect", "--store", s, "train"));
         Main.run(List.of("unpack", "--store", s, "train", dir.resolve("bundle").toString()));
         Main.run(List.of("copy", "oci:" + s + ":localhost/train:latest", "oci-archive:" + dir.resolve("train-oci.tar")));
+        Thread t;
         try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread t = Thread.ofPlatform().daemon().start(() -> serve(server, store));
+            t = Thread.ofPlatform().daemon().start(() -> serve(server, store));
             String ref = "127.0.0.1:" + server.getLocalPort() + "/localhost/train:latest";
             Main.run(List.of("pull", "-q", "--store", dir.resolve("pulled").toString(), ref));
             Main.run(List.of("unpack", "-q", "--store", dir.resolve("pulled2").toString(), "docker://" + ref, dir.resolve("bundle2").toString()));
-            server.close();
-            t.join(1000);
         }
+        t.join(1000);
         Main.run(List.of("rmi", "--store", s, "train"));
     }
 }

@@ -114,7 +114,7 @@ public final class Extractor implements AutoCloseable {
         }
         if (parts.isEmpty()) {
             if (!e.isDirectory()) throw new LayerException(where(e.name()) + ": the rootfs itself can only be a directory");
-            metadata(root, null, e);
+            metadata(root, e);
             dirTimes.add(new DirTime("", e.atimeNanos(), e.mtimeNanos()));
             return;
         }
@@ -160,7 +160,7 @@ public final class Extractor implements AutoCloseable {
                 if (!dirExists) Libc.mkdirat(dir, base, 0700);
                 int fd = Libc.openat(dir, base, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NOFOLLOW, 0);
                 try {
-                    metadata(fd, null, e);
+                    metadata(fd, e);
                 } finally {
                     Libc.close(fd);
                 }
@@ -202,7 +202,7 @@ public final class Extractor implements AutoCloseable {
                 left -= n;
             }
             freeSpace -= e.size();
-            metadata(fd, null, e);
+            metadata(fd, e);
         } finally {
             Libc.close(fd);
         }
@@ -224,7 +224,7 @@ public final class Extractor implements AutoCloseable {
     }
 
     /** Owner, mode, xattrs and times of an open file or directory (in that order: chown clears setuid and capabilities). */
-    private void metadata(int fd, String unused, TarEntry e) throws IOException, LayerException {
+    private void metadata(int fd, TarEntry e) throws IOException, LayerException {
         if (privileged) Libc.fchown(fd, e.uid(), e.gid(), e.name());
         Libc.fchmod(fd, e.mode(), e.name());
         for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {

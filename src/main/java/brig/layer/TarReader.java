@@ -165,12 +165,9 @@ public final class TarReader {
             case 'S' -> throw new LayerException("tar entry " + name + ": GNU sparse files are not supported");
             default -> throw new LayerException("tar entry " + name + ": unsupported entry type '" + type + "'");
         };
-        // Only regular files carry data; others' sizes are skipped as written.
         remaining = size;
         padding = (BLOCK - size % BLOCK) % BLOCK;
-        if (t != TarEntry.Type.FILE && t != TarEntry.Type.HARDLINK && size > 0 && t != TarEntry.Type.DIRECTORY) {
-            // a symlink or device with data is malformed but harmless: the data is skipped
-        }
+        // Only files keep their data; a link, device or directory that claims some has it skipped.
         return new TarEntry(name, t, mode, (int) uid, (int) gid, t == TarEntry.Type.FILE ? size : 0, mtime,
                 atime < 0 ? mtime : atime, link, (int) major, (int) minor, xattrs);
     }

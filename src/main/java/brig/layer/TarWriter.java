@@ -22,7 +22,6 @@ public final class TarWriter implements AutoCloseable {
     /** Writes one entry; {@code data} must hold exactly {@code e.size()} bytes for regular files. */
     public void write(TarEntry e, InputStream data) throws IOException {
         byte[] name = e.name().getBytes(StandardCharsets.UTF_8), link = e.linkName().getBytes(StandardCharsets.UTF_8);
-        StringBuilder pax = new StringBuilder();
         java.io.ByteArrayOutputStream paxBytes = new java.io.ByteArrayOutputStream();
         if (name.length > 100) record(paxBytes, "path", name);
         if (link.length > 100) record(paxBytes, "linkpath", link);

@@ -134,8 +134,8 @@ public final class RegistryClient {
         synchronized (this) {
             if (scheme != null) return scheme;
             if (!plainHttpAllowed()) return scheme = "https";
-            boolean loopback = tlsVerify || isLoopback();
-            if (loopback && speaksPlainHttp()) return scheme = "http";
+            boolean plainFirst = isLoopback();
+            if (plainFirst && speaksPlainHttp()) return scheme = "http";
             try {
                 HttpURLConnection c = open("GET", URI.create("https://" + host + "/v2/"));
                 c.setConnectTimeout(10_000);
