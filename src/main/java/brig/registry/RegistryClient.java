@@ -134,8 +134,8 @@ public final class RegistryClient {
         synchronized (this) {
             if (scheme != null) return scheme;
             if (!plainHttpAllowed()) return scheme = "https";
-            boolean plainFirst = isLoopback();
-            if (plainFirst && speaksPlainHttp()) return scheme = "http";
+            if (isLoopback() && speaksPlainHttp()) return scheme = "http";
+            if (tlsVerify) return scheme = "https"; // loopback speaking TLS: its certificate must verify
             try {
                 HttpURLConnection c = open("GET", URI.create("https://" + host + "/v2/"));
                 c.setConnectTimeout(10_000);
@@ -232,6 +232,12 @@ public final class RegistryClient {
 
     static String describe(IOException e) {
         String m = e.getMessage();
+        if (e instanceof SSLException) {
+            if (m != null && (m.contains("PKIX") || m.contains("certificate") || m.contains("No subject alternative"))) {
+                return "TLS certificate not trusted (" + m.replaceFirst(":.*", "") + "); pass --tls-verify=false for a registry you trust";
+            }
+            return "TLS failed: " + m;
+        }
         if (e instanceof java.net.ConnectException) return "connection refused" + (m == null || m.isEmpty() ? "" : " (" + m + ")");
         if (e instanceof java.net.SocketTimeoutException) return "timed out";
         return m == null || m.isEmpty() ? e.getClass().getSimpleName() : m;

@@ -280,6 +280,35 @@ class RegistryIT {
     }
 
     @Test
+    void httpsRegistriesNeedATrustedCertificateUnlessTlsVerifyIsOff(@TempDir Path tmp) throws Exception {
+        try (TestRegistry tls = new TestRegistry(Files.createDirectories(tmp.resolve("tls")), true)) {
+            skopeo("copy", "-q", "--dest-tls-verify=false", "oci:" + images + ":busybox", "docker://" + tls.host() + "/busybox:latest");
+            Path store = tmp.resolve("store");
+            Brig.Result refused = brig("pull", "--store", store.toString(), tls.host() + "/busybox:latest").expect(1);
+            assertTrue(refused.err().contains("TLS certificate not trusted") && refused.err().contains("--tls-verify=false"), refused.err());
+            assertEquals(1, refused.err().lines().count(), refused.err());
+            brig("pull", "--store", store.toString(), "--tls-verify=false", tls.host() + "/busybox:latest").expect(0);
+            brig("unpack", "--store", store.toString(), tls.host() + "/busybox:latest", tmp.resolve("b").toString()).expect(0);
+            assertEquals("native\n", Files.readString(tmp.resolve("b/rootfs/etc/marker")));
+        }
+    }
+
+    @Test
+    void layoutsAndArchivesWrittenBySkopeoAreReadByBrig(@TempDir Path tmp) throws Exception {
+        String src = "docker://" + registry.host() + "/busybox:latest";
+        skopeo("copy", "-q", "--src-tls-verify=false", src, "oci:" + tmp.resolve("sk") + ":latest");
+        skopeo("copy", "-q", "--src-tls-verify=false", src, "oci-archive:" + tmp.resolve("a.tar") + ":bb");
+        skopeo("copy", "-q", "--src-tls-verify=false", src, "docker-archive:" + tmp.resolve("d.tar") + ":bb:latest");
+        brig("unpack", "oci:" + tmp.resolve("sk") + ":latest", tmp.resolve("b1").toString()).expect(0);
+        brig("copy", "oci-archive:" + tmp.resolve("a.tar") + ":bb", "oci:" + tmp.resolve("from-oci-archive") + ":x").expect(0);
+        brig("unpack", "oci:" + tmp.resolve("from-oci-archive") + ":x", tmp.resolve("b2").toString()).expect(0);
+        brig("copy", "docker-archive:" + tmp.resolve("d.tar"), "oci:" + tmp.resolve("from-docker-archive") + ":y").expect(0);
+        brig("unpack", "oci:" + tmp.resolve("from-docker-archive") + ":y", tmp.resolve("b3").toString()).expect(0);
+        for (String b : List.of("b1", "b2", "b3")) assertEquals("native\n", Files.readString(tmp.resolve(b).resolve("rootfs/etc/marker")), b);
+        assertEquals(tree(tmp.resolve("b1/rootfs")), tree(tmp.resolve("b3/rootfs")));
+    }
+
+    @Test
     void errorsAreOneLineAndNameWhatFailed(@TempDir Path tmp) throws Exception {
         Path store = tmp.resolve("store");
         Brig.Result missing = brig("pull", "--store", store.toString(), registry.host() + "/nope:latest").expect(1);
