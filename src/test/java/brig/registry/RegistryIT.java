@@ -129,6 +129,12 @@ class RegistryIT {
         brig("unpack", "--store", store.toString(), "docker://" + name, tmp.resolve("b").toString()).expect(0);
         assertEquals("native\n", Files.readString(tmp.resolve("b/rootfs/etc/marker")));
         assertTrue(brig("images", "--store", store.toString()).expect(0).out().contains(registry.host() + "/busybox"), "pulled into the store on the way");
+        String digest = Json.parse(skopeo("inspect", "--tls-verify=false", "docker://" + name)).getAsJsonObject().get("Digest").getAsString();
+        String byDigest = registry.host() + "/busybox@" + digest;
+        brig("pull", "--store", store.toString(), byDigest).expect(0);
+        assertEquals(digest, Json.parse(brig("inspect", "--store", store.toString(), byDigest).expect(0).out()).getAsJsonObject().get("Digest").getAsString());
+        Brig.Result wrong = brig("pull", "--store", store.toString(), registry.host() + "/busybox@sha256:" + "0".repeat(64)).expect(1);
+        assertTrue(wrong.err().contains("not found"), wrong.err());
         Brig.Result missing = brig("unpack", "--store", store.toString(), "docker://" + registry.host() + "/nope", tmp.resolve("c").toString()).expect(1);
         assertTrue(missing.err().contains("not found"), missing.err());
         assertFalse(Files.exists(tmp.resolve("c")));
