@@ -10,7 +10,7 @@ import java.util.List;
 final class ImageFlags {
     private ImageFlags() {}
 
-    static final Args.Flag STORE = Args.Flag.value("image store, an OCI image layout (default " + Layout.DEFAULT_STORE + ")", "store");
+    static final Args.Flag STORE = Args.Flag.value("image store, an OCI image layout (default " + Layout.DEFAULT_STORE + "; ~/.local/share/brig/images for other users than root)", "store");
     static final Args.Flag PLATFORM = Args.Flag.value("os/arch[/variant] to choose from a multi-platform image (default: this machine's)", "platform");
     static final Args.Flag TLS_VERIFY = Args.Flag.value("require HTTPS with a verified certificate (default true; false also allows plain HTTP)", "tls-verify");
     static final Args.Flag AUTHFILE = Args.Flag.value("credentials file (default: $REGISTRY_AUTH_FILE, containers' auth.json, ~/.docker/config.json)", "authfile");
@@ -29,7 +29,20 @@ final class ImageFlags {
     }
 
     static Path storeDir(Args a) {
-        return Path.of(a.value("store", Layout.DEFAULT_STORE.toString()));
+        return Path.of(a.value("store", defaultStore().toString()));
+    }
+
+    /**
+     * /var/lib/brig/images for root; for other users, as podman does, their own:
+     * $XDG_DATA_HOME/brig/images or ~/.local/share/brig/images.
+     */
+    static Path defaultStore() {
+        if (brig.syscalls.Libc.geteuid() == 0) return Layout.DEFAULT_STORE;
+        String data = System.getenv("XDG_DATA_HOME");
+        if (data != null && !data.isEmpty()) return Path.of(data, "brig/images");
+        String home = System.getenv("HOME");
+        if (home == null || home.isEmpty()) home = System.getProperty("user.home");
+        return Path.of(home, ".local/share/brig/images");
     }
 
     static Platform platform(Args a) throws ImageException {

@@ -102,7 +102,7 @@ public final class Main {
                 commands of brig's own:
                    demo     run a small container assembled from this host's /usr (no image needed)
 
-                images (the store is an OCI image layout, default /var/lib/brig/images; --store DIR):
+                images (the store is an OCI image layout, default /var/lib/brig/images, ~/.local/share/brig/images if not root; --store DIR):
                    pull     pull [docker://]REGISTRY/REPO[:TAG|@DIGEST] into the store (busybox is docker.io/library/busybox:latest)
                    images   list the images in the store
                    inspect  show an image's manifest and config (a store name or oci:DIR[:REF])
