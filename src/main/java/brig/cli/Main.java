@@ -71,6 +71,13 @@ public final class Main {
                 case "spec" -> SpecCommand.run(g, args);
                 case "run" -> RunCommand.run(g, args);
                 case "demo" -> DemoCommand.run(g, args);
+                case "pull" -> PullCommand.run(g, args);
+                case "copy" -> CopyCommand.copy(g, args);
+                case "import" -> CopyCommand.importTar(g, args);
+                case "images" -> ImageCommands.images(g, args);
+                case "rmi" -> ImageCommands.rmi(g, args);
+                case "inspect" -> ImageCommands.inspect(g, args);
+                case "unpack" -> UnpackCommand.run(g, args);
                 default -> {
                     if (NOT_YET.contains(command)) yield fail(g, "\"" + command + "\" is not supported yet");
                     System.err.println("No help topic for '" + command + "'");
@@ -94,6 +101,15 @@ public final class Main {
 
                 commands of brig's own:
                    demo     run a small container assembled from this host's /usr (no image needed)
+
+                images (the store is an OCI image layout, default /var/lib/brig/images, ~/.local/share/brig/images if not root; --store DIR):
+                   pull     pull [docker://]REGISTRY/REPO[:TAG|@DIGEST] into the store (busybox is docker.io/library/busybox:latest)
+                   images   list the images in the store
+                   inspect  show an image's manifest and config (a store name or oci:DIR[:REF])
+                   rmi      remove images from the store and delete the blobs no image uses
+                   import   import FILE.tar [NAME]: a flat rootfs tarball as a one-layer image (localhost/NAME)
+                   unpack   unpack IMAGE BUNDLE: rootfs/ and config.json from a store image or oci:DIR[:REF]
+                   copy     copy SRC DST between docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF]
 
                 global options:
                 """ + Args.help(GLOBAL);

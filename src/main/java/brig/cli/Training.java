@@ -19,5 +19,6 @@ final class Training {
         Main.run(List.of("--root", dir.resolve("state").toString(), "run", "--explain", "--bundle", dir.toString(), "training"));
         Main.run(List.of("--root", dir.resolve("state").toString(), "run", "--bundle", dir.resolve("missing").toString(), "training"));
         if (Libc.geteuid() == 0) Main.run(List.of("--root", dir.resolve("state").toString(), "demo"));
+        ImageTraining.run(dir.resolve("image-training"));
     }
 }

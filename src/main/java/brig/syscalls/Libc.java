@@ -80,7 +80,25 @@ public final class Libc {
         GETPID(JAVA_INT),
         TGKILL(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
         GETEUID(JAVA_INT),
-        GETEGID(JAVA_INT);
+        GETEGID(JAVA_INT),
+        // File-system calls for unpacking image layers: all relative to a directory fd.
+        OPENAT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+        MKDIRAT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+        MKNODAT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG),
+        SYMLINKAT(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS),
+        LINKAT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT),
+        UNLINKAT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+        READLINKAT(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG),
+        FCHOWNAT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT),
+        FCHMODAT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+        FCHOWN(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+        FCHMOD(JAVA_INT, JAVA_INT, JAVA_INT),
+        UTIMENSAT(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
+        FUTIMENS(JAVA_INT, JAVA_INT, ADDRESS),
+        FSETXATTR(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT),
+        LSETXATTR(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT),
+        STATX(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS),
+        ISATTY(JAVA_INT, JAVA_INT);
 
         private final FunctionDescriptor descriptor;
         private MemorySegment address;
@@ -442,6 +460,191 @@ public final class Libc {
                     ptr(cStrings(a, argv)), ptr(cStrings(a, env)));
             if (r != 0) throw new SyscallException("posix_spawn", path, r);
             return pid.get(JAVA_INT, 0);
+        }
+    }
+
+    // ---- *at file-system calls: image layers are unpacked with these, relative to a directory fd ----
+
+    public static final int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200;
+    public static final int O_CREAT = 0x40, O_EXCL = 0x80, O_NOFOLLOW = 0x20000, O_PATH = 0x200000;
+    public static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFREG = 0100000, S_IFLNK = 0120000,
+            S_IFCHR = 0020000, S_IFBLK = 0060000, S_IFIFO = 0010000;
+
+    /** What statx reported about a file (the fields Brig uses). */
+    public record Stat(int mode, int uid, int gid, long size, long ino, int nlink, long mtimeSec, int mtimeNsec) {
+        public boolean isDirectory() { return (mode & S_IFMT) == S_IFDIR; }
+
+        public boolean isRegular() { return (mode & S_IFMT) == S_IFREG; }
+
+        public boolean isSymlink() { return (mode & S_IFMT) == S_IFLNK; }
+    }
+
+    private static void check(long r, MemorySegment st, String call, String path) throws SyscallException {
+        if ((int) r < 0) throw new SyscallException(call, path, errno(st));
+    }
+
+    /** openat(2), close-on-exec; retries EINTR. */
+    public static int openat(int dirfd, String path, int flags, int mode) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            long p = ptr(a.allocateFrom(path));
+            while (true) {
+                int fd = (int) call(st, Fn.OPENAT, dirfd, p, flags | O_CLOEXEC, mode);
+                if (fd >= 0) return fd;
+                if (errno(st) != Errno.EINTR) throw new SyscallException("openat", path, errno(st));
+            }
+        }
+    }
+
+    public static void mkdirat(int dirfd, String name, int mode) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            check(call(st, Fn.MKDIRAT, dirfd, ptr(a.allocateFrom(name)), mode), st, "mkdirat", name);
+        }
+    }
+
+    /** mknodat(2); {@code dev} as makedev(3) packs it. */
+    public static void mknodat(int dirfd, String name, int mode, long dev) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            check(call(st, Fn.MKNODAT, dirfd, ptr(a.allocateFrom(name)), mode, dev), st, "mknodat", name);
+        }
+    }
+
+    public static long makedev(long major, long minor) {
+        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
+    }
+
+    public static void symlinkat(String target, int dirfd, String name) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            check(call(st, Fn.SYMLINKAT, ptr(a.allocateFrom(target)), dirfd, ptr(a.allocateFrom(name))), st, "symlinkat", name);
+        }
+    }
+
+    public static void linkat(int olddirfd, String oldname, int newdirfd, String newname, int flags) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            check(call(st, Fn.LINKAT, olddirfd, ptr(a.allocateFrom(oldname)), newdirfd, ptr(a.allocateFrom(newname)), flags),
+                    st, "linkat", newname);
+        }
+    }
+
+    public static void unlinkat(int dirfd, String name, int flags) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            check(call(st, Fn.UNLINKAT, dirfd, ptr(a.allocateFrom(name)), flags), st, "unlinkat", name);
+        }
+    }
+
+    /** readlinkat(2): the target of the symlink {@code name} in {@code dirfd}. */
+    public static String readlinkat(int dirfd, String name) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a), buf = a.allocate(4097);
+            long n = call(st, Fn.READLINKAT, dirfd, ptr(a.allocateFrom(name)), ptr(buf), 4096L);
+            if (n < 0) throw new SyscallException("readlinkat", name, errno(st));
+            return new String(buf.asSlice(0, n).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+        }
+    }
+
+    public static void fchownat(int dirfd, String name, int uid, int gid, int flags) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            check(call(st, Fn.FCHOWNAT, dirfd, ptr(a.allocateFrom(name)), uid & 0xffffffffL, gid & 0xffffffffL, flags), st, "fchownat", name);
+        }
+    }
+
+    /** fchmodat(2) without flags (it follows a symlink: call it on what is not one). */
+    public static void fchmodat(int dirfd, String name, int mode) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            check(call(st, Fn.FCHMODAT, dirfd, ptr(a.allocateFrom(name)), mode, 0), st, "fchmodat", name);
+        }
+    }
+
+    public static void fchown(int fd, int uid, int gid, String what) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            check(call(st, Fn.FCHOWN, fd, uid & 0xffffffffL, gid & 0xffffffffL), st, "fchown", what);
+        }
+    }
+
+    public static void fchmod(int fd, int mode, String what) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            check(call(st, Fn.FCHMOD, fd, mode), st, "fchmod", what);
+        }
+    }
+
+    /**
+     * utimensat(2) with access and modification times in nanoseconds since the epoch; a null
+     * {@code name} sets the times of the open file {@code dirfd} itself (futimens).
+     */
+    public static void utimensat(int dirfd, String name, long atimeNanos, long mtimeNanos, int flags) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a), times = a.allocate(32, 8);
+            times.set(JAVA_LONG, 0, Math.floorDiv(atimeNanos, 1_000_000_000L));
+            times.set(JAVA_LONG, 8, Math.floorMod(atimeNanos, 1_000_000_000L));
+            times.set(JAVA_LONG, 16, Math.floorDiv(mtimeNanos, 1_000_000_000L));
+            times.set(JAVA_LONG, 24, Math.floorMod(mtimeNanos, 1_000_000_000L));
+            if (name == null) {
+                check(call(st, Fn.FUTIMENS, dirfd, ptr(times)), st, "futimens", null);
+            } else {
+                check(call(st, Fn.UTIMENSAT, dirfd, ptr(a.allocateFrom(name)), ptr(times), flags), st, "utimensat", name);
+            }
+        }
+    }
+
+    public static void fsetxattr(int fd, String name, byte[] value, String what) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a), v = a.allocate(Math.max(1, value.length));
+            MemorySegment.copy(value, 0, v, JAVA_BYTE, 0, value.length);
+            check(call(st, Fn.FSETXATTR, fd, ptr(a.allocateFrom(name)), ptr(v), value.length, 0), st, "fsetxattr " + name, what);
+        }
+    }
+
+    public static void lsetxattr(String path, String name, byte[] value) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a), v = a.allocate(Math.max(1, value.length));
+            MemorySegment.copy(value, 0, v, JAVA_BYTE, 0, value.length);
+            check(call(st, Fn.LSETXATTR, ptr(a.allocateFrom(path)), ptr(a.allocateFrom(name)), ptr(v), value.length, 0), st,
+                    "lsetxattr " + name, path);
+        }
+    }
+
+    /** statx(2); null when the file does not exist (ENOENT). */
+    public static Stat statx(int dirfd, String name, int flags) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a), buf = a.allocate(256, 8);
+            int r = (int) call(st, Fn.STATX, dirfd, ptr(a.allocateFrom(name)), flags, 0xfff /* STATX_ALL */, ptr(buf));
+            if (r < 0) {
+                if (errno(st) == Errno.ENOENT) return null;
+                throw new SyscallException("statx", name, errno(st));
+            }
+            return new Stat(buf.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 28) & 0xffff, buf.get(JAVA_INT, 20), buf.get(JAVA_INT, 24),
+                    buf.get(JAVA_LONG, 40), buf.get(JAVA_LONG, 32), buf.get(JAVA_INT, 16), buf.get(JAVA_LONG, 112), buf.get(JAVA_INT, 120));
+        }
+    }
+
+    /** Writes {@code len} bytes of {@code buf} (native memory), retrying short writes and EINTR. */
+    public static void write(int fd, MemorySegment buf, long len, String what) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            long off = 0;
+            while (off < len) {
+                long n = call(st, Fn.WRITE, fd, ptr(buf) + off, len - off);
+                if (n < 0) {
+                    if (errno(st) == Errno.EINTR) continue;
+                    throw new SyscallException("write", what, errno(st));
+                }
+                off += n;
+            }
+        }
+    }
+
+    public static boolean isatty(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            return (int) call(state(a), Fn.ISATTY, fd) == 1;
         }
     }
 }

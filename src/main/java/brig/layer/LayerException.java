@@ -1,0 +1,14 @@
+package brig.layer;
+
+/** A layer that cannot be read or applied: corrupt, hostile or unsupported. Names the entry. */
+public class LayerException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public LayerException(String message) {
+        super(message);
+    }
+
+    public LayerException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
