@@ -7,7 +7,8 @@
  *
  *   brig-helper init FD N    run the plan read from control socket FD; fds from N up
  *                            other than FD are closed first
- *   brig-helper monitor ...  relay signals to a started container and return its exit status
+ *   brig-helper launch JAVA ARGS...  start brig's JVM, relay signals to it or to the
+ *                            container it started, and return that one's exit status
  *
  * Mechanism that must happen at the moment of the syscall also lives here: every path inside
  * the container is resolved at the moment it is used, with openat2(RESOLVE_IN_ROOT), because
@@ -41,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <grp.h>
+#include <spawn.h>
 
 /* Step codes: keep in sync with brig.helper.Op (a unit test compares them). */
 enum op {
@@ -877,7 +879,24 @@ static void run(struct step *s)
 	}
 }
 
-/* ---- monitor: the foreground `run` process after the JVM is gone ---- */
+/* ---- launch: the process a user or engine started, for as long as brig and its container run ----
+ *
+ * The launcher script execs "brig-helper launch JAVA ARGS...": this process starts the JVM
+ * as its child and from its first instruction owns the pid the caller knows, and its signals.
+ * It holds them until the JVM says where they go: to the JVM itself (most commands), or to
+ * the container it started (brig run), whose exit status then becomes this process's.
+ * HotSpot keeps some signals for itself, so the JVM could not relay them; and as a child
+ * subreaper this process inherits the container when the JVM exits. */
+
+enum { SV_FORWARD = 1, SV_CONTAINER = 2 };
+
+static struct {
+	pid_t jvm, container;
+	int jvm_status, container_status, jvm_done, container_done;
+	int ctl, master, forward, nheld, held[64];
+	char *cleanup; /* NUL-terminated arguments: --kill F, --rmdir D, --prune D, --unlink F */
+	size_t cleanup_len;
+} sv = { .ctl = -1, .master = -1 };
 
 static void copy(int from, int to, int *open_flag)
 {
@@ -942,102 +961,198 @@ static void remove_dir(const char *path)
 	dprintf(2, "brig: cleanup: rmdir %s: %s\n", path, strerror(errno));
 }
 
-/* brig-helper monitor PID PTYFD [--signal N | --kill PROCS | --rmdir DIR | --prune DIR | --unlink FILE]...
- * PTYFD is -1 without a terminal. Exits with the container's status (128+N for signal N). */
-static int monitor(int argc, char **argv)
+static void cleanup(void)
 {
-	if (argc < 4) {
-		dprintf(2, "usage: brig-helper monitor PID PTYFD [--kill F|--rmdir D|--unlink F]...\n");
-		return 125;
+	char *arg[2] = { 0 };
+	int k = 0;
+	for (char *p = sv.cleanup; p && p < sv.cleanup + sv.cleanup_len; p += strlen(p) + 1) {
+		arg[k++] = p;
+		if (k < 2)
+			continue;
+		k = 0;
+		if (!strcmp(arg[0], "--kill"))
+			kill_procs(arg[1]);
+		else if (!strcmp(arg[0], "--rmdir"))
+			remove_dir(arg[1]);
+		else if (!strcmp(arg[0], "--prune"))
+			rmdir(arg[1]); /* a parent made for the container: may hold others */
+		else if (!strcmp(arg[0], "--unlink") && unlink(arg[1]) < 0 && errno != ENOENT)
+			dprintf(2, "brig: cleanup: unlink %s: %s\n", arg[1], strerror(errno));
 	}
-	pid_t pid = atoi(argv[2]);
-	int master = atoi(argv[3]), status = 0, done = 0, in_open = master >= 0, out_open = master >= 0;
-	struct termios saved;
-	int raw = master >= 0 && tcgetattr(0, &saved) == 0;
-	sigset_t all;
+}
 
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, NULL);
-	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
-	if (sfd < 0) {
-		dprintf(2, "brig: monitor: signalfd: %s\n", strerror(errno));
-		return 125;
+static void deliver(int sig)
+{
+	if (sv.container) {
+		if (sig == SIGWINCH && sv.master >= 0)
+			resize(0, sv.master);
+		else
+			kill(sv.container, sig);
+	} else if (sv.forward) {
+		if (!sv.jvm_done)
+			kill(sv.jvm, sig);
+	} else if (sv.nheld < 64) {
+		sv.held[sv.nheld++] = sig;
 	}
-	/* Signals that reached brig before the monitor took over. */
-	for (int k = 4; k + 1 < argc; k += 2)
-		if (!strcmp(argv[k], "--signal"))
-			kill(pid, atoi(argv[k + 1]));
-	if (raw) {
-		struct termios t = saved;
-		cfmakeraw(&t);
-		tcsetattr(0, TCSANOW, &t);
-		resize(0, master);
-	}
-	while (!done || out_open) {
-		/* The container may have exited before we started: look before waiting. */
-		if (!done) {
-			int st;
-			pid_t w = waitpid(pid, &st, WNOHANG);
-			if (w == pid) {
-				status = st;
-				done = 1;
-				continue;
-			}
+}
+
+/* The JVM's messages (u32 type, u32 length, payload; a terminal's fd alongside). */
+static void read_ctl(void)
+{
+	while (sv.ctl >= 0) {
+		uint32_t hdr[2];
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { hdr, sizeof hdr };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				    .msg_controllen = sizeof cbuf };
+		ssize_t n = recvmsg(sv.ctl, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		char *p = NULL;
+		if (n <= 0 || (n < (ssize_t)sizeof hdr && read_full(sv.ctl, (char *)hdr + n, sizeof hdr - (size_t)n) < 0) ||
+		    hdr[1] > (1u << 20) || !(p = calloc(hdr[1] + 1, 1)) || read_full(sv.ctl, p, hdr[1]) < 0) {
+			close(sv.ctl);
+			sv.ctl = -1;
+			free(p);
+			return;
 		}
-		struct pollfd p[3] = { { sfd, POLLIN, 0 }, { master, POLLIN, 0 }, { 0, POLLIN, 0 } };
-		int n = 1;
-		if (out_open)
-			n = 2;
-		if (out_open && in_open)
-			n = 3;
-		if (done) {
-			/* Drain what the container wrote, without waiting on a terminal held open
-			 * by something that outlived it. */
-			p[0].fd = -1;
-			if (poll(p, 2, 100) <= 0)
-				break;
-		} else if (poll(p, (nfds_t)n, -1) < 0) {
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		int fd = -1;
+		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof fd);
+		if (hdr[0] == SV_FORWARD && !sv.container) {
+			sv.forward = 1;
+			for (int k = 0; k < sv.nheld; k++)
+				deliver(sv.held[k]);
+		} else if (hdr[0] == SV_CONTAINER && hdr[1] >= 4 && !sv.container) {
+			memcpy(&sv.container, p, 4);
+			sv.cleanup = p + 4;
+			sv.cleanup_len = hdr[1] - 4;
+			sv.master = fd;
+			for (int k = 0; k < sv.nheld; k++)
+				deliver(sv.held[k]);
 			continue;
 		}
+		free(p);
+	}
+}
+
+static void reap(void)
+{
+	int st;
+	pid_t w;
+	read_ctl(); /* a container named just before the JVM exited is known before it is reaped */
+	while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (w == sv.jvm) {
+			sv.jvm_done = 1;
+			sv.jvm_status = st;
+		}
+		if (sv.container && w == sv.container) {
+			sv.container_done = 1;
+			sv.container_status = st;
+		}
+	}
+}
+
+static int status_code(int st)
+{
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+static int launch(int argc, char **argv)
+{
+	sigset_t all, none;
+	int sp[2];
+	char fdstr[16];
+	posix_spawnattr_t attr;
+	extern char **environ;
+
+	if (argc < 3) {
+		dprintf(2, "usage: brig-helper launch JAVA ARGS...\n");
+		return 125;
+	}
+	/* It holds no secrets, but a container sharing the host's pid namespace must not open
+	 * this binary through /proc/PID/exe to overwrite it (CVE-2019-5736). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	sigfillset(&all);
+	sigemptyset(&none);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	if (sfd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 || fcntl(sp[1], F_SETFD, 0) < 0) {
+		dprintf(2, "brig: launch: %s\n", strerror(errno));
+		return 125;
+	}
+	snprintf(fdstr, sizeof fdstr, "%d", sp[1]);
+	setenv("BRIG_SUPERVISOR", fdstr, 1);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	int err = posix_spawn(&sv.jvm, argv[2], NULL, &attr, argv + 2, environ);
+	if (err) {
+		dprintf(2, "brig: cannot start %s: %s\n", argv[2], strerror(err));
+		return 125;
+	}
+	close(sp[1]);
+	sv.ctl = sp[0];
+
+	struct termios saved;
+	int raw = 0, in_open = 0, out_open = 0, copying = 0;
+	for (;;) {
+		if (sv.master >= 0 && !copying) {
+			/* A terminal came with the container: copy it, the caller's tty in raw mode. */
+			copying = in_open = out_open = 1;
+			if (tcgetattr(0, &saved) == 0) {
+				struct termios t = saved;
+				cfmakeraw(&t);
+				tcsetattr(0, TCSANOW, &t);
+				raw = 1;
+			}
+			resize(0, sv.master);
+		}
+		if (sv.container_done)
+			break;
+		if (!sv.container && sv.jvm_done && sv.ctl < 0)
+			return status_code(sv.jvm_status);
+		struct pollfd p[4] = { { sfd, POLLIN, 0 }, { sv.ctl, POLLIN, 0 },
+				       { out_open ? sv.master : -1, POLLIN, 0 }, { in_open && out_open ? 0 : -1, POLLIN, 0 } };
+		if (poll(p, 4, -1) < 0)
+			continue;
+		if (p[1].revents)
+			read_ctl();
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof si) == sizeof si) {
 				if (si.ssi_signo == SIGCHLD)
-					continue;
-				if (si.ssi_signo == SIGWINCH && master >= 0)
-					resize(0, master);
+					reap();
 				else
-					kill(pid, (int)si.ssi_signo);
+					deliver((int)si.ssi_signo);
 			}
 		}
-		if (n >= 2 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
-			copy(master, 1, &out_open);
-		if (n >= 3 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
-			copy(0, master, &in_open);
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+			copy(sv.master, 1, &out_open);
+		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
+			copy(0, sv.master, &in_open);
+	}
+	/* Drain what the container wrote, without waiting on a terminal held open by something
+	 * that outlived it. */
+	while (out_open) {
+		struct pollfd p = { sv.master, POLLIN, 0 };
+		if (poll(&p, 1, 100) <= 0)
+			break;
+		copy(sv.master, 1, &out_open);
 	}
 	if (raw)
 		tcsetattr(0, TCSANOW, &saved);
-	for (int k = 4; k + 1 < argc; k += 2) {
-		if (!strcmp(argv[k], "--kill"))
-			kill_procs(argv[k + 1]);
-		else if (!strcmp(argv[k], "--rmdir"))
-			remove_dir(argv[k + 1]);
-		else if (!strcmp(argv[k], "--prune"))
-			rmdir(argv[k + 1]); /* a parent made for the container: may hold others */
-		else if (!strcmp(argv[k], "--unlink") && unlink(argv[k + 1]) < 0 && errno != ENOENT)
-			dprintf(2, "brig: cleanup: unlink %s: %s\n", argv[k + 1], strerror(errno));
-	}
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	cleanup();
+	return status_code(sv.container_status);
 }
 
 int main(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "monitor"))
-		return monitor(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "launch"))
+		return launch(argc, argv);
 	if (argc != 4 || strcmp(argv[1], "init")) {
 		dprintf(2, "brig-helper is started by brig; it is not meant to be run by hand\n");
 		return 125;

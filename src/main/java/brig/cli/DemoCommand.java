@@ -72,6 +72,9 @@ final class DemoCommand {
             System.out.println("host:       " + brig.syscalls.ProcFs.read("/proc/sys/kernel/hostname").trim()
                     + ", brig's pid " + ProcessHandle.current().pid());
             System.out.flush();
+            // A Ctrl-C reaches the container (it is in the terminal's process group): this JVM
+            // stays to remove it and its bundle.
+            Supervisor.ignoreDirectSignals();
             Started s = rt.start(p, 0);
             return s.waitFor();
         } catch (Exception e) {

@@ -43,6 +43,7 @@ public final class Main {
 
     static int run(List<String> argv) {
         Globals g = new Globals(brig.runtime.StateStore.DEFAULT_ROOT, null, false, false, false);
+        signalsForBrig(argv);
         try {
             Args a = Args.parse(argv, 0, GLOBAL, true);
             g = new Globals(Path.of(a.value("root", g.root().toString())), a.has("log") ? Path.of(a.value("log", "")) : null,
@@ -86,6 +87,32 @@ public final class Main {
             };
         } catch (Args.UsageException e) {
             return fail(g, e.getMessage());
+        }
+    }
+
+    /**
+     * Under the launcher's supervisor, signals wait until brig says where they go: to this
+     * JVM, for every command but those that start a container and hand it over.
+     */
+    private static void signalsForBrig(List<String> argv) {
+        Supervisor sv = Supervisor.find();
+        if (sv == null) return;
+        String command = firstCommand(argv);
+        if (command.equals("run") || command.equals("demo")) return;
+        try {
+            sv.forwardSignals();
+        } catch (brig.syscalls.SyscallException e) {
+            // the supervisor is gone: nothing to tell
+        }
+    }
+
+    /** The command word: the first argument after the global flags. */
+    private static String firstCommand(List<String> argv) {
+        try {
+            List<String> rest = Args.parse(argv, 0, GLOBAL, true).positional();
+            return rest.isEmpty() ? "" : rest.get(0);
+        } catch (Args.UsageException e) {
+            return "";
         }
     }
 

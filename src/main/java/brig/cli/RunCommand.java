@@ -7,7 +7,6 @@ import brig.runtime.Planner;
 import brig.runtime.Runtime;
 import brig.runtime.Started;
 import brig.spec.SpecException;
-import brig.syscalls.Libc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,9 +14,10 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
- * `brig run [--bundle DIR] ID`: runs a container in the foreground. Once it has started, this
- * JVM is replaced by the helper's monitor, which relays signals, copies the terminal, and exits
- * with the container's status (128+N if killed by signal N).
+ * `brig run [--bundle DIR] ID`: runs a container in the foreground. Once it has started, the
+ * JVM hands it to the supervisor it runs under (see {@link Supervisor}) and exits; the
+ * supervisor relays signals, copies the terminal, and exits with the container's status
+ * (128+N if killed by signal N).
  */
 final class RunCommand {
     private RunCommand() {}
@@ -43,31 +43,25 @@ final class RunCommand {
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
         Runtime rt = new Runtime(g.root(), Main.helper());
-        SignalRelay relay = SignalRelay.install();
         try {
+            Supervisor sv = Supervisor.find();
+            Supervisor.ignoreDirectSignals();
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(Path.of(a.value("bundle", ".")),
                     a.bool("no-pivot"), preserve), Planner.Mode.RUN);
             if (a.bool("explain")) {
                 System.out.print(p.plan().explain());
                 return 0;
             }
-            if (!relay.beginStart()) return 128 + Math.max(relay.first(), Libc.SIGTERM); // nothing made
-            Started s = null;
+            Started s = rt.start(p, preserve);
             try {
-                s = rt.start(p, preserve);
                 if (a.has("pid-file")) writePidFile(Path.of(a.value("pid-file", "")), s.pid());
-            } catch (Exception e) {
-                if (s != null) s.abort();
-                relay.startFailed();
+                if (sv == null) return s.waitFor(); // not under the launcher: wait here
+                sv.container(s.pid(), s.terminalFd(), s.handOver());
+                return 0;
+            } catch (IOException e) {
+                s.abort();
                 throw e;
             }
-            if (!relay.proceedToHandOver()) {
-                s.abort();
-                relay.undone();
-                return 128 + Libc.SIGTERM;
-            }
-            s.handOverToMonitor(relay::handOver);
-            return Main.fail(g, "the monitor did not start");
         } catch (SpecException | RootfsException | HelperException | BrigException | IOException e) {
             return Main.fail(g, e.getMessage());
         }

@@ -9,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -82,9 +81,6 @@ public final class Helper implements AutoCloseable {
         }
         return h;
     }
-
-    /** The sealed copy of the helper binary, as an fd of this process (for the monitor). */
-    public int binaryFd() { return binary; }
 
     public Plan plan() { return plan; }
 
@@ -201,16 +197,10 @@ public final class Helper implements AutoCloseable {
         sock = -1;
     }
 
-    /** Closes the socket and the helper binary; for callers that will not exec the monitor. */
+    /** Closes the socket and the helper binary. */
     public void release() {
         close();
         Libc.close(binary);
     }
 
-    /** Arguments for the monitor, which replaces this process in a foreground run. */
-    public static List<String> monitorArgs(int pid, int ptyFd, List<String> cleanup) {
-        List<String> args = new ArrayList<>(List.of("brig-helper", "monitor", String.valueOf(pid), String.valueOf(ptyFd)));
-        args.addAll(cleanup);
-        return args;
-    }
 }

@@ -189,7 +189,7 @@ public final class Runtime {
         }
     }
 
-    /** What the run's cleanup must do once the container has exited, for the monitor. */
+    /** What the run's clean-up must do once the container has exited, as the supervisor's arguments. */
     List<String> cleanupArgs(ContainerState s) {
         List<String> args = new ArrayList<>();
         if (!s.cgroups().isEmpty()) args.addAll(List.of("--kill", s.cgroups().get(0).resolve("cgroup.procs").toString()));

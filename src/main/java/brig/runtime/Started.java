@@ -73,22 +73,12 @@ public final class Started {
     }
 
     /**
-     * Replaces this JVM with the helper's monitor, which relays signals to the container,
-     * copies its terminal, cleans up after it and exits with its status. HotSpot keeps some
-     * signals for itself, so the JVM cannot be the one to relay them. Signals that arrived
-     * before (caught by the caller) are delivered first. Does not return.
+     * Hands the container to a process that waits for it in this one's place (the helper's
+     * supervisor): releases this process's handles and returns what must be done once the
+     * container has exited, as the supervisor's arguments (--kill, --rmdir, --prune, --unlink).
      */
-    public void handOverToMonitor(java.util.function.Supplier<List<Integer>> pendingSignals) throws SyscallException {
-        if (terminal >= 0) Libc.setCloseOnExec(terminal, false);
-        System.out.flush();
-        System.err.flush();
-        List<String> cleanup = runtime.cleanupArgs(state);
-        // From here a signal stays pending for the monitor instead of killing it while it
-        // starts; what the JVM's handler caught before is passed on.
-        Libc.blockAsyncSignals();
-        List<String> args = new java.util.ArrayList<>();
-        for (int sig : pendingSignals.get()) args.addAll(List.of("--signal", Integer.toString(sig)));
-        args.addAll(cleanup);
-        Libc.execve("/proc/self/fd/" + helper.binaryFd(), Helper.monitorArgs(state.pid(), terminal, args), List.of());
+    public List<String> handOver() {
+        helper.release();
+        return runtime.cleanupArgs(state);
     }
 }

@@ -69,16 +69,9 @@ public final class Libc {
         SENDFILE(JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG),
         WAITPID(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
         KILL(JAVA_INT, JAVA_INT, JAVA_INT),
-        EXECVE(JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
         MKFIFO(JAVA_INT, ADDRESS, JAVA_INT),
         POSIX_SPAWN(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS),
-        SIGFILLSET(JAVA_INT, ADDRESS),
-        SIGDELSET(JAVA_INT, ADDRESS, JAVA_INT),
-        PTHREAD_SIGMASK(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
         SYSCALL(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-        GETTID(JAVA_INT),
-        GETPID(JAVA_INT),
-        TGKILL(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
         GETEUID(JAVA_INT),
         GETEGID(JAVA_INT),
         // File-system calls for unpacking image layers: all relative to a directory fd.
@@ -387,21 +380,6 @@ public final class Libc {
         }
     }
 
-    /** The calling thread's id. */
-    public static int gettid() {
-        try (Arena a = Arena.ofConfined()) {
-            return (int) call(state(a), Fn.GETTID);
-        }
-    }
-
-    /** Sends a signal to one thread of this process. */
-    public static void tgkill(int tid, int signal) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = state(a);
-            call(st, Fn.TGKILL, (int) call(st, Fn.GETPID), tid, signal);
-        }
-    }
-
     public static int geteuid() {
         try (Arena a = Arena.ofConfined()) {
             return (int) call(state(a), Fn.GETEUID);
@@ -414,39 +392,11 @@ public final class Libc {
         }
     }
 
-    /**
-     * Blocks, in the calling thread, every signal but the synchronous ones the JVM relies on
-     * (SIGSEGV for safepoints and null checks, and the other faults). The mask survives
-     * execve, so a program exec'd next starts with them blocked and pending, not lost.
-     */
-    public static void blockAsyncSignals() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = state(a), set = a.allocate(256, 16);
-            call(st, Fn.SIGFILLSET, ptr(set));
-            for (int sig : new int[] {4 /* ILL */, 5 /* TRAP */, 7 /* BUS */, 8 /* FPE */, 11 /* SEGV */}) {
-                call(st, Fn.SIGDELSET, ptr(set), sig);
-            }
-            call(st, Fn.PTHREAD_SIGMASK, 0 /* SIG_BLOCK */, ptr(set), 0);
-        }
-    }
-
     private static MemorySegment cStrings(Arena a, List<String> strings) {
         MemorySegment arr = a.allocate(ADDRESS, strings.size() + 1L);
         for (int k = 0; k < strings.size(); k++) arr.setAtIndex(ADDRESS, k, a.allocateFrom(strings.get(k)));
         arr.setAtIndex(ADDRESS, strings.size(), MemorySegment.NULL);
         return arr;
-    }
-
-    /**
-     * Replaces this process (the JVM and all its threads) with another program. Only returns
-     * by throwing.
-     */
-    public static void execve(String path, List<String> argv, List<String> env) throws SyscallException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = state(a);
-            call(st, Fn.EXECVE, ptr(a.allocateFrom(path)), ptr(cStrings(a, argv)), ptr(cStrings(a, env)));
-            throw new SyscallException("execve", path, errno(st));
-        }
     }
 
     /**

@@ -90,7 +90,7 @@ class RunIT {
     private static void signalled(Process p) throws Exception {
         var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
         assertEquals("ready", out.readLine());
-        // The launcher execs java, which execs the monitor: the pid we started is the one to signal.
+        // The launcher execs the supervisor, which keeps the pid we started and relays its signals.
         new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
         if (!p.waitFor(20, TimeUnit.SECONDS)) {
             String ps = new String(new ProcessBuilder("ps", "-eo", "pid,ppid,stat,args").start().getInputStream().readAllBytes());
@@ -99,6 +99,31 @@ class RunIT {
         }
         assertEquals("got TERM", out.readLine());
         assertEquals(42, p.exitValue());
+    }
+
+    /**
+     * A signal that comes at any moment of the start, even before the JVM is up, reaches the
+     * container (or stops it from starting): never lost, never killing brig half-way.
+     */
+    @Test
+    void signalsDuringStartAreNeverLost() throws Exception {
+        TestBundle b = TestBundle.busybox(dir).sh("trap 'exit 42' TERM; while :; do sleep 1; done");
+        b.linux().getAsJsonArray("namespaces").remove(0); // no pid namespace: TERM kills an untrapped sh
+        b.write();
+        for (int delay = 0; delay <= 420; delay += 60) {
+            ProcessBuilder pb = new ProcessBuilder(Brig.launcher().toString(), "--root", b.stateRoot().toString(), "run",
+                    "--bundle", dir.toString(), b.id()).redirectErrorStream(true);
+            pb.environment().clear();
+            Process p = pb.start();
+            Thread.sleep(delay);
+            new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
+            boolean ended = p.waitFor(20, TimeUnit.SECONDS);
+            if (!ended) p.destroyForcibly().waitFor();
+            assertTrue(ended, "TERM after " + delay + " ms was lost");
+            assertTrue(p.exitValue() == 42 || p.exitValue() == 143, "after " + delay + " ms: " + p.exitValue()
+                    + " " + new String(p.getInputStream().readAllBytes()));
+            assertFalse(Files.exists(b.stateRoot().resolve(b.id())), "state left after " + delay + " ms");
+        }
     }
 
     @Test
@@ -154,7 +179,7 @@ class RunIT {
         } finally {
             new ProcessBuilder("kill", "-KILL", Long.toString(first.pid())).start().waitFor();
             first.waitFor();
-            // the monitor was killed: clean as an operator would (state and cgroups)
+            // the supervisor was killed: clean as an operator would (state and cgroups)
             cleanupAfterKilledMonitor(b);
         }
     }

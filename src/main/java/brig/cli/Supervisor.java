@@ -1,0 +1,77 @@
+package brig.cli;
+
+import brig.syscalls.Libc;
+import brig.syscalls.SyscallException;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
+
+/**
+ * The helper process the launcher runs the JVM under ("brig-helper launch"): it owns the pid
+ * the caller knows and its signals, and holds them until told where they go. Most commands
+ * have them forwarded to this JVM at once. `brig run` leaves them held while it starts the
+ * container, then names the container: the supervisor delivers the held signals, relays the
+ * rest, copies the terminal, cleans up after the container and exits with its status. The
+ * JVM exits as soon as it has said so.
+ */
+final class Supervisor {
+    private static final int FORWARD = 1, CONTAINER = 2;
+
+    private final int fd;
+
+    private Supervisor(int fd) {
+        this.fd = fd;
+    }
+
+    /** The supervisor this JVM runs under, or null when started some other way (plain java). */
+    static Supervisor find() {
+        String v = System.getenv("BRIG_SUPERVISOR");
+        if (v == null) return null;
+        try {
+            int fd = Integer.parseInt(v);
+            Libc.setCloseOnExec(fd, true); // not for the helper or anything else brig starts
+            return new Supervisor(fd);
+        } catch (NumberFormatException | SyscallException e) {
+            return null;
+        }
+    }
+
+    /** Signals for brig itself: the supervisor forwards them to this JVM from now on. */
+    void forwardSignals() throws SyscallException {
+        send(FORWARD, new byte[0], -1);
+    }
+
+    /**
+     * For commands that start a container: the supervisor keeps holding the caller's signals
+     * (for the container), and this JVM ignores those a terminal or a user sends it directly:
+     * dying half-way through a start would leave a half-made container.
+     */
+    static void ignoreDirectSignals() {
+        for (String name : List.of("TERM", "INT", "HUP")) Signal.handle(new Signal(name), SignalHandler.SIG_IGN);
+    }
+
+    /** Hands the started container over; {@code terminal} is its terminal's master, or -1. */
+    void container(int pid, int terminal, List<String> cleanup) throws SyscallException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(pid).array());
+        for (String s : cleanup) {
+            out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
+            out.write(0);
+        }
+        send(CONTAINER, out.toByteArray(), terminal);
+    }
+
+    private void send(int type, byte[] payload, int passFd) throws SyscallException {
+        ByteBuffer b = ByteBuffer.allocate(8 + payload.length).order(ByteOrder.nativeOrder());
+        b.putInt(type).putInt(payload.length).put(payload);
+        if (passFd >= 0) {
+            Libc.sendFd(fd, b.array(), passFd);
+        } else {
+            Libc.writeFully(fd, b.array());
+        }
+    }
+}
