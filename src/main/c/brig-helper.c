@@ -883,8 +883,9 @@ static void run(struct step *s)
  *
  * The launcher script execs "brig-helper launch JAVA ARGS...": this process starts the JVM
  * as its child and from its first instruction owns the pid the caller knows, and its signals.
- * It holds them until the JVM says where they go: to the JVM itself (most commands), or to
- * the container it started (brig run), whose exit status then becomes this process's.
+ * It holds them until the JVM says where they go: to the JVM itself (commands that run long),
+ * or to the container it started (brig run), whose exit status then becomes this process's.
+ * Quick commands finish first.
  * HotSpot keeps some signals for itself, so the JVM could not relay them; and as a child
  * subreaper this process inherits the container when the JVM exits. */
 

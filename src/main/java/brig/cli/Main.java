@@ -43,7 +43,7 @@ public final class Main {
 
     static int run(List<String> argv) {
         Globals g = new Globals(brig.runtime.StateStore.DEFAULT_ROOT, null, false, false, false);
-        signalsForBrig(argv);
+        signalsForBrig(firstCommand(argv));
         try {
             Args a = Args.parse(argv, 0, GLOBAL, true);
             g = new Globals(Path.of(a.value("root", g.root().toString())), a.has("log") ? Path.of(a.value("log", "")) : null,
@@ -90,15 +90,19 @@ public final class Main {
         }
     }
 
+    /** Commands that may run long enough to be interrupted: they want the caller's signals. */
+    private static final List<String> LONG_RUNNING = List.of("pull", "copy", "import", "unpack", "rmi");
+
     /**
-     * Under the launcher's supervisor, signals wait until brig says where they go: to this
-     * JVM, for every command but those that start a container and hand it over.
+     * Under the launcher's supervisor, signals wait until brig says where they go. Commands
+     * that may run long have them forwarded to this JVM; run and demo give them to their
+     * container; quick ones finish first (telling the supervisor costs the first FFM call,
+     * a good part of a short command's time).
      */
-    private static void signalsForBrig(List<String> argv) {
+    private static void signalsForBrig(String command) {
+        if (!LONG_RUNNING.contains(command)) return;
         Supervisor sv = Supervisor.find();
         if (sv == null) return;
-        String command = firstCommand(argv);
-        if (command.equals("run") || command.equals("demo")) return;
         try {
             sv.forwardSignals();
         } catch (brig.syscalls.SyscallException e) {

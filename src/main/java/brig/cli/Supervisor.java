@@ -32,10 +32,9 @@ final class Supervisor {
         String v = System.getenv("BRIG_SUPERVISOR");
         if (v == null) return null;
         try {
-            int fd = Integer.parseInt(v);
-            Libc.setCloseOnExec(fd, true); // not for the helper or anything else brig starts
-            return new Supervisor(fd);
-        } catch (NumberFormatException | SyscallException e) {
+            // Inherited, not close-on-exec: the helper closes it (as any fd brig inherited).
+            return new Supervisor(Integer.parseInt(v));
+        } catch (NumberFormatException e) {
             return null;
         }
     }

@@ -123,16 +123,13 @@ public final class Runtime {
                     p.cgroup().dirs().stream().map(ContainerCgroup.Dir::path).toList(), made);
             store.write(state);
             h.go();
-            loop:
+            // Plain instanceof: a pattern switch bootstraps a class at run time, in every run.
             while (true) {
-                switch (h.next()) {
-                    case Helper.Event.Terminal t -> terminal = t.masterFd();
-                    case Helper.Event.Ready r -> {
-                        if (p.mode() == Planner.Mode.CREATE) break loop;
-                    }
-                    case Helper.Event.Executed x -> {
-                        break loop;
-                    }
+                Helper.Event e = h.next();
+                if (e instanceof Helper.Event.Terminal t) {
+                    terminal = t.masterFd();
+                } else if (e instanceof Helper.Event.Executed || p.mode() == Planner.Mode.CREATE) {
+                    break;
                 }
             }
             h.close();

@@ -47,7 +47,7 @@ public final class Libc {
     private static final FunctionDescriptor SHAPE = FunctionDescriptor.of(JAVA_LONG,
             JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
     /** (address, call state, 7 longs) -> long; linked on first use. */
-    private static MethodHandle shared;
+    private static volatile MethodHandle shared;
 
     /**
      * The C functions used. The layouts document the C signature; calls go through the shared
@@ -135,12 +135,17 @@ public final class Libc {
         long[] a = new long[7];
         System.arraycopy(args, 0, a, 0, args.length);
         MethodHandle h = shared;
-        if (h == null) shared = h = LINKER.downcallHandle(SHAPE, Linker.Option.captureCallState("errno"));
+        if (h == null) h = link();
         try {
             return (long) h.invokeExact(fn.address(), state, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    private static synchronized MethodHandle link() {
+        if (shared == null) shared = LINKER.downcallHandle(SHAPE, Linker.Option.captureCallState("errno"));
+        return shared;
     }
 
     private static long ptr(MemorySegment s) {
