@@ -118,35 +118,37 @@ done
 echo "ratio brig/runc: $(calc "${med[brig]} / ${med[runc]}" 2)   brig/crun: $(calc "${med[brig]} / ${med[crun]}" 2)"
 echo
 
-# Where Brig's time goes: timestamps of the execve calls of one `brig run` (strace, seccomp
-# filtered, so only execve stops): the launcher script, java, the helper (planning done), the
-# container's /bin/true (set-up done), the monitor (the JVM hands over), and the exit.
+# Where Brig's time goes: timestamps of one `brig run` (strace, seccomp filtered, so only
+# execve and exit_group stop): the launcher script, the supervisor, java, the helper (planning
+# done), the container's /bin/true (set-up done), the JVM's exit (handed over), the end.
 echo "== Brig's phases, mean of $PHASE_RUNS traced runs (strace slows the JVM's part most: its threads are traced too)"
 for k in $(seq "$PHASE_RUNS"); do
-    strace -f -q -ttt --seccomp-bpf -e trace=execve -e signal=none -o "$work/trace.$k" sh -c "exec $brig_cmd" >/dev/null 2>&1
+    strace -f -q -ttt --seccomp-bpf -e trace=execve,exit_group -e signal=none -o "$work/trace.$k" sh -c "exec $brig_cmd" >/dev/null 2>&1
 done
 for k in $(seq "$PHASE_RUNS"); do
     awk '
         / execve\(/ && !t0 { t0 = $2 }
+        / execve\("[^"]*\/libexec\/brig-helper"/ { ts = $2 }
         / execve\("[^"]*\/java"/ { tj = $2 }
         / execve\("\/proc\/self\/fd\/[0-9]+", \["brig-helper", "init"/ { th = $2 }
         / execve\("\/bin\/true"/ { tt = $2 }
-        / execve\("\/proc\/self\/fd\/[0-9]+", \["brig-helper", "monitor"/ { tm = $2 }
+        / exit_group\(/ { tx = last_exit; last_exit = $2 }   # the JVM exits just before the supervisor
         { last = $2 }
-        END { printf "%f %f %f %f %f\n", (tj-t0)*1000, (th-tj)*1000, (tt-th)*1000, (tm-tt)*1000, (last-tm)*1000 }
+        END { printf "%f %f %f %f %f %f\n", (ts-t0)*1000, (tj-ts)*1000, (th-tj)*1000, (tt-th)*1000, (tx-tt)*1000, (last-tx)*1000 }
     ' "$work/trace.$k"
-done | awk '{for (i=1;i<=5;i++) s[i]+=$i} END {
+done | awk '{for (i=1;i<=6;i++) s[i]+=$i} END {
     n = NR
-    printf "  %7.1f ms  launcher script, up to exec of java\n", s[1]/n
-    printf "  %7.1f ms  JVM start, config read and planned, cgroups made, up to the helper'"'"'s exec\n", s[2]/n
-    printf "  %7.1f ms  helper: clone, wait for maps/cgroups, mounts, pivot_root, up to the container'"'"'s execve\n", s[3]/n
-    printf "  %7.1f ms  JVM notices the exec, writes state.json, execs the monitor\n", s[4]/n
-    printf "  %7.1f ms  monitor: waits for the container, removes cgroups and state, exits\n", s[5]/n
-    printf "  %7.1f ms  total (traced)\n", (s[1]+s[2]+s[3]+s[4]+s[5])/n
+    printf "  %7.1f ms  launcher script, up to the supervisor\n", s[1]/n
+    printf "  %7.1f ms  supervisor starts the JVM\n", s[2]/n
+    printf "  %7.1f ms  JVM start, config read and planned, cgroups made, up to the helper'"'"'s exec\n", s[3]/n
+    printf "  %7.1f ms  helper: clone, wait for maps/cgroups, mounts, pivot_root, up to the container'"'"'s execve\n", s[4]/n
+    printf "  %7.1f ms  JVM notices the exec, writes state.json, hands over to the supervisor, exits\n", s[5]/n
+    printf "  %7.1f ms  supervisor: reaps the JVM and the container, removes cgroups and state, exits\n", s[6]/n
+    printf "  %7.1f ms  total (traced)\n", (s[1]+s[2]+s[3]+s[4]+s[5]+s[6])/n
 }'
 echo
 echo "== the same, without strace: differences of the medians of the commands timed above"
 tv=$(stat "brig --version" median) te=$(stat "brig run --explain" median)
 printf '  %7.1f ms  brig --version: launcher, JVM start and exit\n' "$tv"
 printf '  %7s ms  + reading config.json and planning (run --explain: %.1f ms)\n' "$(calc "$te - $tv")" "$te"
-printf '  %7s ms  + cgroups, helper, container, monitor, clean-up (run: %.1f ms)\n' "$(calc "$mb - $te")" "$mb"
+printf '  %7s ms  + cgroups, helper, container, supervisor, clean-up (run: %.1f ms)\n' "$(calc "$mb - $te")" "$mb"
