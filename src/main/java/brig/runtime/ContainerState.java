@@ -14,7 +14,8 @@ import java.util.Map;
  * @param pidStart the start time of pid (field 22 of /proc/PID/stat), so a reused pid is not
  *     mistaken for the container
  * @param cgroups the container's cgroup directories
- * @param madeCgroups the cgroup directories made for it, parents first
+ * @param madeCgroups the cgroup directories to remove with it when empty: those made for it
+ *     and Brig's default parent, parents first
  */
 public record ContainerState(String ociVersion, String id, int pid, long pidStart, String status, Path bundle,
                              Path rootfs, String created, Map<String, String> annotations, List<Path> cgroups,

@@ -46,6 +46,12 @@ public final class Runtime {
     public StateStore store() { return store; }
 
     /**
+     * Where containers without a linux.cgroupsPath go. It is Brig's own, so whichever of its
+     * containers leaves last removes it, whoever made it.
+     */
+    static final String DEFAULT_CGROUP_PARENT = "/brig";
+
+    /**
      * @param bundle the bundle directory (config.json and, usually, rootfs)
      * @param noPivot enter the rootfs with a move and chroot instead of pivot_root
      * @param preserveFds how many fds from 3 up the container inherits
@@ -71,7 +77,7 @@ public final class Runtime {
         }
         ContainerCgroup cgroup;
         try {
-            String path = spec.linux().cgroupsPath() != null ? spec.linux().cgroupsPath() : "/brig/" + id;
+            String path = spec.linux().cgroupsPath() != null ? spec.linux().cgroupsPath() : DEFAULT_CGROUP_PARENT + "/" + id;
             cgroup = ContainerCgroup.resolve(Hierarchy.discover(), path);
         } catch (CgroupException e) {
             throw new CgroupException(config + ": " + e.getMessage());
@@ -109,6 +115,7 @@ public final class Runtime {
         try {
             Spec spec = p.spec();
             made = p.cgroup().create(DeviceRules.effective(spec.linux().resources().devices(), spec.linux().devices()));
+            if (spec.linux().cgroupsPath() == null) made = withDefaultParents(p.cgroup(), made);
             if (p.mode() == Planner.Mode.CREATE) Libc.mkfifo(store.dir(p.id()).resolve("exec.fifo").toString(), 0622);
             h = Helper.start(helper, p.plan(), keepFds);
             pid = h.awaitPid();
@@ -151,6 +158,17 @@ public final class Runtime {
             store.remove(p.id());
             throw e;
         }
+    }
+
+    /** The made directories, with the default parent of each hierarchy first. */
+    private static List<Path> withDefaultParents(ContainerCgroup cgroup, List<Path> made) {
+        List<Path> out = new ArrayList<>();
+        for (ContainerCgroup.Dir d : cgroup.dirs()) {
+            Path parent = d.path().getParent();
+            if (!made.contains(parent)) out.add(parent);
+        }
+        out.addAll(made);
+        return out;
     }
 
     private static void writeIdMaps(int pid, Spec.Linux l) throws SyscallException {
