@@ -52,8 +52,7 @@ enum op {
 	OP_SETDOMAINNAME = 15, OP_SYSCTL = 16, OP_RLIMIT = 17, OP_PRCTL = 18, OP_UMASK = 19,
 	OP_CHDIR = 20, OP_CAPBSET = 21, OP_SETGROUPS = 22, OP_SETRESGID = 23, OP_SETRESUID = 24,
 	OP_CAPSET = 25, OP_PTY = 26, OP_PTY_ATTACH = 27, OP_OPEN_FIFO = 28, OP_WAIT_START = 29,
-	OP_CLOSE_FDS = 30, OP_FIND_EXEC = 31, OP_EXEC = 32, OP_READY = 33, OP_CHOWN = 34,
-	OP_CHMOD = 35,
+	OP_CLOSE_FDS = 30, OP_FIND_EXEC = 31, OP_EXEC = 32, OP_READY = 33,
 };
 
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -853,27 +852,6 @@ static void run(struct step *s)
 	case OP_READY:
 		put_frame(FR_READY, NULL, 0, -1);
 		break;
-	case OP_CHOWN: {
-		int fd = in_root(s->s[0], O_PATH);
-		if (fd < 0)
-			fail("openat2", s->s[0], errno);
-		if (fchownat(fd, "", (uid_t)s->i[0], (gid_t)s->i[1], AT_EMPTY_PATH) < 0)
-			fail("fchownat", s->s[0], errno);
-		close(fd);
-		break;
-	}
-	case OP_CHMOD: {
-		/* fchmodat cannot take an O_PATH fd: go through its magic link, which we made. */
-		int fd = in_root(s->s[0], O_PATH);
-		char p2[64];
-		if (fd < 0)
-			fail("openat2", s->s[0], errno);
-		fd_path(fd, p2, sizeof p2);
-		if (chmod(p2, (mode_t)s->i[0]) < 0)
-			fail("chmod", s->s[0], errno);
-		close(fd);
-		break;
-	}
 	default:
 		fail("plan", "unknown step", EPROTO);
 	}

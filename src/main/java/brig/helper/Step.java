@@ -377,18 +377,4 @@ public sealed interface Step {
         public Op op() { return Op.READY; }
         public String explain() { return "tell brig the container is set up"; }
     }
-
-    record Chown(String path, long uid, long gid) implements Step {
-        public Op op() { return Op.CHOWN; }
-        public long[] ints() { return new long[] {uid, gid}; }
-        public List<String> strings() { return List.of(path); }
-        public String explain() { return "chown " + path + " to " + uid + ":" + gid; }
-    }
-
-    record Chmod(String path, int mode) implements Step {
-        public Op op() { return Op.CHMOD; }
-        public long[] ints() { return new long[] {mode}; }
-        public List<String> strings() { return List.of(path); }
-        public String explain() { return "chmod " + path + " to " + Integer.toOctalString(mode); }
-    }
 }
