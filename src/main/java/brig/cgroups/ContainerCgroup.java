@@ -154,9 +154,14 @@ public record ContainerCgroup(List<Dir> dirs) {
      * only if a container directory itself stays: parents may hold other containers.
      */
     public void destroy(List<Path> made) throws CgroupException {
+        destroy(dirs.stream().map(Dir::path).toList(), made);
+    }
+
+    /** {@link #destroy(List)} for a container known only by its directories (from its state). */
+    public static void destroy(List<Path> containerDirs, List<Path> made) throws CgroupException {
         String failure = null;
-        for (Dir d : dirs) {
-            if (!rmdir(d.path(), 100)) failure = d.path().toString();
+        for (Path d : containerDirs) {
+            if (!rmdir(d, 100)) failure = d.toString();
         }
         remove(made);
         if (failure != null) throw new CgroupException("cgroup: rmdir " + failure + ": EBUSY: device or resource busy");

@@ -78,7 +78,7 @@ final class DemoCommand {
             Started s = rt.start(p, 0);
             return s.waitFor();
         } catch (Exception e) {
-            return Main.fail(g, e.getMessage());
+            return Main.fail(g, e.getMessage() != null ? e.getMessage() : e.toString());
         } finally {
             if (bundle != null) deleteTree(bundle);
         }

@@ -87,6 +87,9 @@ public final class Main {
             };
         } catch (Args.UsageException e) {
             return fail(g, e.getMessage());
+        } catch (RuntimeException e) {
+            // A bug, not bad input: still one line, naming what broke.
+            return fail(g, "internal error: " + e);
         }
     }
 

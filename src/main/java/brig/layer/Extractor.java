@@ -1,5 +1,6 @@
 package brig.layer;
 
+import brig.rootfs.RootfsPlanner;
 import brig.syscalls.Errno;
 import brig.syscalls.Libc;
 import brig.syscalls.SyscallException;
@@ -368,7 +369,7 @@ public final class Extractor implements AutoCloseable {
                         Libc.Stat s = Libc.statx(prev, part, Libc.AT_SYMLINK_NOFOLLOW);
                         if (s == null || !s.isSymlink()) throw m;
                         String target = Libc.readlinkat(prev, part);
-                        String resolved = confine(target.startsWith("/") ? target : parentPrefix + "/" + target);
+                        String resolved = RootfsPlanner.clean(target.startsWith("/") ? target : parentPrefix + "/" + target).substring(1);
                         if (!resolved.isEmpty()) Libc.close(mkdirs(resolved, entry, depth + 1));
                     }
                     fd = Libc.openat2(root, p, Libc.O_PATH | Libc.O_DIRECTORY, RESOLVE);
@@ -381,20 +382,6 @@ public final class Extractor implements AutoCloseable {
             if (prev != root) Libc.close(prev);
             throw e;
         }
-    }
-
-    /** A path cleaned the way the kernel resolves it in the rootfs: ".." at the root stays there. */
-    static String confine(String path) {
-        List<String> parts = new ArrayList<>();
-        for (String c : path.split("/")) {
-            if (c.isEmpty() || c.equals(".")) continue;
-            if (c.equals("..")) {
-                if (!parts.isEmpty()) parts.remove(parts.size() - 1);
-            } else {
-                parts.add(c);
-            }
-        }
-        return String.join("/", parts);
     }
 
     /** An uncached directory fd inside the rootfs, or -1 if it does not exist. */

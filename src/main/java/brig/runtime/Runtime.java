@@ -225,10 +225,8 @@ public final class Runtime {
 
     /** Removes what a container left: its cgroups and its state. */
     void cleanup(ContainerState s) throws CgroupException {
-        List<ContainerCgroup.Dir> dirs = new ArrayList<>();
-        for (Path d : s.cgroups()) dirs.add(new ContainerCgroup.Dir(null, d));
         try {
-            new ContainerCgroup(dirs).destroy(s.madeCgroups());
+            ContainerCgroup.destroy(s.cgroups(), s.madeCgroups());
         } finally {
             store.remove(s.id());
         }
