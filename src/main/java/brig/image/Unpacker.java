@@ -56,7 +56,7 @@ public final class Unpacker {
                 // 0700, as umoci does: the rootfs may hold setuid programs that host users must not reach.
                 Files.createDirectory(bundle, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             } else {
-                if (!Files.isDirectory(bundle)) throw new ImageException("bundle " + bundle + " exists and is not a directory");
+                checkExisting(bundle);
                 try (var s = Files.list(bundle)) {
                     if (s.findAny().isPresent()) throw new ImageException("bundle " + bundle + " exists and is not empty");
                 }
@@ -111,6 +111,45 @@ public final class Unpacker {
                 }
             }
         }
+    }
+
+    /**
+     * An existing bundle directory must keep other local users away from the image's setuid
+     * programs and device nodes, as the 0700 bundle Brig creates does. Its mode is never
+     * changed: an engine or the user made it so (a user-namespaced init must traverse it), so
+     * one that does not protect the rootfs is refused instead. It is protected when other
+     * users cannot enter it or some directory above it; it must be the unpacking user's and
+     * writable by nobody else (who could otherwise swap what Brig unpacks or open it up).
+     */
+    static void checkExisting(Path bundle) throws ImageException {
+        try {
+            java.nio.file.LinkOption nofollow = java.nio.file.LinkOption.NOFOLLOW_LINKS;
+            if (Files.isSymbolicLink(bundle)) throw new ImageException("bundle " + bundle + " is a symbolic link: refused, name the directory itself");
+            if (!Files.isDirectory(bundle, nofollow)) throw new ImageException("bundle " + bundle + " exists and is not a directory");
+            int me = Libc.geteuid(), uid = (int) Files.getAttribute(bundle, "unix:uid", nofollow);
+            int mode = (int) Files.getAttribute(bundle, "unix:mode", nofollow) & 07777;
+            if (uid != me) {
+                throw new ImageException("bundle " + bundle + " is owned by uid " + Integer.toUnsignedString(uid) + ", not by the unpacking user (uid "
+                        + me + "): refused, its owner could reach the image's setuid programs and device nodes");
+            }
+            if ((mode & 0022) != 0) {
+                throw new ImageException("bundle " + bundle + " is writable by other users (mode " + octal(mode)
+                        + "): refused, they could replace the rootfs or open it up to everyone");
+            }
+            for (Path d = bundle.toRealPath(); d != null; d = d.getParent()) {
+                int m = (int) Files.getAttribute(d, "unix:mode", nofollow), owner = (int) Files.getAttribute(d, "unix:uid", nofollow);
+                if ((m & 0011) == 0 && (owner == me || owner == 0)) return; // other users cannot enter it, so nothing below
+            }
+            throw new ImageException("bundle " + bundle + " can be entered by other users (mode " + octal(mode)
+                    + ", and by every directory above it): refused, they could reach the image's setuid programs and device nodes;"
+                    + " make it 0700 or name a directory that does not exist yet (Brig creates it 0700)");
+        } catch (IOException e) {
+            throw new ImageException("bundle " + bundle + ": " + Layout.message(e));
+        }
+    }
+
+    private static String octal(int mode) {
+        return String.format("%04o", mode);
     }
 
     /**

@@ -87,6 +87,9 @@ public final class Users {
         byte[] b;
         try {
             b = InRoot.read(rootfs, file, LIMIT);
+        } catch (InRoot.NotRegularFile e) {
+            throw new ImageException("image config User \"" + spec + "\": the image's " + file + " is not a regular file ("
+                    + e.kind() + "); refused without opening it");
         } catch (SyscallException e) {
             if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR || e.errno() == Errno.ELOOP) return List.of();
             throw new ImageException("image config User \"" + spec + "\": cannot read the image's " + file + ": " + e.getMessage());
