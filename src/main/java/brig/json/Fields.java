@@ -121,7 +121,11 @@ public final class Fields {
             throw new JsonException(path(key), "expected a number, got " + describe(e));
         }
         try {
-            var v = e.getAsBigDecimal().toBigIntegerExact();
+            BigDecimal d = e.getAsBigDecimal();
+            if (d.precision() - d.scale() > 20) { // more than 20 integer digits: never make the BigInteger
+                throw new JsonException(path(key), "expected a number from 0 to 18446744073709551615, got " + e.getAsString());
+            }
+            var v = d.toBigIntegerExact();
             if (v.signum() < 0 || v.bitLength() > 64) {
                 throw new JsonException(path(key), "expected a number from 0 to 18446744073709551615, got " + e.getAsString());
             }

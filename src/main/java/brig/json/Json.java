@@ -32,6 +32,7 @@ public final class Json {
             if (reader.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
                 throw new JsonException("", "malformed JSON: text after the end of the document");
             }
+            checkNumbers(e, "");
             return e;
         } catch (JsonParseException | IOException | IllegalStateException e) {
             throw new JsonException("", "malformed JSON: " + gsonMessage(e));
@@ -57,6 +58,37 @@ public final class Json {
             JsonElement e = parse(r);
             if (!e.isJsonObject()) throw new JsonException("", "expected a JSON object at the top level");
             return e.getAsJsonObject();
+        }
+    }
+
+    /** Longest number text accepted, and largest exponent: see {@link #checkNumbers}. */
+    static final int MAX_NUMBER_CHARS = 100, MAX_EXPONENT = 400;
+
+    /**
+     * Refuses absurd numbers before anything computes with them. Gson keeps a number's text and
+     * turns it into a BigDecimal on demand, and "1e999999999" expands to a billion digits as soon
+     * as it is made an integer: no field Brig reads needs more than 20 digits, and a double's
+     * exponent stays below 400.
+     */
+    private static void checkNumbers(JsonElement e, String path) throws JsonException {
+        if (e.isJsonObject()) {
+            for (var m : e.getAsJsonObject().entrySet()) checkNumbers(m.getValue(), path.isEmpty() ? m.getKey() : path + "." + m.getKey());
+        } else if (e.isJsonArray()) {
+            var a = e.getAsJsonArray();
+            for (int k = 0; k < a.size(); k++) checkNumbers(a.get(k), path + "[" + k + "]");
+        } else if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+            String t = e.getAsString();
+            int x = Math.max(t.indexOf('e'), t.indexOf('E'));
+            boolean absurd = t.length() > MAX_NUMBER_CHARS;
+            if (!absurd && x >= 0) {
+                String exp = t.substring(x + 1).replaceFirst("^[+-]", "");
+                absurd = !exp.matches("[0-9]{1,4}") || Integer.parseInt(exp) > MAX_EXPONENT;
+            }
+            if (absurd) {
+                String shown = t.length() > 40 ? t.substring(0, 20) + "..." + t.substring(t.length() - 10) + " (" + t.length() + " characters)" : t;
+                throw new JsonException(path, "number " + shown + " is out of range (at most " + MAX_NUMBER_CHARS
+                        + " characters and an exponent of " + MAX_EXPONENT + ")");
+            }
         }
     }
 

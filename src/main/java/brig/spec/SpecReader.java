@@ -58,11 +58,12 @@ public final class SpecReader {
         Fields root = f.object("root").orElseThrow(() -> new JsonException("root", "required but missing"));
         String rootPath = root.requireString("path");
         if (rootPath.isEmpty()) throw new JsonException("root.path", "must not be empty");
+        noNul(rootPath, "root.path");
         List<Spec.Mount> mounts = new ArrayList<>();
         for (Fields m : f.objects("mounts")) mounts.add(mount(m));
         Spec.Linux linux = f.object("linux").isPresent() ? linux(f.object("linux").get()) : Spec.Linux.EMPTY;
         return new Spec(version, process, new Spec.Root(rootPath, root.bool("readonly", false)),
-                f.string("hostname", ""), f.string("domainname", ""), mounts, f.stringMap("annotations"), linux);
+                cString(f, "hostname"), cString(f, "domainname"), mounts, f.stringMap("annotations"), linux);
     }
 
     /** A field present with content (not null, {}, [] or ""), for a feature not there yet. */
@@ -78,6 +79,7 @@ public final class SpecReader {
     private static Spec.Process process(Fields p) throws JsonException {
         List<String> args = p.strings("args");
         String cwd = p.requireString("cwd");
+        noNul(cwd, p.path("cwd"));
         if (!cwd.startsWith("/")) throw new JsonException(p.path("cwd"), "must be an absolute path, got \"" + cwd + "\"");
         for (int k = 0; k < args.size(); k++) noNul(args.get(k), p.path("args") + "[" + k + "]");
         List<String> env = p.strings("env");
@@ -129,8 +131,26 @@ public final class SpecReader {
                 p.bool("noNewPrivileges", false), oom);
     }
 
+    /**
+     * Strings that reach the helper become C strings, which end at the first NUL: "/\0x" is "/"
+     * to the kernel. Every such field is checked here, so what Java validated is what C uses.
+     */
     private static void noNul(String s, String where) throws JsonException {
-        if (s.indexOf(0) >= 0) throw new JsonException(where, "must not contain a NUL character");
+        if (s != null && s.indexOf(0) >= 0) throw new JsonException(where.replace("\0", "\\0"), "must not contain a NUL character");
+    }
+
+    /** A string field passed on as a C string; "" when absent. */
+    private static String cString(Fields f, String key) throws JsonException {
+        String v = f.string(key, "");
+        noNul(v, f.path(key));
+        return v;
+    }
+
+    /** A list of strings passed on as C strings. */
+    private static List<String> cStrings(Fields f, String key) throws JsonException {
+        List<String> v = f.strings(key);
+        for (int k = 0; k < v.size(); k++) noNul(v.get(k), f.path(key) + "[" + k + "]");
+        return v;
     }
 
     private static List<Capability> capSet(Fields c, String key) throws JsonException {
@@ -149,10 +169,11 @@ public final class SpecReader {
     private static Spec.Mount mount(Fields m) throws JsonException {
         String dest = m.requireString("destination");
         if (dest.isEmpty()) throw new JsonException(m.path("destination"), "must not be empty");
+        noNul(dest, m.path("destination"));
         if (!dest.startsWith("/")) throw new JsonException(m.path("destination"), "must be an absolute path, got \"" + dest + "\"");
         refuse(m, "uidMappings", "id-mapped mounts are not supported yet");
         refuse(m, "gidMappings", "id-mapped mounts are not supported yet");
-        return new Spec.Mount(dest, m.string("type", ""), m.string("source", ""), m.strings("options"));
+        return new Spec.Mount(dest, cString(m, "type"), cString(m, "source"), cStrings(m, "options"));
     }
 
     private static Spec.Linux linux(Fields l) throws JsonException {
@@ -164,6 +185,7 @@ public final class SpecReader {
             if (t == null) throw new JsonException(n.path("type"), "unknown namespace type \"" + name + "\"");
             if (!seen.add(t)) throw new JsonException(n.path("type"), "duplicate namespace " + name);
             String path = n.string("path").filter(s -> !s.isEmpty()).orElse(null);
+            noNul(path, n.path("path"));
             if (path != null && !path.startsWith("/")) {
                 throw new JsonException(n.path("path"), "must be an absolute path, got \"" + path + "\"");
             }
@@ -184,10 +206,15 @@ public final class SpecReader {
             throw new JsonException(l.path("rootfsPropagation"), "unknown propagation \"" + propagation + "\"");
         }
         Map<String, String> sysctl = new LinkedHashMap<>(l.stringMap("sysctl"));
-        List<String> masked = l.strings("maskedPaths"), readonly = l.strings("readonlyPaths");
+        for (var e : sysctl.entrySet()) {
+            noNul(e.getKey(), l.path("sysctl") + "." + e.getKey());
+            noNul(e.getValue(), l.path("sysctl") + "." + e.getKey());
+        }
+        List<String> masked = cStrings(l, "maskedPaths"), readonly = cStrings(l, "readonlyPaths");
         absolute(l, "maskedPaths", masked);
         absolute(l, "readonlyPaths", readonly);
         String cgroupsPath = l.string("cgroupsPath").filter(s -> !s.isEmpty()).orElse(null);
+        noNul(cgroupsPath, l.path("cgroupsPath"));
         Spec.Resources resources = l.object("resources").isPresent() ? resources(l.object("resources").get())
                 : Spec.Resources.NONE;
         return new Spec.Linux(namespaces, mappings(l, "uidMappings"), mappings(l, "gidMappings"), devices,
@@ -213,6 +240,7 @@ public final class SpecReader {
 
     private static Spec.Device device(Fields d) throws JsonException {
         String path = d.requireString("path");
+        noNul(path, d.path("path"));
         if (!path.startsWith("/")) throw new JsonException(d.path("path"), "must be an absolute path, got \"" + path + "\"");
         String type = d.requireString("type");
         if (!List.of("c", "b", "u", "p").contains(type)) {
