@@ -159,6 +159,9 @@ public final class Unpacker {
      */
     static final boolean AHEAD = !Boolean.getBoolean("brig.unpackInline");
 
+    /** Bytes accepted after a layer's end-of-archive blocks (see {@link LayerStream#drain}). */
+    static final long MAX_TRAILING = 16L << 20;
+
     private static final class LayerStream extends InputStream {
         private static final int CHUNK = 1 << 18;
         private static final Object END = new Object();
@@ -340,11 +343,20 @@ public final class Unpacker {
             return new ImageException(e.getMessage(), e);
         }
 
-        /** Reads to the end, where the producer reports a digest or diff id mismatch. */
+        /**
+         * Reads to the end, where the producer reports a digest or diff id mismatch. What
+         * follows the tar's end is written nowhere, so nothing else bounds it: a few zero
+         * blocks of padding are real (tar pads to its record size, 10 KiB by default), a
+         * compressed stream of gigabytes of zeros is a bomb.
+         */
         void drain() throws IOException {
             byte[] b = new byte[CHUNK];
-            while (read(b, 0, b.length) >= 0) {
-                // the tar's end blocks and padding are part of the diff id
+            long total = 0;
+            for (int n; (n = read(b, 0, b.length)) >= 0; ) {
+                total += n; // the tar's end blocks and padding are part of the diff id
+                if (total > MAX_TRAILING) {
+                    throw new IOException("more than " + MAX_TRAILING + " bytes after the end of its tar archive");
+                }
             }
         }
 

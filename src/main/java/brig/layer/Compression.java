@@ -16,7 +16,14 @@ public enum Compression {
         return NONE;
     }
 
-    /** A stream of the layer's tar bytes, whatever the compression of {@code in}. */
+    /**
+     * A stream of the layer's tar bytes, whatever the compression of {@code in}. The output is
+     * unbounded here (a small blob may inflate to terabytes): its reader bounds it. Data that is
+     * written is checked against the free space (Extractor); what is read but written nowhere
+     * is capped where it is read: extended headers and skipped entry data (TarReader), bytes
+     * after the archive's end (Unpacker). Memory is bounded too: zstd frames may not ask for a
+     * window above libzstd's default limit (128 MiB), gzip's is 32 KiB.
+     */
     public static InputStream decompressed(InputStream in) throws IOException {
         BufferedInputStream b = new BufferedInputStream(in, 1 << 16);
         return switch (sniff(b)) {

@@ -19,9 +19,23 @@ import java.util.Map;
  */
 public final class TarReader {
     static final int BLOCK = 512;
-    /** Longest PAX header or GNU long name accepted: real ones are a few hundred bytes. */
+    /**
+     * Extended-header bytes (PAX 'x' and 'g' records, GNU 'L' and 'K' long names) accepted before
+     * one entry, and in one layer: real ones are a few hundred bytes per entry, but a chain of
+     * them is otherwise unbounded and each is held in memory.
+     */
     static final int MAX_EXTENDED = 1 << 20;
+    static final long MAX_EXTENDED_PER_LAYER = 16L << 20;
     static final int MAX_NAME = 4096;
+    static final int MAX_GLOBAL_RECORDS = 256;
+    /**
+     * Entry data skipped rather than handed to the caller, per layer: what a directory, link or
+     * device claims to hold, and whatever data the caller leaves unread (a whiteout's). The data
+     * the caller writes is bounded by the free space it checks sizes against; skipped data is
+     * written nowhere, so only this bounds what a compression bomb makes the host inflate.
+     * Real layers skip only the padding to the next 512-byte block.
+     */
+    static final long MAX_SKIPPED = 64L << 20;
 
     private final InputStream in;
     private final byte[] header = new byte[BLOCK];
@@ -30,6 +44,7 @@ public final class TarReader {
     private final Map<String, byte[]> globalPax = new HashMap<>();
     private boolean ended;
     private long entries;
+    private long extendedInLayer, skipped;
 
     public TarReader(InputStream in) {
         this.in = in;
@@ -41,6 +56,7 @@ public final class TarReader {
         skipRest();
         Map<String, byte[]> pax = new HashMap<>(globalPax);
         String longName = null, longLink = null;
+        long extended = 0; // extended-header bytes before this entry
         while (true) {
             int n = in.readNBytes(header, 0, BLOCK);
             if (n == 0) {
@@ -56,11 +72,29 @@ public final class TarReader {
             char type = (char) (header[156] & 0xff);
             long size = number(124, 12, "size");
             if (size < 0) throw new LayerException("tar entry " + (entries + 1) + ": invalid size " + size);
+            if (type == 'x' || type == 'g' || type == 'L' || type == 'K') {
+                extended += BLOCK + size; // a chain of empty ones costs its headers
+                extendedInLayer += BLOCK + size;
+                if (extended > MAX_EXTENDED) {
+                    throw new LayerException("tar entry " + (entries + 1) + ": more than " + MAX_EXTENDED
+                            + " bytes of extended headers (PAX records, GNU long names)");
+                }
+                if (extendedInLayer > MAX_EXTENDED_PER_LAYER) {
+                    throw new LayerException("more than " + MAX_EXTENDED_PER_LAYER + " bytes of extended headers (PAX records,"
+                            + " GNU long names) in one layer, at tar entry " + (entries + 1));
+                }
+            }
             switch (type) {
                 case 'x', 'g' -> {
                     if (size > MAX_EXTENDED) throw new LayerException("tar PAX header of " + size + " bytes is too large (limit " + MAX_EXTENDED + ")");
                     Map<String, byte[]> records = parsePax(readData(size));
-                    if (type == 'g') globalPax.putAll(records);
+                    if (type == 'g') {
+                        globalPax.putAll(records);
+                        // each entry starts from a copy of them: few, or every entry costs a lot
+                        if (globalPax.size() > MAX_GLOBAL_RECORDS) {
+                            throw new LayerException("tar entry " + (entries + 1) + ": more than " + MAX_GLOBAL_RECORDS + " global PAX records");
+                        }
+                    }
                     pax.putAll(records);
                     continue;
                 }
@@ -172,7 +206,12 @@ public final class TarReader {
                 atime < 0 ? mtime : atime, link, (int) major, (int) minor, xattrs);
     }
 
-    private void skipRest() throws IOException {
+    private void skipRest() throws IOException, LayerException {
+        skipped += remaining;
+        if (skipped > MAX_SKIPPED) {
+            throw new LayerException("tar entry " + entries + ": more than " + MAX_SKIPPED
+                    + " bytes of entry data that is not extracted in one layer (directories, links or devices claiming data)");
+        }
         long n = remaining + padding;
         remaining = 0;
         padding = 0;

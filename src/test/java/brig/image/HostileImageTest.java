@@ -198,4 +198,131 @@ class HostileImageTest {
         assertEquals("EFBIG", big.errnoName(), big.getMessage());
         assertEquals(100, InRoot.read(r, "/etc/big", 100).length);
     }
+    // ---- parser denial of service: extended-header chains and compression bombs ----
+
+    /** A ustar header block; its data (if any) follows, padded by the caller. */
+    static byte[] header(String name, char type, long size) {
+        byte[] h = new byte[512];
+        put(h, 0, name);
+        put(h, 100, "0000644");
+        put(h, 108, "0000000");
+        put(h, 116, "0000000");
+        put(h, 124, String.format("%011o", size));
+        put(h, 136, "00000000000");
+        h[156] = (byte) type;
+        put(h, 257, "ustar");
+        put(h, 263, "00");
+        for (int k = 148; k < 156; k++) h[k] = ' ';
+        long sum = 0;
+        for (byte b : h) sum += b & 0xff;
+        put(h, 148, String.format("%06o", sum));
+        h[154] = 0;
+        return h;
+    }
+
+    private static void put(byte[] h, int off, String s) {
+        byte[] b = s.getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(b, 0, h, off, b.length);
+    }
+
+    /** A PAX 'x' header carrying one record of about {@code bytes} bytes. */
+    static void pax(java.io.ByteArrayOutputStream out, int bytes) throws Exception {
+        String rec = " comment=" + "x".repeat(bytes - 40) + "\n";
+        int len = rec.length() + 1;
+        while (len != rec.length() + Integer.toString(len).length()) len = rec.length() + Integer.toString(len).length();
+        String full = len + rec;
+        byte[] d = full.getBytes(StandardCharsets.US_ASCII);
+        out.write(header("PaxHeaders/x", 'x', d.length));
+        out.write(d);
+        out.write(new byte[(512 - d.length % 512) % 512]);
+    }
+
+    static byte[] endOfArchive() {
+        return new byte[1024];
+    }
+
+    Layout rawImage(byte[] blob, String type, byte[] diff) throws Exception {
+        Layout l = Layout.openOrCreate(tmp.resolve("layout"));
+        Descriptor d = l.putBlob(blob, type);
+        JsonObject config = new JsonObject();
+        config.addProperty("architecture", Platform.host().architecture());
+        config.addProperty("os", "linux");
+        config.add("config", new JsonObject());
+        JsonObject rootfs = new JsonObject();
+        rootfs.addProperty("type", "layers");
+        JsonArray diffs = new JsonArray();
+        diffs.add(Digest.of(diff).toString());
+        rootfs.add("diff_ids", diffs);
+        config.add("rootfs", rootfs);
+        Descriptor cd = l.putBlob(Json.compact(config).getBytes(StandardCharsets.UTF_8), MediaType.OCI_CONFIG);
+        Manifest m = new Manifest(MediaType.OCI_MANIFEST, cd, List.of(d), Map.of());
+        l.tag(l.putBlob(m.ociBytes(), MediaType.OCI_MANIFEST), "test");
+        return l;
+    }
+
+    String refusedLayer(byte[] tar, boolean gzip) throws Exception {
+        byte[] blob = gzip ? UnpackTest.gzip(tar) : tar;
+        Layout l = rawImage(blob, gzip ? MediaType.OCI_LAYER_GZIP : MediaType.OCI_LAYER, tar);
+        String layer = Images.inLayout(l, "test", Platform.host()).manifest().layers().get(0).digest().toString();
+        Path bundle = tmp.resolve("bundle");
+        ImageException e = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThrows(ImageException.class, () -> unpack(l, bundle)));
+        assertTrue(e.getMessage().startsWith("layer " + layer + ": "), e.getMessage());
+        assertFalse(Files.exists(bundle), "nothing half-made is left");
+        return e.getMessage().substring(("layer " + layer + ": ").length());
+    }
+
+    @Test
+    void aChainOfPaxHeadersBeforeOneEntryIsCapped() throws Exception {
+        var out = new java.io.ByteArrayOutputStream();
+        for (int k = 0; k < 4; k++) pax(out, 600_000); // each under the 1 MiB limit of one header
+        out.write(header("f", '0', 0));
+        out.write(endOfArchive());
+        assertEquals("tar entry 1: more than 1048576 bytes of extended headers (PAX records, GNU long names)", refusedLayer(out.toByteArray(), false));
+    }
+
+    @Test
+    void aChainOfGnuLongNamesBeforeOneEntryIsCapped() throws Exception {
+        var out = new java.io.ByteArrayOutputStream();
+        byte[] name = ("n".repeat(4000) + "\0").getBytes(StandardCharsets.US_ASCII);
+        for (int k = 0; k < 300; k++) {
+            out.write(header("././@LongLink", 'L', name.length));
+            out.write(name);
+            out.write(new byte[(512 - name.length % 512) % 512]);
+        }
+        out.write(header("f", '0', 0));
+        out.write(endOfArchive());
+        assertEquals("tar entry 1: more than 1048576 bytes of extended headers (PAX records, GNU long names)", refusedLayer(out.toByteArray(), false));
+    }
+
+    @Test
+    void extendedHeadersAcrossALayerAreCapped() throws Exception {
+        var out = new java.io.ByteArrayOutputStream();
+        for (int k = 0; k < 20; k++) {
+            pax(out, 900_000);
+            out.write(header("f" + k, '0', 0));
+        }
+        out.write(endOfArchive());
+        String e = refusedLayer(out.toByteArray(), false);
+        assertTrue(e.startsWith("more than 16777216 bytes of extended headers (PAX records, GNU long names) in one layer"), e);
+    }
+
+    @Test
+    void aCompressionBombInDataThatIsNeverWrittenIsCapped() throws Exception {
+        // A directory claiming 1 TiB of data: nothing is written, so no free-space check stops
+        // the inflating; 65 MiB of zeros compress to 65 KiB.
+        var out = new java.io.ByteArrayOutputStream();
+        out.write(header("d/", '5', 1L << 40));
+        out.write(new byte[65 << 20]);
+        String e = refusedLayer(out.toByteArray(), true);
+        assertTrue(e.startsWith("tar entry 1: more than 67108864 bytes of entry data that is not extracted"), e);
+    }
+
+    @Test
+    void aCompressionBombAfterTheEndOfTheArchiveIsCapped() throws Exception {
+        var out = new java.io.ByteArrayOutputStream();
+        out.write(header("f", '0', 0));
+        out.write(endOfArchive());
+        out.write(new byte[17 << 20]);
+        assertEquals("more than 16777216 bytes after the end of its tar archive", refusedLayer(out.toByteArray(), true));
+    }
 }
