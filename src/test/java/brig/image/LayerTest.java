@@ -11,6 +11,7 @@ import brig.layer.Extractor;
 import brig.layer.LayerException;
 import brig.layer.TarEntry;
 import brig.syscalls.Libc;
+import brig.testing.Tools;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -114,7 +115,7 @@ class LayerTest {
         ByteBuffer b = ByteBuffer.allocate(16);
         v.read("brig", b);
         assertEquals("yes", new String(b.array(), 0, b.position(), StandardCharsets.UTF_8));
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/getcap")), "getcap is not installed (libcap2-bin; .ci/run installs it)");
+        Tools.require("libcap2-bin", "/usr/sbin/getcap");
         Process p = new ProcessBuilder("/usr/sbin/getcap", rootfs.resolve("bin/ping").toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(out.contains("cap_net_raw=ep"), "file capability set from the binary PAX xattr: " + out);
@@ -245,7 +246,7 @@ class LayerTest {
         }
         try (Extractor x = new Extractor(rootfs, root())) {
             x.apply(Compression.decompressed(new ByteArrayInputStream(gz.toByteArray())), "gz");
-            Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/zstd")), "zstd is not installed (.ci/run installs it)");
+            Tools.require("zstd", "/usr/bin/zstd");
             Path plain = tmp.resolve("l.tar");
             Files.write(plain, new Layers().file("zst", "zstd").tar());
             Process p = new ProcessBuilder("/usr/bin/zstd", "-q", "-f", plain.toString(), "-o", tmp.resolve("l.tar.zst").toString()).inheritIO().start();

@@ -10,6 +10,7 @@ import brig.image.Platform;
 import brig.json.Json;
 import brig.syscalls.Libc;
 import brig.testing.Brig;
+import brig.testing.Tools;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -37,9 +38,8 @@ class RegistryIT {
 
     @BeforeAll
     static void start() throws Exception {
-        for (String tool : List.of("skopeo", "umoci")) {
-            Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/" + tool)), tool + " is not installed (.ci/run installs it)");
-        }
+        Tools.require("skopeo", "/usr/bin/skopeo");
+        Tools.require("umoci", "/usr/bin/umoci");
         registry = new TestRegistry(Files.createDirectories(shared.resolve("registry")));
         // One layout with a single-platform image and a two-platform index, pushed three ways.
         images = shared.resolve("images");
@@ -105,7 +105,7 @@ class RegistryIT {
         JsonObject spec = Json.parseObjectFile(bundle.resolve("config.json"));
         assertEquals("[\"sh\"]", Json.compact(spec.getAsJsonObject("process").get("args")));
         assertEquals("native", spec.getAsJsonObject("annotations").get("org.example.marker").getAsString());
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/runc")), "runc is not installed (.ci/run installs it)");
+        Tools.require("runc", "/usr/sbin/runc", "/usr/bin/runc");
         spec.getAsJsonObject("process").addProperty("terminal", false);
         JsonArray args = new JsonArray();
         for (String s : List.of("sh", "-c", "echo hello from $(hostname) as $(id -u)")) args.add(s);

@@ -1,5 +1,6 @@
 package brig.registry;
 
+import brig.testing.Tools;
 import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.net.ServerSocket;
@@ -7,7 +8,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * Debian's docker-registry on 127.0.0.1, a free port and temporary storage, for one test
@@ -24,13 +24,13 @@ final class TestRegistry implements AutoCloseable {
 
     /** @param tls serve HTTPS with a self-signed certificate for 127.0.0.1 (made with openssl) */
     TestRegistry(Path dir, boolean tls) throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/docker-registry")), "docker-registry is not installed (.ci/run installs it)");
+        Tools.require("docker-registry", "/usr/bin/docker-registry");
         this.dir = dir;
         this.port = freePort();
         Path config = dir.resolve("registry.yml");
         String tlsConfig = "";
         if (tls) {
-            Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")), "openssl is not installed");
+            Tools.require("openssl", "/usr/bin/openssl");
             Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", dir.resolve("key.pem").toString(), "-out", dir.resolve("cert.pem").toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("openssl.log").toFile()).start();
