@@ -11,6 +11,7 @@ import brig.layer.Extractor;
 import brig.layer.LayerException;
 import brig.layer.TarEntry;
 import brig.syscalls.Libc;
+import brig.testing.NoLeaks;
 import brig.testing.Tools;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -185,6 +186,71 @@ class LayerTest {
         // the container sees /<host path>/pwned inside its own root: that is where it went
         assertEquals("1", Files.readString(rootfs.resolve(hostPath(outside).substring(1)).resolve("pwned")));
         assertEquals("2", Files.readString(rootfs.resolve(hostPath(outside).substring(1)).resolve("pwned2")));
+    }
+
+    /**
+     * Victims on the host, outside any rootfs (under /tmp, named with the test run's prefix): a
+     * file, a directory with a file, and a bystander. Returns the directory holding them.
+     */
+    static Path plantVictims() throws IOException {
+        Path v = Files.createDirectory(Path.of("/tmp", NoLeaks.PREFIX + "victims-" + System.nanoTime()));
+        Files.writeString(v.resolve("victim"), "host file\n");
+        Files.createDirectory(v.resolve("victimdir"));
+        Files.writeString(v.resolve("victimdir/inner"), "host dir\n");
+        Files.writeString(v.resolve("bystander"), "host bystander\n");
+        return v;
+    }
+
+    static void victimsSurvive(Path v) throws IOException {
+        assertTrue(Files.exists(v.resolve("victim")), "a whiteout deleted the host file " + v.resolve("victim") + " through a symlink");
+        assertTrue(Files.exists(v.resolve("victimdir/inner")), "a whiteout deleted the host directory " + v.resolve("victimdir") + " through a symlink");
+        assertTrue(Files.exists(v.resolve("bystander")), "an opaque marker emptied the host directory " + v + " through a symlink");
+        assertEquals("host file\n", Files.readString(v.resolve("victim")));
+        assertEquals("host dir\n", Files.readString(v.resolve("victimdir/inner")));
+        assertEquals("host bystander\n", Files.readString(v.resolve("bystander")));
+        try (var s = Files.list(v)) {
+            assertEquals(3, s.count(), "nothing added or removed beside the victims");
+        }
+    }
+
+    @Test
+    void whiteoutsAndOpaqueMarkersThroughSymlinksToTheHostDeleteNothingOutside() throws Exception {
+        Path victims = plantVictims();
+        String inside = victims.toString().substring(1); // where the same path is, seen from inside the rootfs
+        try {
+            // The container's own copies at the path the symlinks name: whiteouts must act on these.
+            Layers base = new Layers().file(inside + "/victim", "image file").dir(inside + "/victimdir/").file(inside + "/victimdir/inner", "image dir")
+                    .file(inside + "/bystander", "image bystander")
+                    .symlink("abs", victims.toString()) // absolute
+                    .symlink("rel", "../../../../../../../.." + victims) // climbing
+                    .symlink("tmp2", "/tmp") // an intermediate component
+                    .symlink("a/b/up", "../../../../../../../../tmp") // relative, from deeper down
+                    .symlink("victimlink", victims.resolve("victim").toString()); // the last component itself
+            Layers hostile = new Layers().file("abs/.wh.victim", "").file("abs/.wh.victimdir", "").file("rel/.wh.victim", "")
+                    .file("tmp2/" + victims.getFileName() + "/.wh.victimdir", "").file("a/b/up/" + victims.getFileName() + "/.wh.victim", "")
+                    .file("rel/.wh..wh..opq", "").file(".wh.victimlink", "");
+            apply(base, hostile);
+            victimsSurvive(victims);
+            // the whiteouts did act, inside the rootfs, on the paths as the container sees them
+            assertFalse(Files.exists(rootfs.resolve(inside).resolve("victim"), LinkOption.NOFOLLOW_LINKS));
+            assertFalse(Files.exists(rootfs.resolve(inside).resolve("victimdir"), LinkOption.NOFOLLOW_LINKS));
+            assertFalse(Files.exists(rootfs.resolve(inside).resolve("bystander"), LinkOption.NOFOLLOW_LINKS), "opaque emptied the rootfs's copy");
+            assertFalse(Files.exists(rootfs.resolve("victimlink"), LinkOption.NOFOLLOW_LINKS), "the symlink itself is whited out");
+            assertTrue(Files.isSymbolicLink(rootfs.resolve("abs")), "the symlinks themselves stay");
+
+            // The same within one layer, with nothing of the image's at the target: whiteouts
+            // and the opaque marker find nothing inside, and must not look outside.
+            Path other = Files.createDirectories(tmp.resolve("other/rootfs"));
+            try (Extractor x = new Extractor(other, root())) {
+                x.apply(new ByteArrayInputStream(new Layers().symlink("etc", victims.toString()).symlink("up", "../../../../../../.." + victims)
+                        .file("etc/.wh.victim", "").file("etc/.wh.victimdir", "").file("up/.wh.victim", "").file("etc/.wh..wh..opq", "")
+                        .file("up/.wh..wh..opq", "").tar()), "one-layer");
+            }
+            victimsSurvive(victims);
+            outsideUntouched();
+        } finally {
+            brig.image.Unpacker.removeTree(victims);
+        }
     }
 
     @Test
