@@ -294,6 +294,33 @@ class LayerTest {
     }
 
     @Test
+    void aLayerEndingRightAfterItsLastFilesDataIsReadAsUmociInsertWritesIt() throws Exception {
+        byte[] full = new Layers().file("etc/first", "first\n").file("etc/inserted", "inserted by umoci\n").tar();
+        int end = indexOf(full, "inserted by umoci\n".getBytes(StandardCharsets.UTF_8)) + "inserted by umoci\n".length();
+        // umoci 0.4's insert: no padding after the data, no end-of-archive blocks
+        try (Extractor x = new Extractor(rootfs, root())) {
+            x.apply(new ByteArrayInputStream(java.util.Arrays.copyOf(full, end)), "umoci-insert");
+        }
+        assertEquals("inserted by umoci\n", Files.readString(rootfs.resolve("etc/inserted")));
+        assertEquals("first\n", Files.readString(rootfs.resolve("etc/first")));
+        // but data cut short is still an error
+        Path other = Files.createDirectories(tmp.resolve("other"));
+        try (Extractor x = new Extractor(other, root())) {
+            LayerException e = assertThrows(LayerException.class, () -> x.apply(new ByteArrayInputStream(java.util.Arrays.copyOf(full, end - 3)), "cut"));
+            assertTrue(e.getMessage().contains("unexpected end"), e.getMessage());
+        }
+    }
+
+    static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) if (hay[i + j] != needle[j]) continue outer;
+            return i;
+        }
+        throw new AssertionError("not found");
+    }
+
+    @Test
     void garbageIsNotATar() throws Exception {
         byte[] junk = new byte[1024];
         java.util.Arrays.fill(junk, (byte) 'A');
