@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A front for the test registry on 127.0.0.1 that asks for bearer tokens (granted for basic
  * credentials), and can fail the way networks and registries do: a 503 on the first manifest
- * request, a blob transfer cut off halfway, or corrupted blob bytes.
+ * request, a blob transfer cut off halfway or hanging halfway (until the test has killed the
+ * client), or corrupted blob bytes. It counts the blob bytes it sends and the Range requests.
  */
 final class FaultyProxy implements AutoCloseable {
     static final String TOKEN = "brig-test-token";

@@ -32,8 +32,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Brig against real clients: images made here from busybox-static are pushed to a loopback
- * docker-registry with skopeo and pulled by Brig; Brig's store is read by skopeo and unpacked
- * by umoci; Brig's bundle runs under runc (the flow of registry-roundtrip.sh).
+ * docker-registry with skopeo and pulled by Brig; Brig's store and the layers Brig writes are
+ * read by skopeo and unpacked by umoci, and layouts umoci writes are unpacked by Brig; Brig's
+ * bundle runs under runc (the flow of registry-roundtrip.sh). skopeo, umoci, docker-registry
+ * and runc are installed by .ci/run: a missing one fails the class.
  */
 @ExtendWith(NoLeaks.class)
 class RegistryIT {
@@ -466,7 +468,7 @@ class RegistryIT {
             Brig.Result second = Brig.run(null, List.of("pull", "--store", store.toString(), name), null, Map.of("REGISTRY_AUTH_FILE", auth.toString()), 120);
             assertEquals(0, second.exit(), second.err());
             assertTrue(proxy.ranges.contains("bytes=" + half + "-"), "the second pull asked for the rest only: " + proxy.ranges);
-            long size = Layout.open(store).find(name) == null ? -1 : Files.size(store.resolve("blobs/sha256/" + blob.substring(blob.indexOf("sha256:") + 7)));
+            long size = Files.size(store.resolve("blobs/sha256/" + blob.substring(blob.indexOf("sha256:") + 7)));
             assertEquals(size - half, proxy.sent.get(blob).get() - sentBefore, "the second pull downloaded only the missing " + (size - half) + " bytes");
             brig("unpack", "--store", store.toString(), name, tmp.resolve("b").toString()).expect(0);
             assertEquals("native\n", Files.readString(tmp.resolve("b/rootfs/etc/marker")));
