@@ -84,9 +84,11 @@ class RegistryIT {
         return Brig.exec(cwd, List.of(cmd), null, Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", "HOME", shared.toString()), 120);
     }
 
-    /** A listing of a tree (path, type, mode, owner, size, link) to compare two unpackings. */
+    /** A listing of a tree (path, type, mode, owner, size, link, and each regular file's SHA-256) to compare two unpackings. */
     static String tree(Path root) {
-        return tool(root, "find", ".", "-printf", "%p %y %m %U:%G %s %l\\n").expect(0).out().lines().sorted().reduce("", (a, b) -> a + b + "\n");
+        String listing = tool(root, "find", ".", "-printf", "%p %y %m %U:%G %s %l\\n").expect(0).out();
+        String contents = tool(root, "find", ".", "-type", "f", "-exec", "sha256sum", "{}", "+").expect(0).out();
+        return (listing + contents).lines().sorted().reduce("", (a, b) -> a + b + "\n");
     }
 
     @Test
