@@ -417,8 +417,7 @@ class RegistryIT {
                 args.set(2, tmp.resolve("store" + k++).toString());
                 Brig.Result refused = Brig.run(null, args, null, env, 120);
                 assertEquals(1, refused.exit(), place.what() + " removed: " + refused.err());
-                assertTrue(refused.err().contains("authentication required") || refused.err().contains("authentication failed"),
-                        place.what() + " removed: " + refused.err());
+                assertTrue(refused.err().contains(secured.host() + ": authentication required"), place.what() + " removed: " + refused.err());
                 assertEquals(1, refused.err().lines().count(), refused.err());
             }
             // and a wrong password is refused by the registry, not taken for anonymous access
