@@ -54,6 +54,7 @@ public final class TarReader {
     public TarEntry next() throws IOException, LayerException {
         if (ended) return null;
         skipRest();
+        if (ended) return null;
         Map<String, byte[]> pax = new HashMap<>(globalPax);
         String longName = null, longLink = null;
         long extended = 0; // extended-header bytes before this entry
@@ -212,13 +213,21 @@ public final class TarReader {
             throw new LayerException("tar entry " + entries + ": more than " + MAX_SKIPPED
                     + " bytes of entry data that is not extracted in one layer (directories, links or devices claiming data)");
         }
-        long n = remaining + padding;
+        long n = remaining + padding, pad = padding;
         remaining = 0;
         padding = 0;
         while (n > 0) {
             long s = in.skip(n);
             if (s <= 0) {
-                if (in.read() < 0) throw new EOFException("unexpected end of layer inside an entry's data");
+                if (in.read() < 0) {
+                    // The data is all there and only its padding is missing: the archive ends here.
+                    // umoci's insert writes layers like that, and Go's reader (umoci's, containerd's) takes them.
+                    if (n <= pad) {
+                        ended = true;
+                        return;
+                    }
+                    throw new EOFException("unexpected end of layer inside an entry's data");
+                }
                 s = 1;
             }
             n -= s;

@@ -11,6 +11,8 @@ import brig.layer.Extractor;
 import brig.layer.LayerException;
 import brig.layer.TarEntry;
 import brig.syscalls.Libc;
+import brig.testing.NoLeaks;
+import brig.testing.Tools;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -114,7 +116,7 @@ class LayerTest {
         ByteBuffer b = ByteBuffer.allocate(16);
         v.read("brig", b);
         assertEquals("yes", new String(b.array(), 0, b.position(), StandardCharsets.UTF_8));
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/getcap")), "getcap is not installed (libcap2-bin; .ci/run installs it)");
+        Tools.require("libcap2-bin", "/usr/sbin/getcap");
         Process p = new ProcessBuilder("/usr/sbin/getcap", rootfs.resolve("bin/ping").toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(out.contains("cap_net_raw=ep"), "file capability set from the binary PAX xattr: " + out);
@@ -186,6 +188,71 @@ class LayerTest {
         assertEquals("2", Files.readString(rootfs.resolve(hostPath(outside).substring(1)).resolve("pwned2")));
     }
 
+    /**
+     * Victims on the host, outside any rootfs (under /tmp, named with the test run's prefix): a
+     * file, a directory with a file, and a bystander. Returns the directory holding them.
+     */
+    static Path plantVictims() throws IOException {
+        Path v = Files.createDirectory(Path.of("/tmp", NoLeaks.PREFIX + "victims-" + System.nanoTime()));
+        Files.writeString(v.resolve("victim"), "host file\n");
+        Files.createDirectory(v.resolve("victimdir"));
+        Files.writeString(v.resolve("victimdir/inner"), "host dir\n");
+        Files.writeString(v.resolve("bystander"), "host bystander\n");
+        return v;
+    }
+
+    static void victimsSurvive(Path v) throws IOException {
+        assertTrue(Files.exists(v.resolve("victim")), "a whiteout deleted the host file " + v.resolve("victim") + " through a symlink");
+        assertTrue(Files.exists(v.resolve("victimdir/inner")), "a whiteout deleted the host directory " + v.resolve("victimdir") + " through a symlink");
+        assertTrue(Files.exists(v.resolve("bystander")), "an opaque marker emptied the host directory " + v + " through a symlink");
+        assertEquals("host file\n", Files.readString(v.resolve("victim")));
+        assertEquals("host dir\n", Files.readString(v.resolve("victimdir/inner")));
+        assertEquals("host bystander\n", Files.readString(v.resolve("bystander")));
+        try (var s = Files.list(v)) {
+            assertEquals(3, s.count(), "nothing added or removed beside the victims");
+        }
+    }
+
+    @Test
+    void whiteoutsAndOpaqueMarkersThroughSymlinksToTheHostDeleteNothingOutside() throws Exception {
+        Path victims = plantVictims();
+        String inside = victims.toString().substring(1); // where the same path is, seen from inside the rootfs
+        try {
+            // The container's own copies at the path the symlinks name: whiteouts must act on these.
+            Layers base = new Layers().file(inside + "/victim", "image file").dir(inside + "/victimdir/").file(inside + "/victimdir/inner", "image dir")
+                    .file(inside + "/bystander", "image bystander")
+                    .symlink("abs", victims.toString()) // absolute
+                    .symlink("rel", "../../../../../../../.." + victims) // climbing
+                    .symlink("tmp2", "/tmp") // an intermediate component
+                    .symlink("a/b/up", "../../../../../../../../tmp") // relative, from deeper down
+                    .symlink("victimlink", victims.resolve("victim").toString()); // the last component itself
+            Layers hostile = new Layers().file("abs/.wh.victim", "").file("abs/.wh.victimdir", "").file("rel/.wh.victim", "")
+                    .file("tmp2/" + victims.getFileName() + "/.wh.victimdir", "").file("a/b/up/" + victims.getFileName() + "/.wh.victim", "")
+                    .file("rel/.wh..wh..opq", "").file(".wh.victimlink", "");
+            apply(base, hostile);
+            victimsSurvive(victims);
+            // the whiteouts did act, inside the rootfs, on the paths as the container sees them
+            assertFalse(Files.exists(rootfs.resolve(inside).resolve("victim"), LinkOption.NOFOLLOW_LINKS));
+            assertFalse(Files.exists(rootfs.resolve(inside).resolve("victimdir"), LinkOption.NOFOLLOW_LINKS));
+            assertFalse(Files.exists(rootfs.resolve(inside).resolve("bystander"), LinkOption.NOFOLLOW_LINKS), "opaque emptied the rootfs's copy");
+            assertFalse(Files.exists(rootfs.resolve("victimlink"), LinkOption.NOFOLLOW_LINKS), "the symlink itself is whited out");
+            assertTrue(Files.isSymbolicLink(rootfs.resolve("abs")), "the symlinks themselves stay");
+
+            // The same within one layer, with nothing of the image's at the target: whiteouts
+            // and the opaque marker find nothing inside, and must not look outside.
+            Path other = Files.createDirectories(tmp.resolve("other/rootfs"));
+            try (Extractor x = new Extractor(other, root())) {
+                x.apply(new ByteArrayInputStream(new Layers().symlink("etc", victims.toString()).symlink("up", "../../../../../../.." + victims)
+                        .file("etc/.wh.victim", "").file("etc/.wh.victimdir", "").file("up/.wh.victim", "").file("etc/.wh..wh..opq", "")
+                        .file("up/.wh..wh..opq", "").tar()), "one-layer");
+            }
+            victimsSurvive(victims);
+            outsideUntouched();
+        } finally {
+            brig.image.Unpacker.removeTree(victims);
+        }
+    }
+
     @Test
     void aFileEntryReplacesASymlinkInsteadOfWritingThroughIt() throws Exception {
         apply(new Layers().symlink("secret", hostPath(outside.resolve("secret"))), new Layers().file("secret", "replaced"));
@@ -227,6 +294,33 @@ class LayerTest {
     }
 
     @Test
+    void aLayerEndingRightAfterItsLastFilesDataIsReadAsUmociInsertWritesIt() throws Exception {
+        byte[] full = new Layers().file("etc/first", "first\n").file("etc/inserted", "inserted by umoci\n").tar();
+        int end = indexOf(full, "inserted by umoci\n".getBytes(StandardCharsets.UTF_8)) + "inserted by umoci\n".length();
+        // umoci 0.4's insert: no padding after the data, no end-of-archive blocks
+        try (Extractor x = new Extractor(rootfs, root())) {
+            x.apply(new ByteArrayInputStream(java.util.Arrays.copyOf(full, end)), "umoci-insert");
+        }
+        assertEquals("inserted by umoci\n", Files.readString(rootfs.resolve("etc/inserted")));
+        assertEquals("first\n", Files.readString(rootfs.resolve("etc/first")));
+        // but data cut short is still an error
+        Path other = Files.createDirectories(tmp.resolve("other"));
+        try (Extractor x = new Extractor(other, root())) {
+            LayerException e = assertThrows(LayerException.class, () -> x.apply(new ByteArrayInputStream(java.util.Arrays.copyOf(full, end - 3)), "cut"));
+            assertTrue(e.getMessage().contains("unexpected end"), e.getMessage());
+        }
+    }
+
+    static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) if (hay[i + j] != needle[j]) continue outer;
+            return i;
+        }
+        throw new AssertionError("not found");
+    }
+
+    @Test
     void garbageIsNotATar() throws Exception {
         byte[] junk = new byte[1024];
         java.util.Arrays.fill(junk, (byte) 'A');
@@ -245,7 +339,7 @@ class LayerTest {
         }
         try (Extractor x = new Extractor(rootfs, root())) {
             x.apply(Compression.decompressed(new ByteArrayInputStream(gz.toByteArray())), "gz");
-            Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/zstd")), "zstd is not installed (.ci/run installs it)");
+            Tools.require("zstd", "/usr/bin/zstd");
             Path plain = tmp.resolve("l.tar");
             Files.write(plain, new Layers().file("zst", "zstd").tar());
             Process p = new ProcessBuilder("/usr/bin/zstd", "-q", "-f", plain.toString(), "-o", tmp.resolve("l.tar.zst").toString()).inheritIO().start();

@@ -149,6 +149,32 @@ class UnpackTest {
     }
 
     @Test
+    void anImageWhoseWhiteoutsReachTheHostThroughSymlinksDeletesNothingOutside() throws Exception {
+        Path victims = LayerTest.plantVictims();
+        try {
+            Layout l = Layout.openOrCreate(tmp.resolve("layout"));
+            byte[] t1 = new Layers().symlink("etc", victims.toString()).symlink("up", "../../../../../../../.." + victims).tar();
+            byte[] t2 = new Layers().file("etc/.wh.victim", "").file("up/.wh.victimdir", "").file("etc/.wh..wh..opq", "").tar();
+            Descriptor l1 = l.putBlob(gzip(t1), MediaType.OCI_LAYER_GZIP), l2 = l.putBlob(t2, MediaType.OCI_LAYER);
+            JsonObject config = new JsonObject();
+            config.addProperty("architecture", Platform.host().architecture());
+            config.addProperty("os", "linux");
+            JsonObject rootfs = new JsonObject();
+            rootfs.addProperty("type", "layers");
+            rootfs.add("diff_ids", strings(Digest.of(t1).toString(), Digest.of(t2).toString()));
+            config.add("rootfs", rootfs);
+            Descriptor cd = l.putBlob(Json.compact(config).getBytes(StandardCharsets.UTF_8), MediaType.OCI_CONFIG);
+            l.tag(l.putBlob(new Manifest(MediaType.OCI_MANIFEST, cd, List.of(l1, l2), Map.of()).ociBytes(), MediaType.OCI_MANIFEST), "test");
+            Path bundle = tmp.resolve("bundle");
+            unpack(l, bundle);
+            LayerTest.victimsSurvive(victims);
+            assertTrue(Files.isSymbolicLink(bundle.resolve("rootfs/etc")));
+        } finally {
+            Unpacker.removeTree(victims);
+        }
+    }
+
+    @Test
     void garbageCollectionKeepsSharedBlobs() throws Exception {
         Layout l = image("", null);
         Descriptor d = l.find("test");

@@ -17,14 +17,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A front for the test registry on 127.0.0.1 that asks for bearer tokens (granted for basic
  * credentials), and can fail the way networks and registries do: a 503 on the first manifest
- * request, a blob transfer cut off halfway, or corrupted blob bytes.
+ * request, a blob transfer cut off halfway or hanging halfway (until the test has killed the
+ * client), or corrupted blob bytes. It counts the blob bytes it sends and the Range requests.
  */
 final class FaultyProxy implements AutoCloseable {
     static final String TOKEN = "brig-test-token";
     final HttpServer server;
     final String upstream;
     final String user, password;
-    volatile boolean failFirstManifest, cutFirstBlob, corruptBlobs;
+    volatile boolean failFirstManifest, cutFirstBlob, corruptBlobs, stallFirstBlob;
+    /** With stallFirstBlob: counted down once half of the first large blob is sent; the rest waits for {@link #release}. */
+    final java.util.concurrent.CountDownLatch stalled = new java.util.concurrent.CountDownLatch(1), release = new java.util.concurrent.CountDownLatch(1);
+    volatile String stalledPath;
+    volatile long stalledAt;
+    /** Blob body bytes sent to clients, by request path. */
+    final ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicLong> sent = new ConcurrentHashMap<>();
     final List<String> ranges = new CopyOnWriteArrayList<>();
     final AtomicInteger tokensIssued = new AtomicInteger(), manifestRequests = new AtomicInteger();
     private final ConcurrentHashMap<String, Boolean> cut = new ConcurrentHashMap<>();
@@ -75,6 +82,10 @@ final class FaultyProxy implements AutoCloseable {
         }
     }
 
+    private void count(String path, long n) {
+        sent.computeIfAbsent(path, k -> new java.util.concurrent.atomic.AtomicLong()).addAndGet(n);
+    }
+
     private void forward(HttpExchange x, String path) throws IOException {
         HttpURLConnection c = (HttpURLConnection) URI.create("http://" + upstream + x.getRequestURI()).toURL().openConnection();
         c.setRequestMethod(x.getRequestMethod());
@@ -103,15 +114,35 @@ final class FaultyProxy implements AutoCloseable {
             OutputStream out = x.getResponseBody();
             out.write(body, 0, body.length / 2);
             out.flush();
+            count(path, body.length / 2);
             // drop the connection mid-body, as a flaky network does
             throw new IOException("cut off on purpose");
         }
+        if (blob && stallFirstBlob && range == null && body.length > 1000 && cut.putIfAbsent(path, true) == null) {
+            x.sendResponseHeaders(status, body.length);
+            OutputStream out = x.getResponseBody();
+            out.write(body, 0, body.length / 2);
+            out.flush();
+            count(path, body.length / 2);
+            stalledPath = path;
+            stalledAt = body.length / 2;
+            stalled.countDown();
+            // hang mid-body, as a stuck network does, until the test has killed the client
+            try {
+                release.await(120, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException("cut off on purpose");
+        }
+        if (blob) count(path, body.length);
         x.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
         if (body.length > 0) x.getResponseBody().write(body);
     }
 
     @Override
     public void close() {
+        release.countDown();
         server.stop(0);
         ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
     }

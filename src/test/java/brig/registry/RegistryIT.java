@@ -6,10 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brig.image.Descriptor;
 import brig.image.Layout;
+import brig.image.Manifest;
+import brig.image.MediaType;
+import brig.image.Unpacker;
 import brig.image.Platform;
 import brig.json.Json;
 import brig.syscalls.Libc;
 import brig.testing.Brig;
+import brig.testing.NoLeaks;
+import brig.testing.Tools;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -22,13 +27,17 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Brig against real clients: images made here from busybox-static are pushed to a loopback
- * docker-registry with skopeo and pulled by Brig; Brig's store is read by skopeo and unpacked
- * by umoci; Brig's bundle runs under runc (the flow of registry-roundtrip.sh).
+ * docker-registry with skopeo and pulled by Brig; Brig's store and the layers Brig writes are
+ * read by skopeo and unpacked by umoci, and layouts umoci writes are unpacked by Brig; Brig's
+ * bundle runs under runc (the flow of registry-roundtrip.sh). skopeo, umoci, docker-registry
+ * and runc are installed by .ci/run: a missing one fails the class.
  */
+@ExtendWith(NoLeaks.class)
 class RegistryIT {
     @TempDir
     static Path shared;
@@ -37,9 +46,8 @@ class RegistryIT {
 
     @BeforeAll
     static void start() throws Exception {
-        for (String tool : List.of("skopeo", "umoci")) {
-            Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/" + tool)), tool + " is not installed (.ci/run installs it)");
-        }
+        Tools.require("skopeo", "/usr/bin/skopeo");
+        Tools.require("umoci", "/usr/bin/umoci");
         registry = new TestRegistry(Files.createDirectories(shared.resolve("registry")));
         // One layout with a single-platform image and a two-platform index, pushed three ways.
         images = shared.resolve("images");
@@ -76,9 +84,11 @@ class RegistryIT {
         return Brig.exec(cwd, List.of(cmd), null, Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", "HOME", shared.toString()), 120);
     }
 
-    /** A listing of a tree (path, type, mode, owner, size, link) to compare two unpackings. */
+    /** A listing of a tree (path, type, mode, owner, size, link, and each regular file's SHA-256) to compare two unpackings. */
     static String tree(Path root) {
-        return tool(root, "find", ".", "-printf", "%p %y %m %U:%G %s %l\\n").expect(0).out().lines().sorted().reduce("", (a, b) -> a + b + "\n");
+        String listing = tool(root, "find", ".", "-printf", "%p %y %m %U:%G %s %l\\n").expect(0).out();
+        String contents = tool(root, "find", ".", "-type", "f", "-exec", "sha256sum", "{}", "+").expect(0).out();
+        return (listing + contents).lines().sorted().reduce("", (a, b) -> a + b + "\n");
     }
 
     @Test
@@ -105,14 +115,14 @@ class RegistryIT {
         JsonObject spec = Json.parseObjectFile(bundle.resolve("config.json"));
         assertEquals("[\"sh\"]", Json.compact(spec.getAsJsonObject("process").get("args")));
         assertEquals("native", spec.getAsJsonObject("annotations").get("org.example.marker").getAsString());
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/runc")), "runc is not installed (.ci/run installs it)");
+        Tools.require("runc", "/usr/sbin/runc", "/usr/bin/runc");
         spec.getAsJsonObject("process").addProperty("terminal", false);
         JsonArray args = new JsonArray();
         for (String s : List.of("sh", "-c", "echo hello from $(hostname) as $(id -u)")) args.add(s);
         spec.getAsJsonObject("process").add("args", args);
         Files.writeString(bundle.resolve("config.json"), Json.pretty(spec));
         Path state = tmp.resolve("runc-state");
-        String id = "brig-it-" + ProcessHandle.current().pid();
+        String id = NoLeaks.PREFIX + "runc";
         try {
             Brig.Result run = tool(bundle, "runc", "--root", state.toString(), "run", "--bundle", bundle.toString(), id);
             assertEquals(0, run.exit(), run.err());
@@ -174,7 +184,7 @@ class RegistryIT {
         String name = registry.host() + "/docker/multi:list";
         Brig.Result push = Brig.exec(null, List.of("skopeo", "copy", "-q", "--all", "--format", "v2s2", "--dest-tls-verify=false",
                 "oci:" + images + ":multi", "docker://" + name), null, Map.of("PATH", "/usr/bin:/bin", "HOME", shared.toString()), 120);
-        Assumptions.assumeTrue(push.exit() == 0, "this skopeo cannot write manifest lists: " + push.err());
+        assertEquals(0, push.exit(), "skopeo (Debian's, which .ci/run installs) writes Docker manifest lists: " + push.err());
         Path store = tmp.resolve("store");
         String other = Platform.host().architecture().equals("arm64") ? "linux/amd64" : "linux/arm64";
         brig("pull", "--store", store.toString(), "--platform", other, name).expect(0);
@@ -235,16 +245,51 @@ class RegistryIT {
         skopeo("inspect", "oci-archive:" + tmp.resolve("a.tar") + ":bb");
         brig("copy", "oci-archive:" + tmp.resolve("a.tar") + ":bb", "docker-archive:" + tmp.resolve("d.tar") + ":bb:latest").expect(0);
         skopeo("inspect", "docker-archive:" + tmp.resolve("d.tar"));
+        // What Brig pushes from the docker archive is the image Brig reads from it: that, as a layout, is the reference.
+        brig("copy", "docker-archive:" + tmp.resolve("d.tar"), "oci:" + tmp.resolve("from-d") + ":x").expect(0);
         brig("copy", "docker-archive:" + tmp.resolve("d.tar"), "docker://" + registry.host() + "/pushed/by-brig:v1").expect(0);
-        String pushed = Json.parse(skopeo("inspect", "--tls-verify=false", "docker://" + registry.host() + "/pushed/by-brig:v1"))
-                .getAsJsonObject().getAsJsonArray("Layers").toString();
-        String original = Json.parse(skopeo("inspect", "--tls-verify=false", src)).getAsJsonObject().getAsJsonArray("Layers").toString();
-        assertEquals(2, Json.parse(pushed).getAsJsonArray().size(), pushed);
-        assertFalse(original.isEmpty());
-        Path store = tmp.resolve("store");
-        brig("pull", "--store", store.toString(), registry.host() + "/pushed/by-brig:v1").expect(0);
-        brig("unpack", "--store", store.toString(), registry.host() + "/pushed/by-brig:v1", tmp.resolve("b").toString()).expect(0);
+        pushedIsPulled(tmp.resolve("from-d"), "x", registry.host() + "/pushed/by-brig:v1", tmp.resolve("store1"));
+        // and straight from a layout
+        brig("copy", "oci:" + tmp.resolve("layout") + ":v1", "docker://" + registry.host() + "/pushed/from-layout:v1").expect(0);
+        pushedIsPulled(tmp.resolve("layout"), "v1", registry.host() + "/pushed/from-layout:v1", tmp.resolve("store2"));
+        // through every transport the layers' contents were kept: the same diff ids as the source image
+        String original = Json.compact(Json.parse(skopeo("inspect", "--config", "--tls-verify=false", src)).getAsJsonObject().getAsJsonObject("rootfs"));
+        String pushed = Json.compact(Json.parse(skopeo("inspect", "--config", "--tls-verify=false", "docker://" + registry.host() + "/pushed/by-brig:v1"))
+                .getAsJsonObject().getAsJsonObject("rootfs"));
+        assertEquals(original, pushed, "diff ids of the pushed image");
+        brig("unpack", "--store", tmp.resolve("store1").toString(), registry.host() + "/pushed/by-brig:v1", tmp.resolve("b").toString()).expect(0);
         assertEquals("native\n", Files.readString(tmp.resolve("b/rootfs/etc/marker")));
+    }
+
+    /**
+     * The image named {@code ref} in the layout {@code layoutDir}, which Brig pushed as
+     * {@code name}, is what the registry serves (manifest digest and bytes, as skopeo reads
+     * them) and what Brig pulls back: manifest digest, config and every layer, byte for byte.
+     */
+    static void pushedIsPulled(Path layoutDir, String ref, String name, Path store) throws Exception {
+        Layout layout = Layout.open(layoutDir);
+        Descriptor local = layout.find(ref);
+        byte[] manifest = Files.readAllBytes(layout.blobPath(local.digest()));
+        JsonObject remote = Json.parse(skopeo("inspect", "--tls-verify=false", "docker://" + name)).getAsJsonObject();
+        assertEquals(local.digest().toString(), remote.get("Digest").getAsString(), "the registry names the manifest Brig pushed by its digest");
+        assertEquals(new String(manifest, StandardCharsets.UTF_8), skopeo("inspect", "--raw", "--tls-verify=false", "docker://" + name).strip(),
+                "the registry serves the manifest's bytes");
+
+        brig("pull", "--store", store.toString(), name).expect(0);
+        Layout pulledLayout = Layout.open(store);
+        Descriptor pulled = pulledLayout.find(name);
+        assertEquals(local.digest(), pulled.digest(), "pulled manifest digest");
+        assertEquals(-1, Files.mismatch(layout.blobPath(local.digest()), pulledLayout.blobPath(pulled.digest())), "manifest bytes");
+        Manifest m = Manifest.parse(manifest, local.mediaType(), "pushed manifest");
+        List<Descriptor> blobs = new ArrayList<>(m.layers());
+        blobs.add(m.config());
+        assertEquals(3, blobs.size(), "two layers and a config");
+        for (Descriptor d : blobs) {
+            Path a = layout.blobPath(d.digest()), b = pulledLayout.blobPath(d.digest());
+            assertTrue(Files.exists(b), "pulled " + d.digest());
+            assertEquals(-1, Files.mismatch(a, b), "blob " + d.digest() + " pushed and pulled byte for byte");
+            assertEquals(d.size(), Files.size(b));
+        }
     }
 
     @Test
@@ -328,5 +373,186 @@ class RegistryIT {
         assertTrue(noImage.err().contains("busybox"), noImage.err());
         assertFalse(Files.exists(tmp.resolve("x")));
         assertTrue(new String(Files.readAllBytes(store.resolve("index.json")), StandardCharsets.UTF_8).contains("\"manifests\":[]"));
+    }
+    static String authJson(String host, String user, String password) {
+        String basic = java.util.Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        return "{\"auths\":{\"" + host + "\":{\"auth\":\"" + basic + "\"}}}";
+    }
+
+    @Test
+    void credentialsAreReadFromEachDocumentedAuthFile(@TempDir Path tmp) throws Exception {
+        try (TestRegistry secured = new TestRegistry(Files.createDirectories(tmp.resolve("secured")), false, "carol", "h0rse-battery")) {
+            skopeo("copy", "-q", "--dest-tls-verify=false", "--dest-creds", "carol:h0rse-battery", "oci:" + images + ":busybox",
+                    "docker://" + secured.host() + "/private/busybox:latest");
+            String name = secured.host() + "/private/busybox:latest";
+            String auth = authJson(secured.host(), "carol", "h0rse-battery");
+            // Each place on its own, in an environment where no other place has credentials.
+            record Place(String what, String file, List<String> flags, Map<String, String> env) {}
+            Path home = tmp.resolve("home"), xdg = tmp.resolve("xdg"), elsewhere = tmp.resolve("elsewhere");
+            List<Place> places = List.of(
+                    new Place("--authfile", elsewhere + "/flag.json", List.of("--authfile", elsewhere + "/flag.json"), Map.of()),
+                    new Place("$REGISTRY_AUTH_FILE", elsewhere + "/env.json", List.of(), Map.of("REGISTRY_AUTH_FILE", elsewhere + "/env.json")),
+                    new Place("$XDG_RUNTIME_DIR/containers/auth.json", xdg + "/containers/auth.json", List.of(), Map.of()),
+                    new Place("~/.config/containers/auth.json", home + "/.config/containers/auth.json", List.of(), Map.of()),
+                    new Place("~/.docker/config.json", home + "/.docker/config.json", List.of(), Map.of()));
+            int k = 0;
+            for (Place place : places) {
+                Files.createDirectories(home);
+                Files.createDirectories(xdg);
+                Map<String, String> env = new java.util.HashMap<>(place.env());
+                env.put("HOME", home.toString());
+                env.put("XDG_RUNTIME_DIR", xdg.toString());
+                List<String> args = new ArrayList<>(List.of("pull", "--store", tmp.resolve("store" + k++).toString()));
+                args.addAll(place.flags());
+                args.add(name);
+                Path file = Path.of(place.file());
+                Files.createDirectories(file.getParent());
+                Files.writeString(file, auth);
+                Brig.Result ok = Brig.run(null, args, null, env, 120);
+                assertEquals(0, ok.exit(), place.what() + " alone gives the credentials: " + ok.err());
+                assertTrue(ok.out().trim().matches("sha256:[0-9a-f]{64}"), ok.out());
+                Files.delete(file);
+                // without it the registry refuses (--authfile naming a missing file is an error of its own)
+                if (!place.flags().isEmpty()) args.removeAll(place.flags());
+                args.set(2, tmp.resolve("store" + k++).toString());
+                Brig.Result refused = Brig.run(null, args, null, env, 120);
+                assertEquals(1, refused.exit(), place.what() + " removed: " + refused.err());
+                assertTrue(refused.err().contains(secured.host() + ": authentication required"), place.what() + " removed: " + refused.err());
+                assertEquals(1, refused.err().lines().count(), refused.err());
+            }
+            // and a wrong password is refused by the registry, not taken for anonymous access
+            Files.writeString(elsewhere.resolve("wrong.json"), authJson(secured.host(), "carol", "wrong"));
+            Brig.Result wrong = brig("pull", "--store", tmp.resolve("store-wrong").toString(), "--authfile", elsewhere.resolve("wrong.json").toString(), name);
+            assertEquals(1, wrong.exit(), wrong.err());
+            assertTrue(wrong.err().contains("authentication failed for user carol"), wrong.err());
+        }
+    }
+
+    @Test
+    void aPullKilledMidLayerIsResumedByTheNextPullWithARangeRequest(@TempDir Path tmp) throws Exception {
+        try (FaultyProxy proxy = new FaultyProxy(registry.host(), "dave", "pw")) {
+            proxy.stallFirstBlob = true;
+            Path auth = tmp.resolve("auth.json");
+            Files.writeString(auth, authJson(proxy.host(), "dave", "pw"));
+            Path store = tmp.resolve("store");
+            String name = proxy.host() + "/busybox:latest";
+            ProcessBuilder pb = new ProcessBuilder(Brig.launcher().toString(), "pull", "--store", store.toString(), name);
+            pb.environment().clear();
+            pb.environment().put("REGISTRY_AUTH_FILE", auth.toString());
+            pb.redirectOutput(tmp.resolve("first.out").toFile()).redirectError(tmp.resolve("first.err").toFile());
+            Process first = pb.start();
+            long half;
+            String blob;
+            try {
+                assertTrue(proxy.stalled.await(60, java.util.concurrent.TimeUnit.SECONDS), "the first pull reached a large layer");
+                half = proxy.stalledAt;
+                blob = proxy.stalledPath;
+                String hex = blob.substring(blob.indexOf("sha256:") + 7);
+                Path partial = store.resolve(".brig-tmp/" + hex + ".partial");
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+                while (!(Files.exists(partial) && Files.size(partial) == half)) {
+                    assertTrue(first.isAlive(), "the first pull ended by itself: " + Files.readString(tmp.resolve("first.err")));
+                    assertTrue(System.nanoTime() < deadline, "the first half of " + blob + " did not reach " + partial);
+                    Thread.sleep(20);
+                }
+            } finally {
+                // killed mid-layer, as by the OOM killer or a power cut: no clean-up of its own runs
+                first.descendants().forEach(ProcessHandle::destroyForcibly);
+                first.destroyForcibly();
+                first.waitFor();
+                proxy.release.countDown();
+            }
+            assertEquals("", brig("images", "--store", store.toString(), "-q").expect(0).out(), "the killed pull named nothing");
+            long sentBefore = proxy.sent.get(blob).get();
+            assertEquals(half, sentBefore);
+
+            Brig.Result second = Brig.run(null, List.of("pull", "--store", store.toString(), name), null, Map.of("REGISTRY_AUTH_FILE", auth.toString()), 120);
+            assertEquals(0, second.exit(), second.err());
+            assertTrue(proxy.ranges.contains("bytes=" + half + "-"), "the second pull asked for the rest only: " + proxy.ranges);
+            long size = Files.size(store.resolve("blobs/sha256/" + blob.substring(blob.indexOf("sha256:") + 7)));
+            assertEquals(size - half, proxy.sent.get(blob).get() - sentBefore, "the second pull downloaded only the missing " + (size - half) + " bytes");
+            brig("unpack", "--store", store.toString(), name, tmp.resolve("b").toString()).expect(0);
+            assertEquals("native\n", Files.readString(tmp.resolve("b/rootfs/etc/marker")));
+        }
+    }
+
+    /** A rootfs with what layers must carry: modes, owners, setuid, symlinks, hard links, empty dirs, long names. */
+    static Path richRootfs(Path dir) throws Exception {
+        Path r = brig.testing.Busybox.rootfs(Files.createDirectories(dir));
+        Files.writeString(r.resolve("etc/fish"), "blub\n");
+        Files.createDirectories(r.resolve("srv/empty"));
+        Files.writeString(r.resolve("srv/owned"), "owned\n");
+        tool(r, "chown", "1234:5678", "srv/owned").expect(0);
+        tool(r, "chmod", "0640", "srv/owned").expect(0);
+        Files.writeString(r.resolve("srv/suid"), "#!/bin/sh\n");
+        tool(r, "chmod", "4755", "srv/suid").expect(0);
+        Files.createSymbolicLink(r.resolve("srv/link"), Path.of("../etc/fish"));
+        Files.createLink(r.resolve("srv/hard"), r.resolve("etc/fish"));
+        Files.writeString(Files.createDirectories(r.resolve("srv/" + "d".repeat(120))).resolve("f".repeat(130)), "long\n");
+        return r;
+    }
+
+    @Test
+    void umociAndSkopeoReadLayersBrigWrote(@TempDir Path tmp) throws Exception {
+        Path src = richRootfs(tmp.resolve("src"));
+        Path tar = tmp.resolve("fish.tar");
+        tool(tmp, "tar", "--numeric-owner", "-C", src.toString(), "-cf", tar.toString(), ".").expect(0);
+        Path store = tmp.resolve("store");
+        brig("import", "--store", store.toString(), tar.toString()).expect(0);
+        // Brig's own layer blob, copied by Brig into a layout of its own
+        brig("copy", "oci:" + store + ":localhost/fish:latest", "oci:" + tmp.resolve("out") + ":fish").expect(0);
+
+        tool(tmp, "umoci", "unpack", "--image", tmp.resolve("out") + ":fish", tmp.resolve("by-umoci").toString()).expect(0);
+        assertEquals(tree(src), tree(tmp.resolve("by-umoci/rootfs")), "umoci unpacks Brig's layer into the tree it was made from");
+        assertEquals(-1, Files.mismatch(src.resolve("srv/suid"), tmp.resolve("by-umoci/rootfs/srv/suid")));
+
+        // skopeo copies it (verifying every blob against its digest) and its copy unpacks to the same tree
+        skopeo("copy", "-q", "oci:" + tmp.resolve("out") + ":fish", "oci:" + tmp.resolve("sk") + ":fish");
+        JsonObject inspected = Json.parse(skopeo("inspect", "oci:" + tmp.resolve("out") + ":fish")).getAsJsonObject();
+        Layout out = Layout.open(tmp.resolve("out"));
+        Manifest m = Manifest.parse(out.readBlob(out.find("fish")), MediaType.OCI_MANIFEST, "Brig's manifest");
+        assertEquals(1, m.layers().size());
+        assertEquals("[\"" + m.layers().get(0).digest() + "\"]", Json.compact(inspected.get("Layers")), "skopeo sees Brig's layer");
+        assertEquals(-1, Files.mismatch(out.blobPath(m.layers().get(0).digest()), tmp.resolve("sk/blobs/sha256/" + m.layers().get(0).digest().hex())),
+                "skopeo copied the layer as Brig wrote it");
+        tool(tmp, "umoci", "unpack", "--image", tmp.resolve("sk") + ":fish", tmp.resolve("by-umoci-from-skopeo").toString()).expect(0);
+        assertEquals(tree(src), tree(tmp.resolve("by-umoci-from-skopeo/rootfs")));
+        // and Brig unpacks it the same way
+        brig("unpack", "--store", store.toString(), "fish", tmp.resolve("by-brig").toString()).expect(0);
+        assertEquals(tree(src), tree(tmp.resolve("by-brig/rootfs")));
+    }
+
+    @Test
+    void brigReadsALayoutUmociWrote(@TempDir Path tmp) throws Exception {
+        String image = tmp.resolve("layout") + ":app";
+        tool(tmp, "umoci", "init", "--layout", tmp.resolve("layout").toString()).expect(0);
+        tool(tmp, "umoci", "new", "--image", image).expect(0);
+        // layer 1: a rich tree
+        tool(tmp, "umoci", "unpack", "--image", image, tmp.resolve("b1").toString()).expect(0);
+        Path src = richRootfs(tmp.resolve("src"));
+        tool(tmp, "cp", "-a", src + "/.", tmp.resolve("b1/rootfs").toString()).expect(0);
+        tool(tmp, "umoci", "repack", "--image", image, tmp.resolve("b1").toString()).expect(0);
+        // layer 2: deletions (umoci writes whiteouts) and a replaced file
+        tool(tmp, "umoci", "unpack", "--image", image, tmp.resolve("b2").toString()).expect(0);
+        Files.delete(tmp.resolve("b2/rootfs/etc/fish"));
+        Unpacker.removeTree(tmp.resolve("b2/rootfs/srv/empty"));
+        Files.writeString(tmp.resolve("b2/rootfs/srv/owned"), "changed\n");
+        tool(tmp, "umoci", "repack", "--image", image, tmp.resolve("b2").toString()).expect(0);
+        // layer 3: umoci insert
+        Files.writeString(tmp.resolve("inserted"), "inserted by umoci\n");
+        tool(tmp, "umoci", "insert", "--image", image, tmp.resolve("inserted").toString(), "/etc/inserted").expect(0);
+        tool(tmp, "umoci", "config", "--image", image, "--config.cmd", "/bin/sh").expect(0);
+
+        tool(tmp, "umoci", "unpack", "--image", image, tmp.resolve("by-umoci").toString()).expect(0);
+        brig("unpack", "oci:" + image, tmp.resolve("by-brig").toString()).expect(0);
+        Path r = tmp.resolve("by-brig/rootfs");
+        assertEquals(tree(tmp.resolve("by-umoci/rootfs")), tree(r), "Brig unpacks umoci's layers as umoci does");
+        assertFalse(Files.exists(r.resolve("etc/fish")), "umoci's whiteout applied");
+        assertFalse(Files.exists(r.resolve("srv/empty")), "umoci's whiteout of a directory applied");
+        assertEquals("blub\n", Files.readString(r.resolve("srv/hard")), "the hard link's other name stays");
+        assertEquals("changed\n", Files.readString(r.resolve("srv/owned")));
+        assertEquals("inserted by umoci\n", Files.readString(r.resolve("etc/inserted")));
+        assertEquals(04755, Libc.statx(Libc.AT_FDCWD, r.resolve("srv/suid").toString(), Libc.AT_SYMLINK_NOFOLLOW).mode() & 07777);
+        assertEquals("[\"/bin/sh\"]", Json.compact(Json.parseObjectFile(tmp.resolve("by-brig/config.json")).getAsJsonObject("process").get("args")));
     }
 }

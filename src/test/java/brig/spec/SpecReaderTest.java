@@ -49,7 +49,8 @@ class SpecReaderTest {
         c.addProperty("somethingNew", 1);
         c.getAsJsonObject("process").addProperty("futureField", "x");
         c.getAsJsonObject("linux").add("futureObject", new JsonObject());
-        SpecReader.parse(c);
+        // read exactly as the config without them: nothing lost, nothing invented
+        assertEquals(SpecReader.parse(defaults()), SpecReader.parse(c));
     }
 
     @Test
@@ -88,7 +89,10 @@ class SpecReaderTest {
         JsonObject c = defaults();
         c.getAsJsonObject("linux").getAsJsonObject("resources").add("memory", new JsonObject());
         c.getAsJsonObject("linux").add("seccomp", com.google.gson.JsonNull.INSTANCE);
-        SpecReader.parse(c);
+        Spec s = SpecReader.parse(c);
+        // they ask for nothing, so the container is the one the config without them describes
+        assertEquals(SpecReader.parse(defaults()), s);
+        assertEquals(1, s.linux().resources().devices().size(), "the device rules are still read");
     }
 
     @Test
