@@ -52,13 +52,17 @@ enum op {
 	OP_SETDOMAINNAME = 15, OP_SYSCTL = 16, OP_RLIMIT = 17, OP_PRCTL = 18, OP_UMASK = 19,
 	OP_CHDIR = 20, OP_CAPBSET = 21, OP_SETGROUPS = 22, OP_SETRESGID = 23, OP_SETRESUID = 24,
 	OP_CAPSET = 25, OP_PTY = 26, OP_PTY_ATTACH = 27, OP_OPEN_FIFO = 28, OP_WAIT_START = 29,
-	OP_CLOSE_FDS = 30, OP_FIND_EXEC = 31, OP_EXEC = 32, OP_READY = 33,
+	OP_CLOSE_FDS = 30, OP_FIND_EXEC = 31, OP_EXEC = 32, OP_READY = 33, OP_HOME = 34,
 };
 
 #define PROC_SUPER_MAGIC 0x9fa0
+#define PROC_ROOT_INO 1
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452 /* Linux 6.6; glibc 2.36 does not name it */
+#endif
 
 /* Step flags (brig.helper.Step.Flag). */
-#define F_SRC_HOST    0x01 /* s0 is a host path: open it and mount from /proc/self/fd */
+#define F_SRC_HOST    0x01 /* s0 is a host path, used as it is */
 #define F_SRC_ROOT    0x02 /* s0 is a path inside the root: resolve it there */
 #define F_TGT_HOST    0x04 /* s1 is a host path (used before the root exists) */
 #define F_OPTIONAL    0x08 /* a missing path is not an error: skip the step */
@@ -80,8 +84,10 @@ struct step {
 static int sock = -1;          /* control socket to Java */
 static int cur = -1;           /* index of the step being executed, for error reports */
 static int rootfd = AT_FDCWD;  /* directory that paths inside the container are resolved under */
+static int procfd = -1;        /* the host's procfs, opened before any mount of the container */
 static int ptyslave = -1, fifofd = -1, chdir_deferred;
 static const char *exec_path;
+static char *home_env;         /* "HOME=..." found by OP_HOME, added to the exec environment */
 
 static void put_frame(uint32_t type, const void *data, uint32_t len, int fd)
 {
@@ -314,20 +320,34 @@ static void mkfile(const char *path, mode_t mode)
 	mkfile_from(path, mode, 0);
 }
 
-/* "/proc/self/fd/N", for calls that take a path rather than an fd. The path means that fd
- * only while /proc is a procfs: after pivot_root it is the container's /proc, and an image
- * run without a proc mount could have put symlinks there to steer the call elsewhere. */
+/* "self/fd/N" under the procfs opened at start, for calls that take a path rather than an fd
+ * (mount(2)); the working directory moves there, and OP_CHDIR sets the container's later.
+ * Never the container's /proc: the rootfs or a config mount over /proc/self/... could steer
+ * the call elsewhere (CVE-2025-52881). */
 static const char *fd_path(int fd, char *buf, size_t size)
 {
-	struct statfs sf;
-	if (statfs("/proc/self", &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
-		fail("noproc", "/proc/self", EXDEV);
-	snprintf(buf, size, "/proc/self/fd/%d", fd);
+	if (fchdir(procfd) < 0)
+		fail("fchdir", "/proc", errno);
+	snprintf(buf, size, "self/fd/%d", fd);
 	return buf;
 }
 
+/* The host's /proc, opened before the plan runs: no mount of the container can cover it or
+ * anything under it. It must be the root of a procfs, not a bind of some part of one. */
+static void open_proc(void)
+{
+	struct statfs sf;
+	struct stat st;
+	procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		fail("open", "/proc", errno);
+	if (fstatfs(procfd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC || fstat(procfd, &st) < 0 ||
+	    st.st_ino != PROC_ROOT_INO)
+		fail("procfs", "/proc", EXDEV);
+}
+
 /* A path mount(2) can take: a host path as given (it is Brig's own, e.g. the rootfs), or a
- * path in the container resolved now to an fd and named "/proc/self/fd/N". Returns that fd
+ * path in the container resolved now to an fd and named by fd_path. Returns that fd
  * (-1 for a host path) to close afterwards; sets *skip for a missing optional path. */
 static int mount_path(const char *path, int host, char *buf, size_t size, const char **out,
 		      int optional, int *skip, uint64_t resolve)
@@ -489,10 +509,22 @@ static void do_mknod(struct step *s)
 		    mknodat(parent, name, (mode_t)s->i[0], dev) < 0)
 			fail("mknodat", s->s[0], errno);
 	}
-	if (fchmodat(parent, name, (mode_t)s->i[0] & 07777, 0) < 0)
-		fail("fchmodat", s->s[0], errno);
-	if (fchownat(parent, name, (uid_t)s->i[3], (gid_t)s->i[4], AT_SYMLINK_NOFOLLOW) < 0)
+	/* Mode and owner go to the node just made, through an fd and never through a symlink:
+	 * in a /dev shared with others it could be swapped for a link to a host file meanwhile. */
+	struct stat st;
+	int fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		fail("openat", s->s[0], errno);
+	if (fstat(fd, &st) < 0)
+		fail("fstat", s->s[0], errno);
+	if ((st.st_mode & S_IFMT) != ((mode_t)s->i[0] & S_IFMT) ||
+	    ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && st.st_rdev != dev))
+		fail("mknodat", s->s[0], EEXIST); /* replaced meanwhile */
+	if (syscall(SYS_fchmodat2, fd, "", (mode_t)s->i[0] & 07777, AT_EMPTY_PATH) < 0)
+		fail("fchmodat2", s->s[0], errno);
+	if (fchownat(fd, "", (uid_t)s->i[3], (gid_t)s->i[4], AT_EMPTY_PATH) < 0)
 		fail("fchownat", s->s[0], errno);
+	close(fd);
 	close(parent);
 }
 
@@ -543,29 +575,71 @@ static void do_move_root(void)
 	reopen_root();
 }
 
-/* OP_SYSCTL: s0 path under /proc/sys, s1 value. /proc must be the container's procfs. */
+/* OP_SYSCTL: s0 path under /proc/sys, s1 value. Written through the procfs opened at start,
+ * never the container's /proc, where a config mount could put another file (CVE-2025-52881);
+ * a sysctl file means the writer's namespaces whichever procfs it is opened in. */
 static void do_sysctl(struct step *s)
 {
-	struct statfs sf;
-	int proc = in_root("proc", O_PATH | O_DIRECTORY);
-	if (proc < 0)
-		fail("openat2", "/proc", errno);
-	if (fstatfs(proc, &sf) < 0)
-		fail("fstatfs", "/proc", errno);
-	if (sf.f_type != PROC_SUPER_MAGIC)
-		fail("sysctl", "/proc is not procfs", EXDEV);
 	struct open_how how = { .flags = O_WRONLY | O_CLOEXEC | O_TRUNC,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
 	char path[4096];
 	snprintf(path, sizeof path, "sys/%s", s->s[0]);
-	int fd = (int)syscall(SYS_openat2, proc, path, &how, sizeof how);
+	int fd = (int)syscall(SYS_openat2, procfd, path, &how, sizeof how);
 	if (fd < 0)
 		fail("openat2", path, errno);
 	size_t n = strlen(s->s[1]);
 	if (write(fd, s->s[1], n) != (ssize_t)n)
 		fail("write", path, errno);
 	close(fd);
-	close(proc);
+}
+
+/* OP_HOME: i0 uid. HOME from /etc/passwd as the container sees it, after its mounts. Only a
+ * regular file is opened (a FIFO would block, opening a device has side effects), through the
+ * fd it was checked on, and at most 1 MiB of it is read; "/" if the user is not there. */
+static void do_home(struct step *s)
+{
+	static char buf[(1 << 20) + 1];
+	char path[64], uid[24], *home = "/";
+	struct stat st;
+	size_t len = 0;
+	int fd = in_root("etc/passwd", O_PATH), rd = -1;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		snprintf(path, sizeof path, "self/fd/%d", fd);
+		rd = openat(procfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	}
+	while (rd >= 0 && len < sizeof buf - 1) {
+		ssize_t r = read(rd, buf + len, sizeof buf - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = 0;
+	snprintf(uid, sizeof uid, "%lld", (long long)s->i[0]);
+	/* name:password:uid:gid:gecos:home:shell */
+	for (char *line = buf, *next; rd >= 0 && line < buf + len; line = next) {
+		char *f[7] = { line }, *nl = strchr(line, '\n');
+		next = nl ? nl + 1 : buf + len;
+		if (nl)
+			*nl = 0;
+		int n = 1;
+		for (char *c = line; *c && n < 7; c++)
+			if (*c == ':') {
+				*c = 0;
+				f[n++] = c + 1;
+			}
+		if (n == 7 && !strcmp(f[2], uid) && *f[5]) {
+			home = f[5];
+			break;
+		}
+	}
+	if (asprintf(&home_env, "HOME=%s", home) < 0)
+		fail("home", "asprintf", ENOMEM);
+	if (rd >= 0)
+		close(rd);
+	if (fd >= 0)
+		close(fd);
 }
 
 static void do_capset(struct step *s)
@@ -609,11 +683,24 @@ static void do_pty(struct step *s)
 			fail("ioctl", "TIOCSWINSZ", errno);
 	}
 	if (*s->s[1]) {
-		char src[64], tgt[64];
-		mkfile(s->s[1], 0666);
-		int fd = in_root(s->s[1], O_PATH);
-		if (fd < 0)
+		/* The console itself must not be a symlink: the bind would land where it points. */
+		char src[64], tgt[64], name[256];
+		int parent = parent_in_root(s->s[1], name, sizeof name);
+		if (parent < 0)
 			fail("openat2", s->s[1], errno);
+		int fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0 && errno != EEXIST)
+			fail("openat", s->s[1], errno);
+		if (fd >= 0)
+			close(fd);
+		fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			fail("openat", s->s[1], errno);
+		if (fstat(fd, &st) < 0)
+			fail("fstat", s->s[1], errno);
+		if (S_ISLNK(st.st_mode))
+			fail("console", s->s[1], ELOOP);
+		close(parent);
 		fd_path(ptyslave, src, sizeof src);
 		fd_path(fd, tgt, sizeof tgt);
 		if (mount(src, tgt, NULL, MS_BIND, NULL) < 0)
@@ -624,10 +711,10 @@ static void do_pty(struct step *s)
 	close(master);
 }
 
+/* The process leads a session of its own since OP_CLONE: the terminal becomes its
+ * controlling tty. */
 static void do_pty_attach(void)
 {
-	if (setsid() < 0)
-		fail("setsid", "", errno);
 	if (ioctl(ptyslave, TIOCSCTTY, 0) < 0)
 		fail("ioctl", "TIOCSCTTY", errno);
 	for (int fd = 0; fd < 3; fd++)
@@ -667,11 +754,13 @@ static void do_exec(struct step *s)
 {
 	int argc = (int)s->i[0];
 	char **argv = calloc((size_t)argc + 1, sizeof *argv);
-	char **envp = calloc(s->nstr - (size_t)argc + 1, sizeof *envp);
+	char **envp = calloc(s->nstr - (size_t)argc + 2, sizeof *envp);
 	if (!argv || !envp)
 		fail("exec", "calloc", ENOMEM);
 	memcpy(argv, s->s, (size_t)argc * sizeof *argv);
 	memcpy(envp, s->s + argc, (s->nstr - (size_t)argc) * sizeof *envp);
+	if (home_env)
+		envp[s->nstr - (size_t)argc] = home_env;
 	execve(exec_path ? exec_path : argv[0], argv, envp);
 	fail("execve", exec_path ? exec_path : argv[0], errno);
 }
@@ -701,6 +790,10 @@ static void run(struct step *s)
 			put_frame(FR_PID, &v, sizeof v, -1);
 			_exit(0);
 		}
+		/* A session and process group of its own, terminal or not: else the container
+		 * could signal brig's whole process group (kill 0) or use the caller's tty. */
+		if (setsid() < 0)
+			fail("setsid", "", errno);
 		break;
 	}
 	case OP_AWAIT:
@@ -851,6 +944,9 @@ static void run(struct step *s)
 		break;
 	case OP_READY:
 		put_frame(FR_READY, NULL, 0, -1);
+		break;
+	case OP_HOME:
+		do_home(s);
 		break;
 	default:
 		fail("plan", "unknown step", EPROTO);
@@ -1162,6 +1258,7 @@ int main(int argc, char **argv)
 	if (type != FR_PLAN)
 		fail("plan", "expected a plan", EPROTO);
 	struct step *steps = parse_plan(plan, len, &count);
+	open_proc();
 	for (cur = 0; cur < (int)count; cur++)
 		run(&steps[cur]);
 	/* A plan always ends in OP_EXEC; falling off its end is a planning bug. */

@@ -33,10 +33,6 @@ public sealed interface Step {
 
     /** The one-line error when the helper reports that this step failed. */
     default String failure(String syscall, String path, int errno) {
-        if (syscall.equals("noproc")) {
-            // The helper names fds as /proc/self/fd/N, which only a real procfs makes mean them.
-            return explain() + ": /proc is not a proc filesystem (the config mounts none there): refused";
-        }
         String what = path == null || path.isEmpty() ? syscall : syscall + " " + path;
         return explain() + ": " + what + ": " + Errno.describe(errno);
     }
@@ -58,14 +54,19 @@ public sealed interface Step {
         public String explain() { return "join the " + type.specName() + " namespace at " + path + " (setns)"; }
     }
 
-    /** Creates the container's first process; the helper process itself ends here. */
+    /**
+     * Creates the container's first process; the helper process itself ends here. The new
+     * process starts a session of its own (setsid) whatever the terminal setting: in the
+     * caller's process group it could signal brig and its caller (kill 0).
+     */
     record Clone(List<NamespaceType> create) implements Step {
         public Clone { create = List.copyOf(create); }
         public Op op() { return Op.CLONE; }
         public long[] ints() { return new long[] {cloneFlags(create)}; }
         public String explain() {
-            return create.isEmpty() ? "clone the container's first process (no new namespaces)"
-                    : "clone the container's first process in new " + names(create) + " namespaces";
+            return (create.isEmpty() ? "clone the container's first process (no new namespaces)"
+                    : "clone the container's first process in new " + names(create) + " namespaces")
+                    + ", in a session and process group of its own (setsid)";
         }
     }
 
@@ -300,7 +301,10 @@ public sealed interface Step {
         }
     }
 
-    /** Opens a terminal: master sent to Brig, slave bound on {@code console} (unless ""). */
+    /**
+     * Opens a terminal: master sent to Brig, slave bound on {@code console} (unless ""), which
+     * is created if missing and refused if it is a symlink (the bind would land where it points).
+     */
     record OpenTerminal(String ptmx, String console, int rows, int cols) implements Step {
         public Op op() { return Op.PTY; }
         public long[] ints() { return new long[] {rows, cols}; }
@@ -309,11 +313,16 @@ public sealed interface Step {
             return "open a terminal from " + ptmx + (console.isEmpty() ? "" : ", bind it on " + console)
                     + " and pass its master to brig";
         }
+        public String failure(String syscall, String path, int errno) {
+            if (syscall.equals("console")) return explain() + ": " + path + " is a symlink in the rootfs: refused";
+            return Step.super.failure(syscall, path, errno);
+        }
     }
 
+    /** The process already leads its own session (see {@link Clone}). */
     record AttachTerminal() implements Step {
         public Op op() { return Op.PTY_ATTACH; }
-        public String explain() { return "start a new session with the terminal as controlling tty and stdin/stdout/stderr"; }
+        public String explain() { return "make the terminal the controlling tty and stdin/stdout/stderr"; }
     }
 
     record OpenExecFifo(String path) implements Step {
@@ -369,6 +378,21 @@ public sealed interface Step {
         }
         public String failure(String syscall, String path, int errno) {
             return "exec " + path + ": " + Errno.describe(errno);
+        }
+    }
+
+    /**
+     * Adds HOME to the program's environment: the home directory of {@code uid} in
+     * /etc/passwd as the container sees it, after its mounts (an engine may bind its own
+     * there), or "/". The helper opens it only if it is a regular file (a FIFO would block,
+     * opening a device has side effects) and reads at most 1 MiB of it.
+     */
+    record LookupHome(long uid) implements Step {
+        public Op op() { return Op.HOME; }
+        public long[] ints() { return new long[] {uid}; }
+        public String explain() {
+            return "set HOME to user " + uid + "'s home directory in the container's /etc/passwd (read only if it is a"
+                    + " regular file, at most 1 MiB), or to / if it is not there";
         }
     }
 

@@ -1,12 +1,8 @@
 package brig.process;
 
 import brig.helper.Step;
-import brig.rootfs.InRoot;
 import brig.spec.Capability;
 import brig.spec.Spec;
-import brig.syscalls.SyscallException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,6 +14,13 @@ import java.util.List;
  */
 public final class ProcessPlanner {
     private ProcessPlanner() {}
+
+    /**
+     * What a config without process.capabilities gets: no capability in any set, the bounding
+     * set included, as runc does (a program set-user-ID root then gains none either).
+     */
+    public static final Spec.Capabilities NO_CAPABILITIES = new Spec.Capabilities(List.of(), List.of(), List.of(),
+            List.of(), List.of());
 
     /** Used when the config's environment has no PATH. */
     public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -39,48 +42,36 @@ public final class ProcessPlanner {
      */
     public static List<Step> identity(Spec.Process p, int lastCap, boolean setgroups) {
         List<Step> steps = new ArrayList<>();
-        Spec.Capabilities caps = p.capabilities();
+        Spec.Capabilities caps = p.capabilities() != null ? p.capabilities() : NO_CAPABILITIES;
         long uid = p.user().uid();
-        if (caps != null) steps.add(new Step.BoundingSet(Capability.mask(caps.bounding()), lastCap));
+        steps.add(new Step.BoundingSet(Capability.mask(caps.bounding()), lastCap));
         // Before the user changes, while root can still enter any directory.
         steps.add(new Step.Chdir(p.cwd(), Step.DEFER));
-        if (caps != null && uid != 0) steps.add(new Step.Prctl(Step.Prctl.PR_SET_KEEPCAPS, 1, "keep capabilities across the change of user"));
+        if (uid != 0) steps.add(new Step.Prctl(Step.Prctl.PR_SET_KEEPCAPS, 1, "keep capabilities across the change of user"));
         if (setgroups) steps.add(new Step.SetGroups(p.user().additionalGids()));
         steps.add(new Step.SetGid(p.user().gid()));
         steps.add(new Step.SetUid(uid));
-        if (caps != null && uid != 0) steps.add(new Step.Prctl(Step.Prctl.PR_SET_KEEPCAPS, 0, "stop keeping capabilities across changes of user"));
-        if (caps != null) {
-            long permitted = Capability.mask(caps.permitted()), inheritable = Capability.mask(caps.inheritable());
-            // The kernel raises an ambient capability only if it is also permitted and
-            // inheritable; runc drops the others without a word (its own default spec lists
-            // ambient capabilities but no inheritable ones), and so does Brig.
-            long ambient = Capability.mask(caps.ambient()) & permitted & inheritable;
-            steps.add(new Step.SetCapabilities(Capability.mask(caps.effective()), permitted, inheritable, ambient));
-        }
+        if (uid != 0) steps.add(new Step.Prctl(Step.Prctl.PR_SET_KEEPCAPS, 0, "stop keeping capabilities across changes of user"));
+        long permitted = Capability.mask(caps.permitted()), inheritable = Capability.mask(caps.inheritable());
+        // The kernel raises an ambient capability only if it is also permitted and
+        // inheritable; runc drops the others without a word (its own default spec lists
+        // ambient capabilities but no inheritable ones), and so does Brig.
+        long ambient = Capability.mask(caps.ambient()) & permitted & inheritable;
+        steps.add(new Step.SetCapabilities(Capability.mask(caps.effective()), permitted, inheritable, ambient));
         steps.add(new Step.Chdir(p.cwd(), Step.IF_DEFERRED));
         if (p.noNewPrivileges()) steps.add(new Step.Prctl(Step.Prctl.PR_SET_NO_NEW_PRIVS, 1, "set no_new_privs"));
         return steps;
     }
 
-    /** The environment: the config's, plus HOME from the image's /etc/passwd when missing. */
-    public static List<String> environment(Spec.Process p, Path rootfs) {
-        List<String> env = new ArrayList<>(p.env());
-        if (env.stream().noneMatch(e -> e.startsWith("HOME="))) env.add("HOME=" + home(rootfs, p.user().uid()));
-        return env;
-    }
-
-    /** The user's home directory from the rootfs's /etc/passwd, or "/" as runc does. */
-    static String home(Path rootfs, long uid) {
-        try {
-            String passwd = new String(InRoot.read(rootfs, "/etc/passwd", 1 << 20), StandardCharsets.UTF_8);
-            for (String line : passwd.split("\n")) {
-                String[] f = line.split(":", -1);
-                if (f.length >= 7 && f[2].equals(Long.toString(uid)) && !f[5].isEmpty()) return f[5];
-            }
-        } catch (SyscallException e) {
-            // no readable /etc/passwd: the default below
-        }
-        return "/";
+    /**
+     * HOME, when the config's environment has none: looked up by the helper once the
+     * container's mounts are in place, in the /etc/passwd the container sees (runc's order;
+     * an engine may bind its own there). Never read on the host, where the image's file could
+     * be a FIFO or a device. Empty when the environment has HOME.
+     */
+    public static List<Step> home(Spec.Process p) {
+        if (p.env().stream().anyMatch(e -> e.startsWith("HOME="))) return List.of();
+        return List.of(new Step.LookupHome(p.user().uid()));
     }
 
     /** Where the program is looked for, as execvp would with the container's PATH. */

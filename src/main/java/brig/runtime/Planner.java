@@ -23,7 +23,8 @@ import java.util.Map;
  * <li>unshare the cgroup namespace, now that the process sits in its cgroups;</li>
  * <li>hostname, filesystem (see {@link RootfsPlanner}), terminal, pivot_root, sysctls, masked
  *     and read-only paths;</li>
- * <li>limits, identity and capabilities (see {@link ProcessPlanner}), the program lookup, fds,
+ * <li>HOME from the container's /etc/passwd when the environment lacks it; limits, identity
+ *     and capabilities (see {@link ProcessPlanner}), the program lookup, fds,
  *     and for create the wait for start; then execve.</li>
  * </ol>
  */
@@ -87,10 +88,12 @@ public final class Planner {
         // Before read-only paths: /proc/sys is usually one of them.
         l.sysctl().forEach((k, v) -> steps.add(new Step.Sysctl(k, v)));
         steps.addAll(rootfs.finish());
+        // After every mount, as root: the /etc/passwd the container will see.
+        steps.addAll(ProcessPlanner.home(p));
 
         steps.addAll(ProcessPlanner.setup(p));
         steps.addAll(ProcessPlanner.identity(p, c.lastCap(), true));
-        List<String> env = ProcessPlanner.environment(p, c.rootfs());
+        List<String> env = p.env();
         String program = p.args().get(0);
         steps.add(new Step.FindExecutable(program, ProcessPlanner.candidates(program, env)));
         steps.add(new Step.CloseFds(3 + c.preserveFds()));

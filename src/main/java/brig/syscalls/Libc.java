@@ -307,29 +307,61 @@ public final class Libc {
         fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC);
     }
 
+    /** memfd_create's MFD_EXEC (Linux 6.3); O_TMPFILE as open(2) takes it (with O_DIRECTORY). */
+    private static final int MFD_EXEC = 0x10, O_TMPFILE = 0x410000;
+
     /**
-     * A sealed in-memory copy of a file: nothing can write to it, so a program running from it
-     * cannot be overwritten through /proc/PID/exe (CVE-2019-5736).
+     * A copy of a file that nothing can write to, so that a program running from it cannot be
+     * overwritten through /proc/PID/exe (CVE-2019-5736). Preferably a sealed memfd, asked for
+     * as executable: where vm.memfd_noexec is 1 a memfd is not executable unless it says
+     * MFD_EXEC (kernels before 6.3 do not know the flag and execute any memfd). Where it is 2
+     * executable memfds are refused, so the copy is an O_TMPFILE file next to the original
+     * (where programs may run, as the original does): it has no name, and once its writable fd
+     * is closed only a read-only one is left, which a running program keeps unwritable.
      */
     public static int sealedCopy(String name, String path) throws SyscallException {
         int in = open(path, O_RDONLY, 0);
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = state(a);
-            int fd = (int) call(st, Fn.MEMFD_CREATE, ptr(a.allocateFrom(name)), MFD_CLOEXEC | MFD_ALLOW_SEALING);
-            if (fd < 0) throw new SyscallException("memfd_create", name, errno(st));
-            while (true) {
-                long n = call(st, Fn.SENDFILE, fd, in, 0, 1L << 30);
-                if (n == 0) break;
-                if (n < 0) {
-                    int e = errno(st);
-                    close(fd);
-                    throw new SyscallException("sendfile", path, e);
-                }
+            MemorySegment st = state(a), cname = a.allocateFrom(name);
+            int fd = (int) call(st, Fn.MEMFD_CREATE, ptr(cname), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+            if (fd < 0 && errno(st) == Errno.EINVAL) {
+                fd = (int) call(st, Fn.MEMFD_CREATE, ptr(cname), MFD_CLOEXEC | MFD_ALLOW_SEALING);
             }
-            fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+            if (fd < 0 && errno(st) == Errno.EACCES) return unnamedCopy(in, path);
+            if (fd < 0) throw new SyscallException("memfd_create", name, errno(st));
+            try {
+                copyAll(in, fd, path);
+                fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+            } catch (SyscallException e) {
+                close(fd);
+                throw e;
+            }
             return fd;
         } finally {
             close(in);
+        }
+    }
+
+    /** The O_TMPFILE copy of {@link #sealedCopy}: returns a read-only fd, the only one left. */
+    private static int unnamedCopy(int in, String path) throws SyscallException {
+        String dir = java.nio.file.Path.of(path).toAbsolutePath().getParent().toString();
+        int rw = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0500);
+        try {
+            copyAll(in, rw, path);
+            return open("/proc/self/fd/" + rw, O_RDONLY | O_CLOEXEC, 0);
+        } finally {
+            close(rw);
+        }
+    }
+
+    private static void copyAll(int in, int out, String path) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            while (true) {
+                long n = call(st, Fn.SENDFILE, out, in, 0, 1L << 30);
+                if (n == 0) return;
+                if (n < 0) throw new SyscallException("sendfile", path, errno(st));
+            }
         }
     }
 

@@ -139,7 +139,42 @@ class PlannerTest {
         Plan p = plan(c -> {});
         assertEquals(List.of("/usr/local/sbin/sh", "/usr/local/bin/sh", "/usr/sbin/sh", "/usr/bin/sh", "/sbin/sh", "/bin/sh"),
                 p.find(Step.FindExecutable.class).candidates());
-        assertTrue(p.find(Step.Exec.class).env().contains("HOME=/"));
+        assertTrue(p.find(Step.Exec.class).env().stream().noneMatch(e -> e.startsWith("HOME=")));
+    }
+
+    @Test
+    void homeIsLookedUpInTheContainerAfterEveryMountAndOnlyWhenMissing() throws Exception {
+        Plan p = plan(c -> {});
+        int home = index(p, Step.LookupHome.class);
+        assertTrue(home > index(p, Step.PivotRoot.class), p.explain());
+        for (int k = home + 1; k < p.steps().size(); k++) {
+            Step s = p.steps().get(k);
+            assertFalse(s instanceof Step.Mount || s instanceof Step.Mask, "mount after the lookup: " + s.explain());
+        }
+        assertTrue(home < index(p, Step.SetUid.class), "looked up as root, before the change of user");
+        assertEquals(0, p.find(Step.LookupHome.class).uid());
+        Plan given = plan(c -> c.getAsJsonObject("process").getAsJsonArray("env").add("HOME=/srv"));
+        assertEquals(-1, index(given, Step.LookupHome.class));
+        assertTrue(given.find(Step.Exec.class).env().contains("HOME=/srv"));
+    }
+
+    @Test
+    void absentCapabilitiesMeanEmptySetsBoundingIncluded() throws Exception {
+        Plan p = plan(c -> c.getAsJsonObject("process").remove("capabilities"));
+        Step.BoundingSet bounding = p.find(Step.BoundingSet.class);
+        assertEquals(0, bounding.keep());
+        assertTrue(bounding.explain().startsWith("drop 41 capabilities from the bounding set: CAP_CHOWN "), bounding.explain());
+        Step.SetCapabilities caps = p.find(Step.SetCapabilities.class);
+        assertEquals(new Step.SetCapabilities(0, 0, 0, 0), caps);
+        assertTrue(p.explain().contains("set capabilities: effective none; permitted none; inheritable none; ambient none"));
+        assertTrue(index(p, Step.BoundingSet.class) < index(p, Step.SetUid.class));
+    }
+
+    @Test
+    void initLeadsItsOwnSessionWithOrWithoutATerminal() throws Exception {
+        assertTrue(plan(c -> {}).find(Step.Clone.class).explain().endsWith("in a session and process group of its own (setsid)"));
+        Plan tty = plan(c -> c.getAsJsonObject("process").addProperty("terminal", true));
+        assertEquals("make the terminal the controlling tty and stdin/stdout/stderr", tty.find(Step.AttachTerminal.class).explain());
     }
 
     @Test
