@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * docker-registry with skopeo and pulled by Brig; Brig's store is read by skopeo and unpacked
  * by umoci; Brig's bundle runs under runc (the flow of registry-roundtrip.sh).
  */
+@org.junit.jupiter.api.extension.ExtendWith(brig.testing.NoLeaks.class)
 class RegistryIT {
     @TempDir
     static Path shared;
