@@ -476,8 +476,8 @@ class SecurityIT {
     }
 
     /**
-     * CVE-2021-30465 as a race: while brig mounts, a host process swaps each mount target's
-     * parent directory with a symlink to a host directory (absolute, or climbing with ../),
+     * CVE-2021-30465 as a race: while brig mounts, a host process swaps each mount target
+     * with a symlink to a host directory (absolute, or climbing with ../),
      * with renameat2(RENAME_EXCHANGE), round after round. Whatever the moment, a mount lands
      * inside the rootfs (it is still there after pivot_root, which would drop one made outside)
      * or brig refuses with one line; the host's directories stay untouched.
@@ -496,9 +496,11 @@ class SecurityIT {
             Files.createDirectories(race.resolve("d" + k));
             Files.createSymbolicLink(race.resolve("l" + k), k % 2 == 0 ? host : Path.of("../../../../../../../.." + host));
             swaps.addAll(List.of(race.resolve("d" + k).toString(), race.resolve("l" + k).toString()));
-            b.add("mounts", "{\"destination\":\"/race/d" + k + "/sub\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}");
+            // The target is the swapped entry itself: a target resolved twice (checked, then
+            // mounted by name) would put the mount on the host's directory.
+            b.add("mounts", "{\"destination\":\"/race/d" + k + "\",\"type\":\"tmpfs\",\"source\":\"race-" + k + "\"}");
         }
-        b.sh("cut -d' ' -f5 /proc/self/mountinfo | grep '/sub$'");
+        b.sh("grep ' - tmpfs race-' /proc/self/mountinfo | cut -d' ' -f5");
         b.write();
         Path stop = dir.resolve("stop-racer");
         List<String> racer = new ArrayList<>(List.of(brig.testing.Attacker.binary().toString(), "exchange", stop.toString()));
@@ -513,7 +515,7 @@ class SecurityIT {
                 if (res.exit() == 0) {
                     List<String> points = List.of(res.out().strip().split("\n"));
                     outcomes.merge("mounted", 1, Integer::sum);
-                    if (points.size() != pairs || !points.stream().allMatch(p -> p.startsWith("/race/") || p.startsWith("/tmp/" + NoLeaks.PREFIX))) {
+                    if (points.size() != pairs || !points.stream().allMatch(p -> p.matches("/race/[dl][0-9]+|/tmp/" + NoLeaks.PREFIX + "race-[0-9]+"))) {
                         bad.add("round " + round + ": mounts seen inside: " + points);
                     }
                 } else if (res.exit() == 1 && res.err().startsWith("brig: ") && res.err().contains(" /race/d")
