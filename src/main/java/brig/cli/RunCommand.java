@@ -52,9 +52,11 @@ final class RunCommand {
                 System.out.print(p.plan().explain());
                 return 0;
             }
-            Started s = rt.start(p, preserve);
+            Path pidFile = a.has("pid-file") ? Path.of(a.value("pid-file", "")) : null;
+            Started s = rt.start(p, preserve, pid -> {
+                if (pidFile != null) writePidFile(pidFile, pid);
+            });
             try {
-                if (a.has("pid-file")) writePidFile(Path.of(a.value("pid-file", "")), s.pid());
                 if (sv == null) return s.waitFor(); // not under the launcher: wait here
                 sv.container(s.pid(), s.terminalFd(), s.handOver());
                 return 0;

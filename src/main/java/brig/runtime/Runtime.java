@@ -108,6 +108,22 @@ public final class Runtime {
      * records the state. On any failure everything made so far is removed again.
      */
     public Started start(Prepared p, int keepFds) throws BrigException, HelperException, CgroupException, SyscallException {
+        return start(p, keepFds, pid -> {});
+    }
+
+    /** Work for the caller once the container's pid is known, before its program may run. */
+    @FunctionalInterface
+    public interface BeforeRun {
+        void accept(int pid) throws IOException;
+    }
+
+    /**
+     * As {@link #start(Prepared, int)}, running {@code beforeRun} (e.g. writing --pid-file, which
+     * engines read as soon as the container may run) between recording the state and letting
+     * the container's program run; its failure removes the container like any other.
+     */
+    public Started start(Prepared p, int keepFds, BeforeRun beforeRun)
+            throws BrigException, HelperException, CgroupException, SyscallException {
         store.claim(p.id());
         List<Path> made = List.of();
         Helper h = null;
@@ -129,6 +145,11 @@ public final class Runtime {
                     p.rootfs(), Instant.now().toString(), p.spec().annotations(),
                     p.cgroup().dirs().stream().map(ContainerCgroup.Dir::path).toList(), made);
             store.write(state);
+            try {
+                beforeRun.accept(pid);
+            } catch (IOException e) {
+                throw new BrigException(e.getMessage(), e);
+            }
             h.go();
             // Plain instanceof: a pattern switch bootstraps a class at run time, in every run.
             while (true) {

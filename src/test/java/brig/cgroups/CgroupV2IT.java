@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * ../shared/vm): placement, the eBPF device filter, the cgroup mount and the clean-up. The
  * VM sees this host's files read-only, so the bundles are made here.
  */
+@org.junit.jupiter.api.extension.ExtendWith(brig.testing.NoLeaks.class)
 class CgroupV2IT {
     /** Not under /tmp: the VM mounts a fresh /tmp of its own. */
     Path dir;

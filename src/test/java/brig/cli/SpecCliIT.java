@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** `brig spec` and the command line's errors, as runc users know them. */
+@org.junit.jupiter.api.extension.ExtendWith(brig.testing.NoLeaks.class)
 class SpecCliIT {
     @TempDir Path dir;
 

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,16 +27,36 @@ class MountsIT {
         throw new AssertionError(point + " is not mounted:\n" + mounts);
     }
 
+    /** The mount options of a /proc/self/mounts line. */
+    static Set<String> options(String line) {
+        return Set.of(line.split(" ")[3].split(","));
+    }
+
     @Test
     void runcsDefaultMountsAreThereWithTheirOptions() throws Exception {
         String m = TestBundle.busybox(dir).sh("cat /proc/self/mounts").run().expect(0).out();
-        assertTrue(mountLine(m, "/proc").startsWith("proc /proc proc rw,nosuid,nodev,noexec") || mountLine(m, "/proc").startsWith("proc /proc proc rw,"), m);
+        // runc's default /proc has no options: rw, and the kernel's default relatime.
+        assertTrue(mountLine(m, "/proc").startsWith("proc /proc proc "), mountLine(m, "/proc"));
+        assertEquals(Set.of("rw", "relatime"), options(mountLine(m, "/proc")), mountLine(m, "/proc"));
         assertTrue(mountLine(m, "/dev").matches("tmpfs /dev tmpfs rw,nosuid,size=65536k,mode=755.*"), mountLine(m, "/dev"));
         assertTrue(mountLine(m, "/dev/pts").matches("devpts /dev/pts devpts rw,nosuid,noexec,.*gid=5,mode=620,ptmxmode=666.*"), mountLine(m, "/dev/pts"));
         assertTrue(mountLine(m, "/dev/shm").matches("shm /dev/shm tmpfs rw,nosuid,nodev,noexec,.*size=65536k.*"), mountLine(m, "/dev/shm"));
         assertTrue(mountLine(m, "/dev/mqueue").startsWith("mqueue /dev/mqueue mqueue rw,nosuid,nodev,noexec"), m);
         assertTrue(mountLine(m, "/sys").startsWith("sysfs /sys sysfs ro,nosuid,nodev,noexec"), m);
         assertTrue(mountLine(m, "/").contains(" ro,"), "root.readonly: " + mountLine(m, "/"));
+    }
+
+    /** podman and Docker give /proc nosuid, noexec, nodev: each is applied. */
+    @Test
+    void procOptionsOfTheConfigAreApplied() throws Exception {
+        TestBundle b = TestBundle.busybox(dir).sh("cat /proc/self/mounts");
+        for (var m : b.config().getAsJsonArray("mounts")) {
+            if (m.getAsJsonObject().get("destination").getAsString().equals("/proc")) {
+                m.getAsJsonObject().add("options", brig.json.Json.parseQuietly("[\"nosuid\",\"noexec\",\"nodev\"]"));
+            }
+        }
+        String line = mountLine(b.run().expect(0).out(), "/proc");
+        assertEquals(Set.of("rw", "nosuid", "nodev", "noexec", "relatime"), options(line), line);
     }
 
     @Test
@@ -76,6 +97,7 @@ class MountsIT {
         Brig.Result r = Brig.exec(dir, List.of("unshare", "--mount", "--propagation", "private", "sh", "-c", script), null,
                 Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), 60);
         assertEquals("1\n0\n", r.out(), r.err());
+        assertEquals(1, r.exit(), "the container's status: grep -c exits 1 when it counts none\n" + r.err());
     }
 
     @Test
@@ -144,22 +166,50 @@ class MountsIT {
         assertTrue(Files.exists(rw.rootfs().resolve("x")));
     }
 
+    /**
+     * --no-pivot moves the rootfs onto / and chroots into it: the container sees the rootfs as
+     * its only root, nothing of the way in is left, and the host's root cannot be reached even
+     * with CAP_SYS_CHROOT (a chroot without the move could be left through a directory fd that
+     * lies outside a second chroot).
+     */
     @Test
     void noPivotEntersWithAMoveAndChroot() throws Exception {
-        TestBundle b = TestBundle.busybox(dir).sh("echo $$; ls /");
-        String out = b.run("--no-pivot").expect(0).out();
-        assertTrue(out.startsWith("1\n"), out);
-        assertTrue(out.contains("bin\n"), out);
+        Files.writeString(dir.resolve("host-marker"), "host\n");
+        TestBundle b = TestBundle.busybox(dir).sh("echo $$; ls -a /; echo ---; awk '$5 == \"/\" { print $4 }' /proc/self/mountinfo; echo ---; "
+                + "exec 3</; chroot /jail /busybox sh -c '/busybox ls /proc/self/fd/3/../../..; /busybox cat /proc/self/fd/3/../host-marker'");
+        Files.createDirectories(b.rootfs().resolve("jail/proc"));
+        Files.createLink(b.rootfs().resolve("jail/busybox"), b.rootfs().resolve("bin/busybox"));
+        b.add("mounts", "{\"destination\":\"/jail/proc\",\"type\":\"proc\",\"source\":\"proc\"}");
+        b.set("process.capabilities", "{\"bounding\":[\"CAP_SYS_CHROOT\"],\"effective\":[\"CAP_SYS_CHROOT\"],\"permitted\":[\"CAP_SYS_CHROOT\"]}");
+        Brig.Result r = b.run("--no-pivot");
+        assertEquals(1, r.exit(), r.out() + r.err());
+        String[] parts = r.out().split("---\n");
+        assertEquals(3, parts.length, r.out());
+        List<String> top;
+        try (var s = Files.list(b.rootfs())) {
+            top = new java.util.ArrayList<>(s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        top.addAll(0, List.of(".", ".."));
+        assertEquals("1\n" + String.join("\n", top) + "\n", parts[0], "pid 1, and exactly the rootfs at /");
+        // One mount at /, and it is the bundle's rootfs (its path in the host's filesystem).
+        assertEquals(b.rootfs().toString() + "\n", parts[1]);
+        // From the rootfs's own root, ".." stays in the rootfs: the old root is covered by it.
+        assertEquals(String.join("\n", top.subList(2, top.size())) + "\n", parts[2], r.err());
+        assertTrue(r.err().endsWith("can't open '/proc/self/fd/3/../host-marker': No such file or directory\n"), r.err());
     }
 
     @Test
     void badMountsAreNamed() throws Exception {
         TestBundle opt = TestBundle.busybox(dir.resolve("a")).sh("true");
         opt.add("mounts", "{\"destination\":\"/x\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"idmap\"]}");
-        assertEquals("brig: " + opt.dir().resolve("config.json") + ": mounts[7].options: mount option \"idmap\" is not supported yet\n", opt.run().err());
+        Brig.Result o = opt.run();
+        assertEquals(1, o.exit(), o.err());
+        assertEquals("brig: " + opt.dir().resolve("config.json") + ": mounts[7].options: mount option \"idmap\" is not supported yet\n", o.err());
         TestBundle src = TestBundle.busybox(dir.resolve("b")).sh("true");
         src.add("mounts", "{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/nonexistent-brig\",\"options\":[\"bind\"]}");
-        assertEquals("brig: " + src.dir().resolve("config.json") + ": mounts[7].source: /nonexistent-brig: ENOENT: no such file or directory\n", src.run().err());
+        Brig.Result sr = src.run();
+        assertEquals(1, sr.exit(), sr.err());
+        assertEquals("brig: " + src.dir().resolve("config.json") + ": mounts[7].source: /nonexistent-brig: ENOENT: no such file or directory\n", sr.err());
         TestBundle fs = TestBundle.busybox(dir.resolve("c")).sh("true");
         fs.add("mounts", "{\"destination\":\"/x\",\"type\":\"nosuchfs\",\"source\":\"x\"}");
         Brig.Result r = fs.run();

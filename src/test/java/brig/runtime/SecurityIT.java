@@ -84,17 +84,180 @@ class SecurityIT {
 
     // ---- CVE-2019-5736: overwriting the runtime through /proc/PID/exe ----
 
+    /**
+     * CVE-2019-5736 from a container that shares the host's pid namespace (see
+     * {@link #attackFromTheHostPidNamespace}): a victim container's entrypoint is a
+     * "#!/proc/self/exe" script, so the runtime's own binary becomes the victim's process. The
+     * attacker opens /proc/PID/exe of it, of the victim's supervisor (`brig-helper launch`, run
+     * from the helper on disk) and of brig's JVMs for writing, and the PoC's way: an O_PATH
+     * handle reopened through /proc/self/fd for writing once that process has gone. The helper
+     * the victim ran is the sealed in-memory copy, which refuses the write; the supervisor and
+     * the JVMs cannot be opened at all; and the distribution's files are unchanged.
+     */
     @Test
     void selfExeEntrypointRunsOnlyTheSealedCopyOfTheHelper() throws Exception {
-        byte[] before = sha256(helperBinary());
-        TestBundle b = TestBundle.busybox(dir);
-        // The kernel runs the script's interpreter, /proc/self/exe, as the process that execs
-        // it: the runtime's own binary becomes the container's process.
-        executable(b.rootfs().resolve("evil"), "#!/proc/self/exe\n");
-        Brig.Result r = b.args("/evil").run();
-        assertEquals(125, r.exit(), r.err());
-        assertTrue(r.err().contains("brig-helper is started by brig; it is not meant to be run by hand"), r.err());
-        assertArrayEquals(before, sha256(helperBinary()), "the host's brig-helper changed");
+        List<String> lines = attackFromTheHostPidNamespace(2);
+        String all = String.join("\n", lines);
+        assertFalse(lines.stream().anyMatch(l -> l.startsWith("WRITE")), "a write to the runtime's binary succeeded\n" + all);
+        // The victim's process was the helper, and the attack got as far as the reopen.
+        List<String> held = lines.stream().filter(l -> l.startsWith("HOLD ") && l.contains("brig-helper")).toList();
+        assertFalse(held.isEmpty(), "the attacker never held the helper's binary\n" + all);
+        for (String h : held) assertTrue(h.endsWith(" /memfd:brig-helper (deleted)"), "not the sealed copy: " + h + "\n" + all);
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("REFUSED-HELD ") && l.contains("/memfd:brig-helper") && l.endsWith(" write EPERM")),
+                "the held helper was never reopened for writing\n" + all);
+        // The supervisor and the JVM were there to attack, and their binaries could not be opened.
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("DENIED ") && l.contains("/libexec/brig-helper launch ")), all);
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("DENIED ") && l.contains("runtime/bin/java")), all);
+        assertFalse(lines.stream().anyMatch(l -> l.startsWith("HOLD ") && !l.contains("/memfd:brig-helper")), all);
+    }
+
+    /**
+     * CVE-2016-9962: while the helper works for a container (here: still looking for the
+     * program along a long PATH, after it dropped to the container's uid and capabilities), a
+     * process of that container sharing its pid namespace (the host's) tries PTRACE_ATTACH,
+     * /proc/PID/mem, /proc/PID/fd/N, /proc/PID/root and cwd: all must fail, because the helper
+     * is not dumpable while it holds host resources.
+     */
+    @Test
+    void helperAtWorkCannotBeTracedOrHaveItsFdsOpenedFromTheContainer() throws Exception {
+        List<String> lines = attackFromTheHostPidNamespace(2);
+        String all = String.join("\n", lines);
+        String me = lines.stream().filter(l -> l.startsWith("me uid=0 cap=")).findFirst().orElseThrow(() -> new AssertionError(all));
+        String cap = me.substring("me uid=0 cap=".length());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("TRIED ") && l.endsWith(" cap=" + cap)),
+                "never caught the helper at work with the attacker's own privileges\n" + all);
+        for (String hit : List.of("PTRACE ", "MEM ", "FD ", "LINK ")) {
+            assertFalse(lines.stream().anyMatch(l -> l.startsWith(hit)), "the attacker got at the helper: " + hit + "\n" + all);
+        }
+    }
+
+    /** Files of the distribution a write through /proc/PID/exe could reach. */
+    private static List<Path> runtimeFiles() {
+        Path d = Brig.dist();
+        return List.of(helperBinary(), Brig.launcher(), d.resolve("runtime/bin/java"), d.resolve("runtime/lib/modules"),
+                d.resolve("runtime/lib/server/libjvm.so"));
+    }
+
+    /**
+     * The attacker (src/test/c/attacker.c, "scan") runs as a container in the host's pid
+     * namespace with runc's default capabilities, started by brig's JVM without the
+     * supervisor, so that no process of its own keeps the helper on disk busy. Then victims
+     * run one after the other, also in the host's pid namespace, through the launcher: their
+     * entrypoint "evil" is a "#!/proc/self/exe" script found at the end of a long PATH. The
+     * victim's stderr is a full pipe until the attacker has a handle on the helper as the
+     * victim's process (its one line, "not meant to be run by hand", waits for room), so the
+     * attack never depends on luck. Returns the attacker's lines; fails if the distribution's
+     * files changed (and puts them back).
+     */
+    private List<String> attackFromTheHostPidNamespace(int victims) throws Exception {
+        Map<Path, byte[]> hashes = new java.util.LinkedHashMap<>();
+        Path backup = Files.createDirectories(dir.resolve("backup"));
+        for (Path f : runtimeFiles()) {
+            hashes.put(f, sha256(f));
+            Files.copy(f, backup.resolve(Integer.toString(hashes.size())));
+        }
+        TestBundle attacker = TestBundle.busybox(dir.resolve("attacker")).args("/attacker", "scan", "/stop", dir.toString());
+        brig.testing.Attacker.into(attacker.rootfs());
+        withoutPidNamespace(attacker);
+        attacker.write();
+        Path home = Brig.dist();
+        List<String> cmd = List.of(home.resolve("runtime/bin/java").toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "--enable-native-access=ALL-UNNAMED", "-Dbrig.home=" + home, "-cp", home.resolve("lib/brig.jar").toString(),
+                "brig.cli.Main", "--root", attacker.stateRoot().toString(), "run", "--bundle", attacker.dir().toString(), attacker.id());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(dir.resolve("attacker.err").toFile());
+        pb.environment().clear();
+        Process p = pb.start();
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        Thread reader = Thread.ofVirtual().start(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) seen.add(line);
+            } catch (java.io.IOException ignored) {
+                // the attacker is gone
+            }
+        });
+        try {
+            for (int k = 0; k < 200 && !has(seen, "me "); k++) Thread.sleep(50);
+            assertTrue(has(seen, "me "), "the attacker did not start: " + Files.readString(dir.resolve("attacker.err")));
+            TestBundle victim = TestBundle.busybox(dir.resolve("victim")).args("evil");
+            executable(victim.rootfs().resolve("evil"), "#!/proc/self/exe\n");
+            withoutPidNamespace(victim);
+            StringBuilder path = new StringBuilder("PATH=");
+            for (int k = 0; k < 12000; k++) path.append("/no/").append(k).append(':');
+            victim.set("process.env", "[\"" + path.append('/') + "\"]");
+            victim.write();
+            for (int run = 0; run < victims; run++) {
+                Path fifo = dir.resolve("victim-stderr-" + run);
+                assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+                int holds = count(seen, "HOLD ");
+                ProcessBuilder vb = new ProcessBuilder("/bin/sh", "-c", "exec 3<>\"$0\"; head -c 65536 /dev/zero >&3; exec \"$@\" 2>&3 3>&-",
+                        fifo.toString(), Brig.launcher().toString(), "--root", victim.stateRoot().toString(), "run",
+                        "--bundle", victim.dir().toString(), victim.id()).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+                vb.environment().clear();
+                vb.environment().put("PATH", "/usr/bin:/bin");
+                Process v = vb.start();
+                for (int k = 0; k < 200 && count(seen, "HOLD ") == holds && v.isAlive(); k++) Thread.sleep(25);
+                var err = new java.util.concurrent.CompletableFuture<String>();
+                Thread.ofPlatform().daemon().start(() -> {
+                    try (var in = Files.newInputStream(fifo)) {
+                        err.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("\0", ""));
+                    } catch (java.io.IOException e) {
+                        err.complete(e.toString());
+                    }
+                });
+                if (!v.waitFor(30, TimeUnit.SECONDS)) {
+                    String ps = new String(new ProcessBuilder("ps", "-eo", "pid,ppid,stat,wchan:20,args").start().getInputStream().readAllBytes())
+                            .lines().filter(l -> l.contains("brig") || l.contains("evil") || l.contains("attacker") || l.contains("victim"))
+                            .filter(l -> !l.contains("flock") && !l.contains("mvn")).map(l -> l.substring(0, Math.min(l.length(), 200)))
+                            .collect(java.util.stream.Collectors.joining("\n"));
+                    v.descendants().forEach(ProcessHandle::destroyForcibly);
+                    v.destroyForcibly().waitFor();
+                    RunIT.cleanupAfterKilledMonitor(victim);
+                    throw new AssertionError("the victim did not finish\n" + ps + "\n" + String.join("\n", seen));
+                }
+                String e = err.get(10, TimeUnit.SECONDS);
+                assertEquals(125, v.exitValue(), e);
+                assertTrue(e.contains("not meant to be run by hand"), e);
+                // The held handles are tried once their process has gone.
+                for (int k = 0; k < 100 && count(seen, "HOLD ") > count(seen, "REFUSED-HELD ") + count(seen, "WRITE-HELD "); k++) Thread.sleep(20);
+            }
+            Files.writeString(attacker.rootfs().resolve("stop"), "");
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the attacker did not stop");
+            reader.join(5000);
+            assertEquals(0, p.exitValue(), Files.readString(dir.resolve("attacker.err")));
+        } finally {
+            if (p.isAlive()) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                p.waitFor();
+                RunIT.cleanupAfterKilledMonitor(attacker);
+            }
+            List<String> changed = new ArrayList<>();
+            int k = 0;
+            for (var e : hashes.entrySet()) {
+                k++;
+                if (java.util.Arrays.equals(e.getValue(), sha256(e.getKey()))) continue;
+                changed.add(e.getKey().toString());
+                Files.copy(backup.resolve(Integer.toString(k)), e.getKey(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            assertTrue(changed.isEmpty(), "the host's files changed (put back now): " + changed + "\n" + String.join("\n", seen));
+        }
+        List<String> lines = List.copyOf(seen);
+        assertTrue(lines.contains("done"), "the attacker did not finish its scan\n" + String.join("\n", lines));
+        return lines;
+    }
+
+    private static void withoutPidNamespace(TestBundle b) {
+        JsonArray ns = new JsonArray();
+        for (var n : b.linux().getAsJsonArray("namespaces")) {
+            if (!n.getAsJsonObject().get("type").getAsString().equals("pid")) ns.add(n);
+        }
+        b.linux().add("namespaces", ns);
+    }
+
+    private static int count(List<String> lines, String prefix) {
+        synchronized (lines) {
+            return (int) lines.stream().filter(l -> l.startsWith(prefix)).count();
+        }
     }
 
     /**
@@ -310,6 +473,73 @@ class SecurityIT {
             assertFalse(Files.exists(t, java.nio.file.LinkOption.NOFOLLOW_LINKS), t + " was made on the host");
             assertTrue(Files.exists(root.resolve(t.toString().substring(1))), t + " is not in the rootfs");
         }
+    }
+
+    /**
+     * CVE-2021-30465 as a race: while brig mounts, a host process swaps each mount target
+     * with a symlink to a host directory (absolute, or climbing with ../),
+     * with renameat2(RENAME_EXCHANGE), round after round. Whatever the moment, a mount lands
+     * inside the rootfs (it is still there after pivot_root, which would drop one made outside)
+     * or brig refuses with one line; the host's directories stay untouched.
+     */
+    @Test
+    void mountTargetsSwappedForSymlinksDuringTheMountStayInsideTheRootfs() throws Exception {
+        int pairs = 8;
+        TestBundle b = TestBundle.busybox(dir.resolve("b"));
+        Path race = Files.createDirectories(b.rootfs().resolve("race"));
+        List<String> swaps = new ArrayList<>();
+        List<Path> hosts = new ArrayList<>();
+        for (int k = 0; k < pairs; k++) {
+            Path host = hostTarget("race-" + k);
+            Files.writeString(Files.createDirectories(host).resolve("host-file"), "host\n");
+            hosts.add(host);
+            Files.createDirectories(race.resolve("d" + k));
+            Files.createSymbolicLink(race.resolve("l" + k), k % 2 == 0 ? host : Path.of("../../../../../../../.." + host));
+            swaps.addAll(List.of(race.resolve("d" + k).toString(), race.resolve("l" + k).toString()));
+            // The target is the swapped entry itself: a target resolved twice (checked, then
+            // mounted by name) would put the mount on the host's directory.
+            b.add("mounts", "{\"destination\":\"/race/d" + k + "\",\"type\":\"tmpfs\",\"source\":\"race-" + k + "\"}");
+        }
+        b.sh("grep ' - tmpfs race-' /proc/self/mountinfo | cut -d' ' -f5");
+        b.write();
+        Path stop = dir.resolve("stop-racer");
+        List<String> racer = new ArrayList<>(List.of(brig.testing.Attacker.binary().toString(), "exchange", stop.toString()));
+        racer.addAll(swaps);
+        Process r = new ProcessBuilder(racer).redirectErrorStream(true).start();
+        Map<String, Integer> outcomes = new java.util.TreeMap<>();
+        List<String> bad = new ArrayList<>();
+        try {
+            long end = System.nanoTime() + 8_000_000_000L;
+            for (int round = 0; round < 25 && System.nanoTime() < end; round++) {
+                Brig.Result res = b.run();
+                if (res.exit() == 0) {
+                    List<String> points = List.of(res.out().strip().split("\n"));
+                    outcomes.merge("mounted", 1, Integer::sum);
+                    if (points.size() != pairs || !points.stream().allMatch(p -> p.matches("/race/[dl][0-9]+|/tmp/" + NoLeaks.PREFIX + "race-[0-9]+"))) {
+                        bad.add("round " + round + ": mounts seen inside: " + points);
+                    }
+                } else if (res.exit() == 1 && res.err().startsWith("brig: ") && res.err().contains(" /race/d")
+                        && res.err().indexOf('\n') == res.err().length() - 1) {
+                    // The race made a path vanish under brig: refused, naming the mount's path.
+                    outcomes.merge(res.err().replaceAll(".*: (E[A-Z]+):.*\n", "refused $1"), 1, Integer::sum);
+                } else {
+                    bad.add("round " + round + ": exit " + res.exit() + ": " + res.out() + res.err());
+                }
+                for (Path host : hosts) {
+                    try (Stream<Path> list = Files.list(host)) {
+                        List<Path> in = list.toList();
+                        if (!in.equals(List.of(host.resolve("host-file")))) bad.add("round " + round + ": the host's " + host + " changed: " + in);
+                    }
+                }
+            }
+        } finally {
+            Files.writeString(stop, "");
+            if (!r.waitFor(10, TimeUnit.SECONDS)) r.destroyForcibly().waitFor();
+        }
+        String racerOut = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, r.exitValue(), racerOut);
+        assertTrue(bad.isEmpty(), String.join("\n", bad) + "\n" + outcomes + ", racer: " + racerOut);
+        assertTrue(outcomes.getOrDefault("mounted", 0) > 0, "no round got its mounts: " + outcomes);
     }
 
     @Test
