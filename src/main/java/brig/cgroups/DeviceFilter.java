@@ -175,6 +175,24 @@ public final class DeviceFilter {
         }
     }
 
+    /** The ids of the device programs attached to the cgroup itself (for tests and checks). */
+    static int[] programs(Path cgroup) throws CgroupException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = Libc.state(a);
+            int dir;
+            try {
+                dir = Libc.open(cgroup.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
+            } catch (SyscallException e) {
+                throw new CgroupException("cgroup: " + e.getMessage());
+            }
+            try {
+                return attached(a, st, cgroup, dir);
+            } finally {
+                Libc.close(dir);
+            }
+        }
+    }
+
     private static int load(Arena a, MemorySegment st, Path cgroup, byte[] prog) throws CgroupException {
         MemorySegment insns = a.allocate(prog.length, 8);
         MemorySegment.copy(prog, 0, insns, ValueLayout.JAVA_BYTE, 0, prog.length);
