@@ -117,7 +117,7 @@ public record ContainerCgroup(List<Dir> dirs) {
                 } catch (IOException e) {
                     throw new CgroupException("cgroup: read " + d.path().resolve("devices.list") + ": " + e.getMessage());
                 }
-                for (DeviceRules.Write w : DeviceRules.v1Writes(current, rules, populated(d))) {
+                for (DeviceRules.Write w : DeviceRules.v1Writes(d.path(), current, rules, populated(d))) {
                     write(d.path().resolve(w.file()), w.line());
                 }
             } else if (d.hierarchy().unified() && !v1Devices) {

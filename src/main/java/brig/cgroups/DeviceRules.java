@@ -1,6 +1,7 @@
 package brig.cgroups;
 
 import brig.spec.Spec;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -55,11 +56,12 @@ public final class DeviceRules {
      * so both versions give the same access). On a cgroup with processes they never pass
      * through a state more open than the old one or the new one.
      *
+     * @param dir the cgroup, for errors
      * @param current what devices.list shows now (in allow-by-default mode v1 lists only
      *     "a *:* rwm", hiding its exceptions)
      * @param populated whether processes may be using the cgroup while it changes
      */
-    public static List<Write> v1Writes(List<String> current, List<Spec.DeviceRule> rules, boolean populated)
+    public static List<Write> v1Writes(Path dir, List<String> current, List<Spec.DeviceRule> rules, boolean populated)
             throws CgroupException {
         DeviceFilter.Rules target = DeviceFilter.reduce(rules);
         List<Write> out = new ArrayList<>();
@@ -68,7 +70,7 @@ public final class DeviceRules {
             if (populated) {
                 // v1 has no way to reach allow-by-default but through "a" in devices.allow,
                 // which opens every device (the exceptions included) until they are written.
-                throw new CgroupException("cgroup: devices: cannot switch a cgroup with running processes to "
+                throw new CgroupException("cgroup: " + dir + ": cannot switch a cgroup with running processes to "
                         + "\"allow all devices\" on cgroup v1 without opening every device for a moment");
             }
             out.add(new Write("devices.allow", "a"));

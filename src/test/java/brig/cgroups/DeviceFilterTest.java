@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import brig.spec.Spec;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -138,19 +139,21 @@ class DeviceFilterTest {
         assertEquals(List.of(allow('c', 1, 3, "rwm"), allow('c', 1, 5, "rw")), rules.exceptions());
     }
 
+    static final Path CG = Path.of("/sys/fs/cgroup/devices/x");
+
     @Test
     void v1StartsANewCgroupFromDenyAll() throws Exception {
-        List<DeviceRules.Write> w = DeviceRules.v1Writes(List.of("a *:* rwm"), List.of(allow('c', 1, 3, "rwm")), false);
+        List<DeviceRules.Write> w = DeviceRules.v1Writes(CG, List.of("a *:* rwm"), List.of(allow('c', 1, 3, "rwm")), false);
         assertEquals(List.of(new DeviceRules.Write("devices.deny", "a"), new DeviceRules.Write("devices.allow", "c 1:3 rwm")), w);
     }
 
     @Test
     void v1ChangesALiveCgroupWithoutOpeningIt() throws Exception {
-        List<DeviceRules.Write> w = DeviceRules.v1Writes(List.of("c 1:3 rwm", "c 1:5 rw"),
+        List<DeviceRules.Write> w = DeviceRules.v1Writes(CG, List.of("c 1:3 rwm", "c 1:5 rw"),
                 List.of(deny('a', -1, -1, "rwm"), allow('c', 1, 3, "r"), allow('c', 1, 9, "rwm")), true);
         assertEquals(List.of(new DeviceRules.Write("devices.deny", "c 1:3 wm"), new DeviceRules.Write("devices.deny", "c 1:5 rw"),
                 new DeviceRules.Write("devices.allow", "c 1:9 rwm")), w);
-        assertTrue(assertThrowsCgroup(() -> DeviceRules.v1Writes(List.of("c 1:3 rwm"), List.of(allow('a', -1, -1, "rwm")), true)));
+        assertTrue(assertThrowsCgroup(() -> DeviceRules.v1Writes(CG, List.of("c 1:3 rwm"), List.of(allow('a', -1, -1, "rwm")), true)));
     }
 
     interface Call { void run() throws Exception; }
