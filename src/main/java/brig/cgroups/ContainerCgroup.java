@@ -65,9 +65,14 @@ public record ContainerCgroup(List<Dir> dirs) {
     /**
      * Creates the directories (initialising cpuset ones from their parent, as v1 requires) and
      * applies the device rules. Returns the directories made, parents first, for removal.
+     *
+     * <p>A directory that already exists is joined only while no process is in it or below
+     * it: its processes are not the container's, yet the container's clean-up would kill them
+     * and its device rules would bind them. This is for new containers only: a process joining
+     * its own running container (the coming {@code exec}) goes through {@link #add} with the
+     * directories from the container's state, and must not come here.
      */
     public List<Path> create(List<Spec.DeviceRule> deviceRules) throws CgroupException {
-        boolean v1Devices = dirs.stream().anyMatch(d -> d.hierarchy().has("devices"));
         List<Path> made = new ArrayList<>();
         try {
             for (Dir d : dirs) {
@@ -83,19 +88,59 @@ public record ContainerCgroup(List<Dir> dirs) {
                         inherit(p, "cpuset.mems");
                     }
                 }
-                if (d.hierarchy().has("devices")) {
-                    for (Spec.DeviceRule r : deviceRules) {
-                        write(d.path().resolve(r.allow() ? "devices.allow" : "devices.deny"), DeviceRules.line(r));
-                    }
-                } else if (d.hierarchy().unified() && !v1Devices) {
-                    // cgroup v2 has no devices files: the rules are an eBPF program.
-                    DeviceFilter.attach(d.path(), deviceRules);
+            }
+            for (Dir d : dirs) {
+                if (!made.contains(d.path()) && populated(d)) {
+                    throw new CgroupException("cgroup: " + d.path() + " (linux.cgroupsPath) already holds processes that are not "
+                            + "this container's: refusing to join it");
                 }
             }
+            applyDevices(deviceRules);
             return made;
         } catch (CgroupException e) {
             remove(made);
             throw e;
+        }
+    }
+
+    /**
+     * Gives the container these device rules, on top of deny-all whatever they say. Safe for a
+     * cgroup whose processes run: no moment is more open than the old rules or the new ones.
+     */
+    public void applyDevices(List<Spec.DeviceRule> rules) throws CgroupException {
+        boolean v1Devices = dirs.stream().anyMatch(d -> d.hierarchy().has("devices"));
+        for (Dir d : dirs) {
+            if (d.hierarchy().has("devices")) {
+                List<String> current;
+                try {
+                    current = Files.readAllLines(d.path().resolve("devices.list"));
+                } catch (IOException e) {
+                    throw new CgroupException("cgroup: read " + d.path().resolve("devices.list") + ": " + e.getMessage());
+                }
+                for (DeviceRules.Write w : DeviceRules.v1Writes(d.path(), current, rules, populated(d))) {
+                    write(d.path().resolve(w.file()), w.line());
+                }
+            } else if (d.hierarchy().unified() && !v1Devices) {
+                // cgroup v2 has no devices files: the rules are an eBPF program.
+                DeviceFilter.attach(d.path(), rules);
+            }
+        }
+    }
+
+    /** Whether a process is in the directory or below it. */
+    static boolean populated(Dir d) throws CgroupException {
+        try {
+            if (d.hierarchy().unified()) {
+                return Files.readAllLines(d.path().resolve("cgroup.events")).contains("populated 1");
+            }
+            try (var tree = Files.walk(d.path())) {
+                for (Path p : (Iterable<Path>) tree.filter(Files::isDirectory)::iterator) {
+                    if (!Files.readString(p.resolve("cgroup.procs")).isBlank()) return true;
+                }
+            }
+            return false;
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new CgroupException("cgroup: cannot tell whether " + d.path() + " holds processes: " + e.getMessage());
         }
     }
 

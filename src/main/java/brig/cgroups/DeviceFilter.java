@@ -21,30 +21,54 @@ import java.util.List;
 public final class DeviceFilter {
     private DeviceFilter() {}
 
-    /** The state cgroup v1 would reach: default allow or deny, and the exceptions to it. */
+    /**
+     * The state cgroup v1 would reach: default allow or deny, and the exceptions to it (each
+     * with the opposite verdict, one per type, major and minor, in the order v1 lists them).
+     */
     public record Rules(boolean allowByDefault, List<Spec.DeviceRule> exceptions) {}
 
-    /** Applies the rules in order, as writes to devices.allow and devices.deny would. */
+    /**
+     * Applies the rules in order, as writes to devices.allow and devices.deny would, starting
+     * from deny-all: whatever a config says, no device is open unless a rule opens it. As the
+     * v1 kernel does (checked against it in DeviceSecurityIT): any "a" rule resets to its
+     * verdict whatever its access and numbers; a rule with the default's verdict takes its
+     * access bits from the exception of exactly the same type, major and minor ("*" being a
+     * value of its own, not a wildcard here); a rule against the default adds its bits to that
+     * exception, or becomes a new one.
+     */
     public static Rules reduce(List<Spec.DeviceRule> rules) {
-        boolean allow = true; // a new cgroup allows everything until told otherwise
+        boolean allow = false;
         List<Spec.DeviceRule> ex = new ArrayList<>();
         for (Spec.DeviceRule r : rules) {
-            if (r.type() == 'a' && r.major() < 0 && r.minor() < 0 && r.access().chars().distinct().count() == 3) {
+            if (r.type() == 'a') {
                 allow = r.allow();
                 ex.clear();
-            } else if (r.allow() == allow) {
-                // The same as the default: it takes back exceptions it covers.
-                ex.removeIf(e -> covers(r, e));
+                continue;
+            }
+            int k = 0;
+            while (k < ex.size() && !sameDevice(ex.get(k), r)) k++;
+            int had = k < ex.size() ? access(ex.get(k).access()) : 0;
+            int now = r.allow() == allow ? had & ~access(r.access()) : had | access(r.access());
+            Spec.DeviceRule e = new Spec.DeviceRule(!allow, r.type(), r.major(), r.minor(), access(now));
+            if (k == ex.size()) {
+                if (now != 0) ex.add(e);
+            } else if (now == 0) {
+                ex.remove(k);
             } else {
-                ex.add(r);
+                ex.set(k, e);
             }
         }
         return new Rules(allow, List.copyOf(ex));
     }
 
-    private static boolean covers(Spec.DeviceRule r, Spec.DeviceRule e) {
-        return (r.type() == 'a' || r.type() == e.type()) && (r.major() < 0 || r.major() == e.major())
-                && (r.minor() < 0 || r.minor() == e.minor()) && access(e.access()) == (access(e.access()) & access(r.access()));
+    /** The same type, major and minor, "*" (-1) matching only "*". */
+    static boolean sameDevice(Spec.DeviceRule a, Spec.DeviceRule b) {
+        return a.type() == b.type() && a.major() == b.major() && a.minor() == b.minor();
+    }
+
+    /** The access bits as v1 lists them: "rwm" order. */
+    static String access(int bits) {
+        return ((bits & 2) != 0 ? "r" : "") + ((bits & 4) != 0 ? "w" : "") + ((bits & 1) != 0 ? "m" : "");
     }
 
     /** BPF_DEVCG_ACC_MKNOD=1, READ=2, WRITE=4. */
@@ -105,8 +129,8 @@ public final class DeviceFilter {
         return b.array();
     }
 
-    private static final int BPF_PROG_LOAD = 5, BPF_PROG_ATTACH = 8, BPF_PROG_TYPE_CGROUP_DEVICE = 15,
-            BPF_CGROUP_DEVICE = 6, BPF_F_ALLOW_MULTI = 2;
+    private static final int BPF_PROG_LOAD = 5, BPF_PROG_ATTACH = 8, BPF_PROG_DETACH = 9, BPF_PROG_GET_FD_BY_ID = 13,
+            BPF_PROG_QUERY = 16, BPF_PROG_TYPE_CGROUP_DEVICE = 15, BPF_CGROUP_DEVICE = 6, BPF_F_ALLOW_MULTI = 2;
 
     private static long sysBpf() {
         return switch (System.getProperty("os.arch")) {
@@ -115,51 +139,123 @@ public final class DeviceFilter {
         };
     }
 
-    /** Loads the program and attaches it to the cgroup directory. */
+    /**
+     * Gives the cgroup a program for these rules in place of the ones it had. Safe on a cgroup
+     * whose processes run: the new program is attached before the old ones are detached, and
+     * while several are attached an access needs every one of them to allow it, so no moment is
+     * more open than the old rules or the new ones.
+     */
     public static void attach(Path cgroup, List<Spec.DeviceRule> rules) throws CgroupException {
         byte[] prog = compile(reduce(rules));
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = Libc.state(a);
-            MemorySegment insns = a.allocate(prog.length, 8);
-            MemorySegment.copy(prog, 0, insns, ValueLayout.JAVA_BYTE, 0, prog.length);
-            MemorySegment license = a.allocateFrom("Apache-2.0");
-            MemorySegment log = a.allocate(16384);
-            MemorySegment attr = a.allocate(144, 8);
-            attr.set(ValueLayout.JAVA_INT, 0, BPF_PROG_TYPE_CGROUP_DEVICE);
-            attr.set(ValueLayout.JAVA_INT, 4, prog.length / 8);
-            attr.set(ValueLayout.JAVA_LONG, 8, insns.address());
-            attr.set(ValueLayout.JAVA_LONG, 16, license.address());
-            attr.set(ValueLayout.JAVA_INT, 24, 1);             // log_level
-            attr.set(ValueLayout.JAVA_INT, 28, (int) log.byteSize());
-            attr.set(ValueLayout.JAVA_LONG, 32, log.address());
-            int prog_fd = (int) Libc.call(st, Libc.Fn.SYSCALL, sysBpf(), BPF_PROG_LOAD, attr.address(), attr.byteSize());
-            if (prog_fd < 0) {
-                String verifier = log.getString(0).strip();
-                throw new CgroupException("cgroup: load device filter for " + cgroup + ": bpf: "
-                        + new SyscallException("BPF_PROG_LOAD", null, Libc.errno(st)).getMessage()
-                        + (verifier.isEmpty() ? "" : " (" + verifier.lines().reduce((x, y) -> y).orElse("") + ")"));
-            }
             int dir;
             try {
                 dir = Libc.open(cgroup.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
             } catch (SyscallException e) {
-                Libc.close(prog_fd);
                 throw new CgroupException("cgroup: " + e.getMessage());
             }
             try {
-                MemorySegment at = a.allocate(144, 8);
-                at.set(ValueLayout.JAVA_INT, 0, dir);
-                at.set(ValueLayout.JAVA_INT, 4, prog_fd);
-                at.set(ValueLayout.JAVA_INT, 8, BPF_CGROUP_DEVICE);
-                at.set(ValueLayout.JAVA_INT, 12, BPF_F_ALLOW_MULTI);
-                if (Libc.call(st, Libc.Fn.SYSCALL, sysBpf(), BPF_PROG_ATTACH, at.address(), at.byteSize()) < 0) {
-                    throw new CgroupException("cgroup: attach device filter to " + cgroup + ": bpf: "
-                            + new SyscallException("BPF_PROG_ATTACH", null, Libc.errno(st)).getMessage());
+                int[] old = attached(a, st, cgroup, dir);
+                int progFd = load(a, st, cgroup, prog);
+                try {
+                    MemorySegment at = a.allocate(144, 8);
+                    at.set(ValueLayout.JAVA_INT, 0, dir);
+                    at.set(ValueLayout.JAVA_INT, 4, progFd);
+                    at.set(ValueLayout.JAVA_INT, 8, BPF_CGROUP_DEVICE);
+                    at.set(ValueLayout.JAVA_INT, 12, BPF_F_ALLOW_MULTI);
+                    bpf(st, BPF_PROG_ATTACH, at, "attach device filter to " + cgroup);
+                } finally {
+                    Libc.close(progFd);
                 }
+                for (int id : old) detach(a, st, cgroup, dir, id);
             } finally {
                 Libc.close(dir);
-                Libc.close(prog_fd);
             }
         }
+    }
+
+    /** The ids of the device programs attached to the cgroup itself (for tests and checks). */
+    static int[] programs(Path cgroup) throws CgroupException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = Libc.state(a);
+            int dir;
+            try {
+                dir = Libc.open(cgroup.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
+            } catch (SyscallException e) {
+                throw new CgroupException("cgroup: " + e.getMessage());
+            }
+            try {
+                return attached(a, st, cgroup, dir);
+            } finally {
+                Libc.close(dir);
+            }
+        }
+    }
+
+    private static int load(Arena a, MemorySegment st, Path cgroup, byte[] prog) throws CgroupException {
+        MemorySegment insns = a.allocate(prog.length, 8);
+        MemorySegment.copy(prog, 0, insns, ValueLayout.JAVA_BYTE, 0, prog.length);
+        MemorySegment license = a.allocateFrom("Apache-2.0");
+        MemorySegment log = a.allocate(16384);
+        MemorySegment attr = a.allocate(144, 8);
+        attr.set(ValueLayout.JAVA_INT, 0, BPF_PROG_TYPE_CGROUP_DEVICE);
+        attr.set(ValueLayout.JAVA_INT, 4, prog.length / 8);
+        attr.set(ValueLayout.JAVA_LONG, 8, insns.address());
+        attr.set(ValueLayout.JAVA_LONG, 16, license.address());
+        attr.set(ValueLayout.JAVA_INT, 24, 1);             // log_level
+        attr.set(ValueLayout.JAVA_INT, 28, (int) log.byteSize());
+        attr.set(ValueLayout.JAVA_LONG, 32, log.address());
+        int fd = (int) Libc.call(st, Libc.Fn.SYSCALL, sysBpf(), BPF_PROG_LOAD, attr.address(), attr.byteSize());
+        if (fd < 0) {
+            String verifier = log.getString(0).strip();
+            throw new CgroupException("cgroup: load device filter for " + cgroup + ": bpf: "
+                    + new SyscallException("BPF_PROG_LOAD", null, Libc.errno(st)).getMessage()
+                    + (verifier.isEmpty() ? "" : " (" + verifier.lines().reduce((x, y) -> y).orElse("") + ")"));
+        }
+        return fd;
+    }
+
+    /** The ids of the device programs attached to this cgroup itself. */
+    private static int[] attached(Arena a, MemorySegment st, Path cgroup, int dir) throws CgroupException {
+        MemorySegment ids = a.allocate(4 * 64, 8);
+        MemorySegment q = a.allocate(144, 8);
+        q.set(ValueLayout.JAVA_INT, 0, dir);
+        q.set(ValueLayout.JAVA_INT, 4, BPF_CGROUP_DEVICE);
+        q.set(ValueLayout.JAVA_LONG, 16, ids.address());
+        q.set(ValueLayout.JAVA_INT, 24, 64);
+        bpf(st, BPF_PROG_QUERY, q, "list the device filters of " + cgroup);
+        int n = q.get(ValueLayout.JAVA_INT, 24);
+        int[] out = new int[n];
+        for (int k = 0; k < n; k++) out[k] = ids.getAtIndex(ValueLayout.JAVA_INT, k);
+        return out;
+    }
+
+    private static void detach(Arena a, MemorySegment st, Path cgroup, int dir, int id) throws CgroupException {
+        MemorySegment g = a.allocate(144, 8);
+        g.set(ValueLayout.JAVA_INT, 0, id);
+        int fd = (int) bpf(st, BPF_PROG_GET_FD_BY_ID, g, "find the old device filter of " + cgroup);
+        try {
+            MemorySegment d = a.allocate(144, 8);
+            d.set(ValueLayout.JAVA_INT, 0, dir);
+            d.set(ValueLayout.JAVA_INT, 4, fd);
+            d.set(ValueLayout.JAVA_INT, 8, BPF_CGROUP_DEVICE);
+            bpf(st, BPF_PROG_DETACH, d, "detach the old device filter from " + cgroup);
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    private static long bpf(MemorySegment st, int cmd, MemorySegment attr, String what) throws CgroupException {
+        long r = Libc.call(st, Libc.Fn.SYSCALL, sysBpf(), cmd, attr.address(), attr.byteSize());
+        if (r < 0) {
+            throw new CgroupException("cgroup: " + what + ": bpf: " + new SyscallException(switch (cmd) {
+                case BPF_PROG_ATTACH -> "BPF_PROG_ATTACH";
+                case BPF_PROG_DETACH -> "BPF_PROG_DETACH";
+                case BPF_PROG_QUERY -> "BPF_PROG_QUERY";
+                default -> "BPF_PROG_GET_FD_BY_ID";
+            }, null, Libc.errno(st)).getMessage());
+        }
+        return r;
     }
 }

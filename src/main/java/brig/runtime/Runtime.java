@@ -125,7 +125,7 @@ public final class Runtime {
     public Started start(Prepared p, int keepFds, BeforeRun beforeRun)
             throws BrigException, HelperException, CgroupException, SyscallException {
         store.claim(p.id());
-        List<Path> made = List.of();
+        List<Path> made = null; // null until create() succeeds: it undoes its own failures, and a cgroup it refused is not ours
         Helper h = null;
         int pid = -1, terminal = -1;
         try {
@@ -172,7 +172,7 @@ public final class Runtime {
             if (h != null) h.release();
             Libc.close(terminal);
             try {
-                p.cgroup().destroy(made);
+                if (made != null) p.cgroup().destroy(made);
             } catch (CgroupException ignored) {
                 // reported failure is the original one
             }

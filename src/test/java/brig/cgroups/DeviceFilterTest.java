@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import brig.spec.Spec;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -84,5 +85,87 @@ class DeviceFilterTest {
                 new Spec.DeviceRule(true, 'c', 1, 3, "rwm"), new Spec.DeviceRule(false, 'c', 1, 3, "rwm")));
         assertEquals(List.of(), rules.exceptions());
         assertFalse(run(DeviceFilter.compile(rules), 'c', 1, 3, "r"));
+    }
+
+    static Spec.DeviceRule allow(char type, long major, long minor, String access) {
+        return new Spec.DeviceRule(true, type, major, minor, access);
+    }
+
+    static Spec.DeviceRule deny(char type, long major, long minor, String access) {
+        return new Spec.DeviceRule(false, type, major, minor, access);
+    }
+
+    @Test
+    void noRulesAtAllDenyEveryDevice() {
+        DeviceFilter.Rules rules = DeviceFilter.reduce(List.of());
+        assertEquals(new DeviceFilter.Rules(false, List.of()), rules);
+        byte[] p = DeviceFilter.compile(rules);
+        assertFalse(run(p, 'b', 8, 0, "r"));
+        assertFalse(run(p, 'c', 1, 1, "m"));
+    }
+
+    @Test
+    void aConfigWithoutDeviceRulesStillGetsOnlyTheDefaultList() {
+        byte[] p = DeviceFilter.compile(DeviceFilter.reduce(DeviceRules.effective(List.of(), List.of())));
+        assertFalse(run(p, 'c', 7, 0, "r"), "vcs");
+        assertFalse(run(p, 'b', 8, 0, "r"), "host disk");
+        assertTrue(run(p, 'c', 1, 3, "rw"), "null");
+    }
+
+    @Test
+    void anARuleResetsWhateverItsAccessAndNumbers() {
+        // As the v1 kernel does: "a *:* r" in devices.deny denies everything, "a 1:3 r" in
+        // devices.allow allows everything.
+        assertEquals(new DeviceFilter.Rules(false, List.of()),
+                DeviceFilter.reduce(List.of(allow('a', -1, -1, "rwm"), allow('c', 1, 3, "rwm"), deny('a', -1, -1, "r"))));
+        assertEquals(new DeviceFilter.Rules(true, List.of()),
+                DeviceFilter.reduce(List.of(allow('c', 1, 3, "rwm"), allow('a', 1, 3, "r"))));
+    }
+
+    @Test
+    void aDenyTakesItsBitsFromAnAllowOfExactlyTheSameDevice() {
+        DeviceFilter.Rules rules = DeviceFilter.reduce(List.of(allow('b', 8, 0, "rwm"), deny('b', 8, 0, "w")));
+        assertEquals(List.of(allow('b', 8, 0, "rm")), rules.exceptions());
+        byte[] p = DeviceFilter.compile(rules);
+        assertFalse(run(p, 'b', 8, 0, "w"));
+        assertFalse(run(p, 'b', 8, 0, "rw"));
+        assertTrue(run(p, 'b', 8, 0, "r"));
+    }
+
+    @Test
+    void aWiderDenyLeavesANarrowerAllowAsV1Does() {
+        DeviceFilter.Rules rules = DeviceFilter.reduce(List.of(allow('c', 1, 3, "rwm"), deny('c', -1, -1, "rwm"),
+                allow('c', 1, 5, "r"), allow('c', 1, 5, "w")));
+        assertEquals(List.of(allow('c', 1, 3, "rwm"), allow('c', 1, 5, "rw")), rules.exceptions());
+    }
+
+    static final Path CG = Path.of("/sys/fs/cgroup/devices/x");
+
+    @Test
+    void v1StartsANewCgroupFromDenyAll() throws Exception {
+        List<DeviceRules.Write> w = DeviceRules.v1Writes(CG, List.of("a *:* rwm"), List.of(allow('c', 1, 3, "rwm")), false);
+        assertEquals(List.of(new DeviceRules.Write("devices.deny", "a"), new DeviceRules.Write("devices.allow", "c 1:3 rwm")), w);
+    }
+
+    @Test
+    void v1ChangesALiveCgroupWithoutOpeningIt() throws Exception {
+        List<DeviceRules.Write> w = DeviceRules.v1Writes(CG, List.of("c 1:3 rwm", "c 1:5 rw"),
+                List.of(deny('a', -1, -1, "rwm"), allow('c', 1, 3, "r"), allow('c', 1, 9, "rwm")), true);
+        assertEquals(List.of(new DeviceRules.Write("devices.deny", "c 1:3 wm"), new DeviceRules.Write("devices.deny", "c 1:5 rw"),
+                new DeviceRules.Write("devices.allow", "c 1:9 rwm")), w);
+        assertTrue(assertThrowsCgroup(() -> DeviceRules.v1Writes(CG, List.of("c 1:3 rwm"), List.of(allow('a', -1, -1, "rwm")), true)));
+    }
+
+    interface Call { void run() throws Exception; }
+
+    static boolean assertThrowsCgroup(Call c) {
+        try {
+            c.run();
+            return false;
+        } catch (CgroupException e) {
+            return e.getMessage().contains("without opening every device");
+        } catch (Exception e) {
+            return false;
+        }
     }
 }
