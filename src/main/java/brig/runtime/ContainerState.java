@@ -3,6 +3,8 @@ package brig.runtime;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -59,6 +61,23 @@ public record ContainerState(String ociVersion, String id, int pid, long pidStar
         b.add("madeCgroups", paths(madeCgroups));
         o.add("brig", b);
         return o;
+    }
+
+    /** Reads what {@link #toJson} wrote. */
+    static ContainerState fromJson(JsonObject o) {
+        JsonObject b = o.getAsJsonObject("brig");
+        Map<String, String> annotations = new LinkedHashMap<>();
+        if (o.has("annotations")) o.getAsJsonObject("annotations").entrySet().forEach(e -> annotations.put(e.getKey(), e.getValue().getAsString()));
+        return new ContainerState(o.get("ociVersion").getAsString(), o.get("id").getAsString(), o.get("pid").getAsInt(),
+                b.get("pidStart").getAsLong(), o.get("status").getAsString(), Path.of(o.get("bundle").getAsString()),
+                Path.of(o.get("rootfs").getAsString()), o.get("created").getAsString(), annotations,
+                paths(b.getAsJsonArray("cgroups")), paths(b.getAsJsonArray("madeCgroups")));
+    }
+
+    private static List<Path> paths(JsonArray a) {
+        List<Path> out = new ArrayList<>();
+        a.forEach(e -> out.add(Path.of(e.getAsString())));
+        return out;
     }
 
     private static JsonArray paths(List<Path> paths) {

@@ -1,10 +1,12 @@
 package brig.runtime;
 
 import brig.json.Json;
+import brig.json.JsonException;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -66,6 +68,22 @@ public final class StateStore {
             }
         } catch (IOException e) {
             throw new BrigException("cannot write " + file + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The container's recorded state, or null when there is none: no such container, or one
+     * whose start has not recorded anything yet (or died before it did).
+     */
+    public ContainerState read(String id) throws BrigException {
+        checkId(id);
+        Path file = stateFile(id);
+        try {
+            return ContainerState.fromJson(Json.parseObjectFile(file));
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | JsonException | RuntimeException e) {
+            throw new BrigException("cannot read " + file + ": " + e.getMessage());
         }
     }
 
