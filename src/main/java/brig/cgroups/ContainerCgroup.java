@@ -174,15 +174,16 @@ public record ContainerCgroup(List<Dir> dirs) {
      */
     public static void kill(List<Path> containerDirs) throws CgroupException {
         Path cgroupKill = cgroupKill(containerDirs), freezer = freezer(containerDirs);
+        // A cgroup removed meanwhile (by the run's supervisor, say) has nothing left to kill.
         if (cgroupKill != null) {
-            write(cgroupKill, "1");
+            writeUnlessGone(cgroupKill, "1");
         } else if (freezer != null) {
-            write(freezer, "FROZEN");
+            writeUnlessGone(freezer, "FROZEN");
             for (int round = 0; round < 100 && !read(freezer).startsWith("FROZEN"); round++) sleep();
             try {
                 for (Path d : containerDirs) killTree(d);
             } finally {
-                write(freezer, "THAWED");
+                writeUnlessGone(freezer, "THAWED");
             }
         }
         // Stragglers (a host without either) and the wait until the killed are gone.
@@ -191,6 +192,14 @@ public record ContainerCgroup(List<Dir> dirs) {
             for (Path d : containerDirs) any |= killTree(d);
             if (!any) return;
             sleep();
+        }
+    }
+
+    private static void writeUnlessGone(Path file, String value) throws CgroupException {
+        try {
+            write(file, value);
+        } catch (CgroupException e) {
+            if (Files.exists(file)) throw e;
         }
     }
 

@@ -59,8 +59,8 @@ final class RunCommand {
             // Under the supervisor: only fds the caller really passed, and if this JVM dies
             // half-way, the supervisor removes the container (delete --force, same --root).
             Started s = sv == null ? rt.start(p, preserve)
-                    : rt.start(p, preserve, sv.passedFds(), claimed -> sv.starting(List.of("--root",
-                            g.root().toAbsolutePath().toString(), "delete", "--force", claimed)));
+                    : rt.start(p, preserve, sv.passedFds(), (cid, start) -> sv.starting(List.of("--root",
+                            g.root().toAbsolutePath().toString(), "delete", "--force", "--start", start, cid)));
             try {
                 if (a.has("pid-file")) writePidFile(Path.of(a.value("pid-file", "")), s.pid());
                 Runtime.testCrashPoint("started");

@@ -91,9 +91,9 @@ final class Supervisor {
     }
 
     /**
-     * A container is claimed and recorded: should this JVM die before {@link #container} or
+     * A start is about to make a container: should this JVM die before {@link #container} or
      * {@link #forget}, the supervisor kills its children and runs brig.cli.Main with
-     * {@code undo} (delete --force ID).
+     * {@code undo} (delete --force --start TOKEN ID, which removes only what that start made).
      */
     void starting(List<String> undo) throws SyscallException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Brig as a library: prepares containers from OCI bundles and starts them. The CLI is a thin
@@ -105,17 +106,17 @@ public final class Runtime {
     }
 
     /**
-     * Told when a container's id is claimed and recorded, before anything else is made on the
-     * system: from then on, {@code brig delete --force ID} removes whatever the start leaves
-     * if this process dies (brig's supervisor runs it then).
+     * Told before a start makes anything on the system: should this process die half-way,
+     * {@code brig delete --force --start START ID} removes whatever that start made, and only
+     * that (brig's supervisor runs it then).
      */
     public interface Watcher {
-        void claimed(String id) throws SyscallException;
+        void starting(String id, String start) throws SyscallException;
     }
 
     /** {@link #start(Prepared, int, Set, Watcher)} passing on all of 3..3+keepFds-1, unwatched. */
     public Started start(Prepared p, int keepFds) throws BrigException, HelperException, CgroupException, SyscallException {
-        return start(p, keepFds, null, id -> {});
+        return start(p, keepFds, null, (id, start) -> {});
     }
 
     /**
@@ -128,21 +129,21 @@ public final class Runtime {
      */
     public Started start(Prepared p, int keepFds, Set<Integer> passedFds, Watcher watcher)
             throws BrigException, HelperException, CgroupException, SyscallException {
-        store.claim(p.id());
+        Spec spec = p.spec();
+        List<Path> cgroups = p.cgroup().dirs().stream().map(ContainerCgroup.Dir::path).toList();
+        // The state is recorded with the id's claim, before anything is made, with the cgroups
+        // it will make: a clean-up after a crash from here on finds all it must remove.
+        List<Path> toMake = p.cgroup().toMake();
+        if (spec.linux().cgroupsPath() == null) toMake = withDefaultParents(p.cgroup(), toMake);
+        String start = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+        ContainerState state = new ContainerState("1.2.0", p.id(), 0, 0, "creating", p.bundle(), p.rootfs(),
+                Instant.now().toString(), p.spec().annotations(), cgroups, toMake, start);
+        watcher.starting(p.id(), start);
+        store.claim(state);
         List<Path> made = List.of();
         Helper h = null;
         int pid = -1, terminal = -1;
         try {
-            Spec spec = p.spec();
-            List<Path> cgroups = p.cgroup().dirs().stream().map(ContainerCgroup.Dir::path).toList();
-            // Recorded before anything is made, with the cgroups it will make: a clean-up after
-            // a crash from here on (delete --force) finds all it must remove.
-            List<Path> toMake = p.cgroup().toMake();
-            if (spec.linux().cgroupsPath() == null) toMake = withDefaultParents(p.cgroup(), toMake);
-            ContainerState state = new ContainerState("1.2.0", p.id(), 0, 0, "creating", p.bundle(), p.rootfs(),
-                    Instant.now().toString(), p.spec().annotations(), cgroups, toMake);
-            store.write(state);
-            watcher.claimed(p.id());
             testCrashPoint("claimed");
             made = p.cgroup().create(DeviceRules.effective(spec.linux().resources().devices(), spec.linux().devices()));
             if (spec.linux().cgroupsPath() == null) made = withDefaultParents(p.cgroup(), made);
@@ -158,7 +159,7 @@ public final class Runtime {
             }
             // Recorded before the process may run, so that others can find it from then on.
             state = new ContainerState("1.2.0", p.id(), pid, startTime(pid), "creating", p.bundle(),
-                    p.rootfs(), state.created(), p.spec().annotations(), cgroups, made);
+                    p.rootfs(), state.created(), p.spec().annotations(), cgroups, made, start);
             store.write(state);
             h.go();
             // Plain instanceof: a pattern switch bootstraps a class at run time, in every run.
@@ -217,8 +218,22 @@ public final class Runtime {
      * directory without state (a start that died before recording any) is removed too.
      */
     public void delete(String id, boolean force) throws BrigException, CgroupException {
+        delete(id, force, null);
+    }
+
+    /**
+     * {@link #delete(String, boolean)}; with {@code start}, forced, and only if the container is
+     * the one that start made (the clean-up after a start that died: the id may have been
+     * another container's all along).
+     */
+    public void delete(String id, boolean force, String start) throws BrigException, CgroupException {
         StateStore.checkId(id);
+        if (start != null) {
+            StateStore.removeDir(store.pending(id, start));
+            force = true;
+        }
         ContainerState s = store.read(id);
+        if (s != null && start != null && !start.equals(s.start())) return;
         if (s == null) {
             boolean existed = Files.isDirectory(store.dir(id));
             if (existed) store.remove(id);
@@ -229,11 +244,14 @@ public final class Runtime {
         if (!force && !status.equals("stopped") && !status.equals("created")) {
             throw new BrigException("cannot delete container " + id + " that is not stopped: " + status);
         }
-        try {
-            // Not yet in its cgroup if the start died right after the clone.
-            if (!status.equals("stopped") && s.pid() > 0) Libc.kill(s.pid(), Libc.SIGKILL);
-        } catch (SyscallException e) {
-            // gone meanwhile
+        if (!status.equals("stopped")) {
+            ContainerCgroup.kill(s.cgroups());
+            try {
+                // Not yet in its cgroup if the start died right after the clone.
+                if (s.pid() > 0 && status(s).equals(status)) Libc.kill(s.pid(), Libc.SIGKILL);
+            } catch (SyscallException e) {
+                // gone meanwhile
+            }
         }
         cleanup(s);
     }

@@ -4,6 +4,7 @@ import brig.json.Json;
 import brig.json.JsonException;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -14,7 +15,7 @@ import java.util.regex.Pattern;
 
 /**
  * The state root (runc's --root): one directory per container holding state.json. Creating
- * the directory is what claims an id, so two concurrent creates of one id cannot both win.
+ * the directory (with its first state, see {@link #claim}) is what claims an id.
  */
 public final class StateStore {
     public static final Path DEFAULT_ROOT = Path.of("/run/brig");
@@ -43,22 +44,41 @@ public final class StateStore {
         return dir(id).resolve("state.json");
     }
 
-    /** Claims the id: makes its directory, or fails if a container has it. */
-    public Path claim(String id) throws BrigException {
-        checkId(id);
+    /**
+     * Claims the id with the container's first state, in one step: its directory is made under
+     * a temporary name (".ID.START"), state.json written into it, and then renamed to the id.
+     * So an id's directory always holds a state naming the start that made it, and two
+     * concurrent creates of one id cannot both win.
+     */
+    public void claim(ContainerState s) throws BrigException {
+        checkId(s.id());
+        Path tmp = pending(s.id(), s.start());
         try {
             Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
-            return Files.createDirectory(dir(id), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
-        } catch (FileAlreadyExistsException e) {
-            throw new BrigException("container with id exists: " + id);
-        } catch (IOException e) {
-            throw new BrigException("cannot create state directory " + dir(id) + ": " + e.getMessage());
+            Files.createDirectory(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+            write(tmp, s);
+            Files.move(tmp, dir(s.id())); // no replace: fails if the id's directory exists
+        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+            removeDir(tmp);
+            throw new BrigException("container with id exists: " + s.id());
+        } catch (IOException | BrigException e) {
+            removeDir(tmp);
+            throw new BrigException("cannot create state directory " + dir(s.id()) + ": " + e.getMessage());
         }
+    }
+
+    /** The temporary directory {@link #claim} makes for a start. */
+    Path pending(String id, String start) {
+        return root.resolve("." + id + "." + start);
     }
 
     /** Writes state.json atomically (a reader sees the old or the new file, never half). */
     public void write(ContainerState s) throws BrigException {
-        Path file = stateFile(s.id()), tmp = dir(s.id()).resolve(".state.json.tmp");
+        write(dir(s.id()), s);
+    }
+
+    private static void write(Path dir, ContainerState s) throws BrigException {
+        Path file = dir.resolve("state.json"), tmp = dir.resolve(".state.json.tmp");
         try {
             Files.writeString(tmp, Json.compact(s.toJson()));
             try {
@@ -89,7 +109,10 @@ public final class StateStore {
 
     /** Removes the container's directory and everything in it. */
     public void remove(String id) {
-        Path d = dir(id);
+        removeDir(dir(id));
+    }
+
+    static void removeDir(Path d) {
         try (var files = Files.list(d)) {
             for (Path f : files.toList()) Files.deleteIfExists(f);
             Files.deleteIfExists(d);

@@ -71,26 +71,22 @@ class SupervisorSecurityIT {
         return b;
     }
 
-    /** "FD TARGET" lines printed by {@link #LIST_FDS}, as a map. */
+    /** The fds `ls -l /proc/self/fd` lists, without the one it reads the directory by. */
     private static Map<Integer, String> fds(String out) {
         Map<Integer, String> m = new TreeMap<>();
-        for (String line : out.split("\n")) {
-            if (!line.startsWith("fd ")) continue;
-            String[] f = line.split(" ", 3);
-            // No target: the directory fd the shell's glob used, closed since.
-            if (f.length > 2 && !f[2].isEmpty()) m.put(Integer.parseInt(f[1]), f[2]);
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile(" (\\d+) -> (.*)$");
+        for (String l : out.split("\n")) {
+            java.util.regex.Matcher x = line.matcher(l);
+            if (x.find() && !x.group(2).matches("/proc/\\d+/fd")) m.put(Integer.parseInt(x.group(1)), x.group(2));
         }
         return m;
     }
-
-    /** The container's shell lists its own fds (not those of a child such as ls). */
-    private static final String LIST_FDS = "for f in /proc/$$/fd/*; do echo \"fd ${f##*/} $(readlink $f)\"; done";
 
     // ---- item 4: the supervisor's descriptors and the preserved range ----
 
     @Test
     void closedStdinAndPreserveFdsBeyondThosePassedGiveTheContainerNothingOfBrigs() throws Exception {
-        TestBundle b = TestBundle.busybox(dir).sh(LIST_FDS);
+        TestBundle b = TestBundle.busybox(dir).args("/bin/ls", "-l", "/proc/self/fd");
         // The caller closes stdin and passes one fd, 3; it asks for 8.
         Brig.Result r = runWithFds(b, "<&- 3</etc/hostname", Map.of(), "--preserve-fds", "8").expect(0);
         Map<Integer, String> fds = fds(r.out());
@@ -124,7 +120,7 @@ class SupervisorSecurityIT {
                 + "    echo forged on $n;;\n"
                 + "  esac\n"
                 + "done\n"
-                + LIST_FDS + "\n"
+                + "ls -l /proc/self/fd\n"
                 + "sleep 0.5\n";
         TestBundle b = withoutNamespace(TestBundle.busybox(dir), "pid").sh(script);
         Brig.Result r = runWithFds(b, "<&-", Map.of(), "--preserve-fds", "8");
@@ -237,6 +233,10 @@ class SupervisorSecurityIT {
         b.write();
         Process brig = startInBackground(b);
         awaitStatus(b, "running");
+        // Once handed over (the JVM gone), the supervisor is killed: nobody removes it then.
+        for (int k = 0; k < 500 && brig.children().anyMatch(c -> c.info().command().orElse("").endsWith("/java")); k++) {
+            Thread.sleep(10);
+        }
         String state = Files.readString(b.stateRoot().resolve(b.id()).resolve("state.json"));
         int pid = Integer.parseInt(state.replaceAll("(?s).*\"pid\":(\\d+).*", "$1"));
         brig.destroyForcibly().waitFor();
