@@ -233,7 +233,7 @@ public final class Runtime {
             force = true;
         }
         ContainerState s = store.read(id);
-        if (s != null && start != null && !start.equals(s.start())) return;
+        if (start != null && (s == null || !start.equals(s.start()))) return; // not that start's
         if (s == null) {
             boolean existed = Files.isDirectory(store.dir(id));
             if (existed) store.remove(id);
