@@ -45,10 +45,11 @@ public final class StateStore {
     }
 
     /**
-     * Claims the id with the container's first state, in one step: its directory is made under
-     * a temporary name (".ID.START"), state.json written into it, and then renamed to the id.
-     * So an id's directory always holds a state naming the start that made it, and two
-     * concurrent creates of one id cannot both win.
+     * Claims the id with the container's first record, in one step: its directory is made under
+     * a temporary name (".ID.START"), the record written into it as creating.json, and then
+     * renamed to the id. So an id's directory always holds a record naming the start that made
+     * it, and two concurrent creates of one id cannot both win. state.json (which others read
+     * as soon as it appears) comes once the container's process exists.
      */
     public void claim(ContainerState s) throws BrigException {
         checkId(s.id());
@@ -56,7 +57,7 @@ public final class StateStore {
         try {
             Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
             Files.createDirectory(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
-            write(tmp, s);
+            write(tmp, CREATING, s);
             Files.move(tmp, dir(s.id())); // no replace: fails if the id's directory exists
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
             removeDir(tmp);
@@ -74,11 +75,14 @@ public final class StateStore {
 
     /** Writes state.json atomically (a reader sees the old or the new file, never half). */
     public void write(ContainerState s) throws BrigException {
-        write(dir(s.id()), s);
+        write(dir(s.id()), "state.json", s);
     }
 
-    private static void write(Path dir, ContainerState s) throws BrigException {
-        Path file = dir.resolve("state.json"), tmp = dir.resolve(".state.json.tmp");
+    /** The record {@link #claim} writes, until state.json is. */
+    private static final String CREATING = "creating.json";
+
+    private static void write(Path dir, String name, ContainerState s) throws BrigException {
+        Path file = dir.resolve(name), tmp = dir.resolve("." + name + ".tmp");
         try {
             Files.writeString(tmp, Json.compact(s.toJson()));
             try {
@@ -92,14 +96,19 @@ public final class StateStore {
     }
 
     /**
-     * The container's recorded state, or null when there is none: no such container, or one
-     * whose start has not recorded anything yet (or died before it did).
+     * The container's recorded state (state.json, or the first record of a start that has not
+     * written it yet), or null when there is none.
      */
     public ContainerState read(String id) throws BrigException {
         checkId(id);
         Path file = stateFile(id);
         try {
-            return ContainerState.fromJson(Json.parseObjectFile(file));
+            try {
+                return ContainerState.fromJson(Json.parseObjectFile(file));
+            } catch (NoSuchFileException e) {
+                file = dir(id).resolve(CREATING);
+                return ContainerState.fromJson(Json.parseObjectFile(file));
+            }
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException | JsonException | RuntimeException e) {
