@@ -102,7 +102,8 @@ class SupervisorSecurityIT {
     /**
      * The container (sharing the host's pid namespace, so it knows its host pid) writes a
      * forged "container started" message, with a clean-up list that unlinks a host file, to
-     * every socket it holds, as early as it can. The supervisor must never run it.
+     * every socket it holds, as early as it can and in one write. The supervisor must never
+     * run it (nor lose the real clean-up: NoLeaks checks that).
      */
     @Test
     void containerCannotForgeACleanupListForTheSupervisor() throws Exception {
@@ -116,7 +117,8 @@ class SupervisorSecurityIT {
         String script = "le() { for s in 0 8 16 24; do printf \"\\\\$(printf %o $(( ($1 >> s) & 255 )))\"; done; }\n"
                 + "for f in /proc/$$/fd/*; do\n"
                 + "  case $(readlink $f) in socket:*) n=${f##*/}\n"
-                + "    { le 2; le " + length + "; le $$; printf '" + payload + "'; } >&$n 2>/dev/null\n"
+                + "    { le 2; le " + length + "; le $$; printf '" + payload + "'; } >/dev/frame\n"
+                + "    cat /dev/frame >&$n 2>/dev/null\n"
                 + "    echo forged on $n;;\n"
                 + "  esac\n"
                 + "done\n"
@@ -164,7 +166,7 @@ class SupervisorSecurityIT {
     @ParameterizedTest
     @ValueSource(strings = {"claimed", "cgroups", "cloned", "started"})
     void jvmKilledHalfWayThroughAStartLeavesNothing(String point) throws Exception {
-        TestBundle b = withoutNamespace(TestBundle.busybox(dir), "pid").sh("sleep 1000 & exec sleep 1000");
+        TestBundle b = withoutNamespace(TestBundle.busybox(dir), "pid").sh("sleep 1000 >/dev/null 2>&1 & exec sleep 1000");
         Brig.Result r = runWithFds(b, "", Map.of("BRIG_TEST_CRASH_AT", point));
         assertEquals(137, r.exit(), "brig's JVM was to die of SIGKILL: " + r.err());
         assertNothingLeft(b);
@@ -175,7 +177,7 @@ class SupervisorSecurityIT {
     void jvmKilledFromOutsideDuringAStartLeavesNothing() throws Exception {
         for (int round = 0; round < 6; round++) {
             Path d = dir.resolve("r" + round);
-            TestBundle b = withoutNamespace(TestBundle.busybox(d), "pid").sh("sleep 1000 & exec sleep 1000");
+            TestBundle b = withoutNamespace(TestBundle.busybox(d), "pid").sh("sleep 1000 >/dev/null 2>&1 & exec sleep 1000");
             b.write();
             ProcessBuilder pb = new ProcessBuilder(Brig.launcher().toString(), "--root", b.stateRoot().toString(), "run",
                     "--bundle", b.dir().toString(), b.id()).redirectErrorStream(true).redirectOutput(d.resolve("out").toFile());
@@ -205,7 +207,7 @@ class SupervisorSecurityIT {
 
     @Test
     void deleteRefusesARunningContainerWithoutForceAndRemovesAllOfItWithForce() throws Exception {
-        TestBundle b = withoutNamespace(TestBundle.busybox(dir), "pid").sh("sleep 1000 & exec sleep 1000");
+        TestBundle b = withoutNamespace(TestBundle.busybox(dir), "pid").sh("sleep 1000 >/dev/null 2>&1 & exec sleep 1000");
         b.write();
         Process brig = startInBackground(b);
         try {
@@ -229,7 +231,7 @@ class SupervisorSecurityIT {
     /** A container whose supervisor and first process were killed: stopped, deleted without force. */
     @Test
     void deleteRemovesAStoppedContainerAndWhatItLeft() throws Exception {
-        TestBundle b = withoutNamespace(TestBundle.busybox(dir), "pid").sh("sleep 1000 & exec sleep 1000");
+        TestBundle b = withoutNamespace(TestBundle.busybox(dir), "pid").sh("sleep 1000 >/dev/null 2>&1 & exec sleep 1000");
         b.write();
         Process brig = startInBackground(b);
         awaitStatus(b, "running");
@@ -275,10 +277,12 @@ class SupervisorSecurityIT {
         TestBundle b = withoutNamespace(withoutNamespace(TestBundle.busybox(dir), "pid"), "cgroup");
         String mine = "/cg/*/brig/" + b.id();
         b.add("mounts", "{\"destination\":\"/cg\",\"type\":\"bind\",\"source\":\"/sys/fs/cgroup\",\"options\":[\"rbind\",\"rw\"]}");
-        b.sh("sleep 1000 & c=$!\n"
+        // What stays runs off the run's stdout and stderr: survivors holding them would keep
+        // the test waiting for their end.
+        b.sh("sleep 1000 >/dev/null 2>&1 & c=$!\n"
                 + "for d in " + mine + "; do mkdir $d/child && echo $c > $d/child/cgroup.procs; done 2>/dev/null\n"
-                + "for i in 1 2; do (while :; do (:); done) & done\n"
-                + "(n=0; while [ $n -lt 100 ]; do sleep 1000 & n=$((n+1)); done; wait) &\n"
+                + "for i in 1 2; do (while :; do (:); done) >/dev/null 2>&1 & done\n"
+                + "(n=0; while [ $n -lt 100 ]; do sleep 1000 & n=$((n+1)); done; wait) >/dev/null 2>&1 &\n"
                 + "sleep 0.5; ls -d " + mine + "/child | wc -l; cat /proc/$c/cgroup\n");
         Brig.Result r = b.run().expect(0);
         assertTrue(Integer.parseInt(r.out().lines().findFirst().orElse("0").trim()) > 1, "child cgroups: " + r.out());
