@@ -1273,8 +1273,12 @@ static int launch(int argc, char **argv)
 	sigfillset(&all);
 	sigemptyset(&none);
 	sigprocmask(SIG_BLOCK, &all, NULL);
+	/* High, but not at the top of a limit engines raise to a million: the fd table (here and
+	 * in the JVM) grows to hold the highest fd. */
 	struct rlimit nofile;
 	int high = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur > 128 ? (int)(nofile.rlim_cur - 64) : 3;
+	if (high > 1000)
+		high = 1000;
 	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
 	if (sfd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ||
 	    setsockopt(sp[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) {
