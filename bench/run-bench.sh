@@ -30,6 +30,7 @@ work=$(mktemp -d /tmp/brig-runbench.XXXXXX)
 ID=bench-$$
 cleanup() {
     for rt in runc crun; do "$rt" --root "$work/state-$rt" delete -f "$ID" >/dev/null 2>&1 || true; done
+    "$BRIG" --root "$work/state-brig" delete -f "$ID" >/dev/null 2>&1 || true
     if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT

@@ -5,8 +5,9 @@
  * program executes them in order, reporting the first failure precisely (step, syscall, path,
  * errno). The step codes and their arguments are documented in brig.helper.Op.
  *
- *   brig-helper init FD N    run the plan read from control socket FD; fds from N up
- *                            other than FD are closed first
+ *   brig-helper init FD N [KEEP] run the plan read from control socket FD; fds from N up
+ *                            other than FD are closed first, and those from 3 below N not
+ *                            in the list KEEP (e.g. "3,4") if it is given
  *   brig-helper launch JAVA ARGS...  start brig's JVM, relay signals to it or to the
  *                            container it started, and return that one's exit status
  *
@@ -43,6 +44,7 @@
 #include <unistd.h>
 #include <grp.h>
 #include <spawn.h>
+#include <dirent.h>
 
 /* Step codes: keep in sync with brig.helper.Op (a unit test compares them). */
 enum op {
@@ -961,16 +963,23 @@ static void run(struct step *s)
  * or to the container it started (brig run), whose exit status then becomes this process's.
  * Quick commands finish first.
  * HotSpot keeps some signals for itself, so the JVM could not relay them; and as a child
- * subreaper this process inherits the container when the JVM exits. */
+ * subreaper this process inherits the container when the JVM exits.
+ *
+ * Its own fds live high and close-on-exec, so none can land in the range a container is given
+ * (--preserve-fds); it tells the JVM which fds the caller really passed (BRIG_FDS). It takes
+ * messages only from the JVM it started: if that JVM dies while a container is half-made, it
+ * kills its children and runs the JVM again to remove the container ("delete --force"). */
 
-enum { SV_FORWARD = 1, SV_CONTAINER = 2 };
+enum { SV_FORWARD = 1, SV_CONTAINER = 2, SV_STARTING = 3, SV_FORGET = 4 };
 
 static struct {
 	pid_t jvm, container;
 	int jvm_status, container_status, jvm_done, container_done;
 	int ctl, master, forward, nheld, held[64];
-	char *cleanup; /* NUL-terminated arguments: --kill F, --rmdir D, --prune D, --unlink F */
+	char *cleanup; /* NUL-terminated pairs "--OP ARG", planned by Java (brig.cgroups.ContainerCgroup) */
 	size_t cleanup_len;
+	char *undo; /* SV_STARTING: NUL-terminated arguments of brig.cli.Main that remove the container */
+	size_t undo_len;
 } sv = { .ctl = -1, .master = -1 };
 
 static void copy(int from, int to, int *open_flag)
@@ -1002,40 +1011,93 @@ static void resize(int tty, int master)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 
-static void kill_procs(const char *procs)
+static void pause_10ms(void)
 {
-	/* Kill what is left in the container's cgroup, until it is empty. */
-	for (int round = 0; round < 100; round++) {
-		FILE *f = fopen(procs, "re");
-		int pid, any = 0;
-		if (!f)
-			return;
-		while (fscanf(f, "%d", &pid) == 1) {
-			kill(pid, SIGKILL);
-			any = 1;
-		}
-		fclose(f);
-		if (!any)
-			return;
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	/* Processes of the container whose parent died are ours (subreaper): reap them, as a
+	 * cgroup may stay busy until its tasks are gone. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 }
 
-static void remove_dir(const char *path)
+static int write_file(const char *path, const char *value)
 {
-	/* A cgroup stays busy until its last task is reaped; retry for up to a second. */
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, value, strlen(value)) < 0) {
+		if (errno != ENOENT) /* removed already, by `brig delete --force` say */
+			dprintf(2, "brig: cleanup: write %s to %s: %s\n", value, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Calls fn on DIR and every directory below it, children first. */
+static int walk(const char *dir, int (*fn)(const char *))
+{
+	int any = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char sub[4096];
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) < (int)sizeof sub)
+			any |= walk(sub, fn);
+	}
+	if (d)
+		closedir(d);
+	return fn(dir) | any;
+}
+
+/* SIGKILL to every task in DIR's cgroup.procs; returns whether there was one. */
+static int kill_in(const char *dir)
+{
+	char procs[4200];
+	int pid, any = 0;
+	snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+	FILE *f = fopen(procs, "re");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%d", &pid) == 1)
+		any |= kill(pid, SIGKILL) == 0;
+	fclose(f);
+	return any;
+}
+
+static int rmdir_busy(const char *path)
+{
+	/* A cgroup stays busy until its last task is gone; retry for up to a second. */
 	for (int round = 0; round < 100; round++) {
 		if (rmdir(path) == 0 || errno == ENOENT)
-			return;
+			return 0;
 		if (errno != EBUSY)
 			break;
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+		pause_10ms();
 	}
 	dprintf(2, "brig: cleanup: rmdir %s: %s\n", path, strerror(errno));
+	return 0;
 }
 
+static void wait_frozen(const char *state)
+{
+	for (int round = 0; round < 100; round++) {
+		char buf[32] = "";
+		int fd = open(state, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n < 0 || !strncmp(buf, "FROZEN", 6))
+			return;
+		pause_10ms();
+	}
+}
+
+/* Runs the clean-up Java planned once the container has exited (see
+ * brig.cgroups.ContainerCgroup.cleanupArgs and brig.runtime.Runtime.cleanupArgs). */
 static void cleanup(void)
 {
 	char *arg[2] = { 0 };
@@ -1045,15 +1107,92 @@ static void cleanup(void)
 		if (k < 2)
 			continue;
 		k = 0;
-		if (!strcmp(arg[0], "--kill"))
-			kill_procs(arg[1]);
+		if (!strcmp(arg[0], "--cgroup-kill"))
+			write_file(arg[1], "1"); /* cgroup2: kills the whole subtree at once */
+		else if (!strcmp(arg[0], "--freeze")) {
+			if (write_file(arg[1], "FROZEN") == 0)
+				wait_frozen(arg[1]);
+		} else if (!strcmp(arg[0], "--thaw"))
+			write_file(arg[1], "THAWED");
+		else if (!strcmp(arg[0], "--kill-frozen"))
+			walk(arg[1], kill_in); /* frozen tasks cannot fork; they die once thawed */
+		else if (!strcmp(arg[0], "--kill-tree")) {
+			for (int round = 0; round < 100 && walk(arg[1], kill_in); round++)
+				pause_10ms();
+		} else if (!strcmp(arg[0], "--rmtree"))
+			walk(arg[1], rmdir_busy);
 		else if (!strcmp(arg[0], "--rmdir"))
-			remove_dir(arg[1]);
+			rmdir_busy(arg[1]);
 		else if (!strcmp(arg[0], "--prune"))
 			rmdir(arg[1]); /* a parent made for the container: may hold others */
 		else if (!strcmp(arg[0], "--unlink") && unlink(arg[1]) < 0 && errno != ENOENT)
 			dprintf(2, "brig: cleanup: unlink %s: %s\n", arg[1], strerror(errno));
 	}
+}
+
+/* The JVM died with a container half-made: kill every child this process has (the helper, the
+ * container's first process and, as subreaper, whatever they left), until there is none. */
+static void kill_children(void)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+	for (int round = 0; round < 500; round++) {
+		FILE *f = fopen(path, "re");
+		int pid;
+		if (!f)
+			return;
+		while (fscanf(f, "%d", &pid) == 1)
+			kill(pid, SIGKILL);
+		fclose(f);
+		pid_t w;
+		while ((w = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		if (w < 0 && errno == ECHILD)
+			return;
+		pause_10ms();
+	}
+}
+
+/* ...then run brig's JVM again, with the arguments it gave for that (delete --force ID). */
+static void undo_start(char **argv)
+{
+	int n = 0, main_at = -1;
+	for (char *p = sv.undo; p < sv.undo + sv.undo_len; p += strlen(p) + 1)
+		n++;
+	for (int k = 2; argv[k]; k++)
+		if (!strcmp(argv[k], "brig.cli.Main")) {
+			main_at = k;
+			break;
+		}
+	char **av = calloc((size_t)(main_at + n + 2), sizeof *av);
+	if (main_at < 0 || !av) {
+		dprintf(2, "brig: the JVM died while starting a container, which is left behind\n");
+		return;
+	}
+	int k = 0;
+	for (int j = 2; j <= main_at; j++)
+		av[k++] = argv[j];
+	for (char *p = sv.undo; p < sv.undo + sv.undo_len; p += strlen(p) + 1)
+		av[k++] = p;
+	av[k] = NULL;
+	unsetenv("BRIG_SUPERVISOR");
+	sigset_t all, none;
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	extern char **environ;
+	pid_t pid;
+	int err = posix_spawn(&pid, av[0], NULL, &attr, av, environ), st;
+	if (err) {
+		dprintf(2, "brig: cannot start %s: %s\n", av[0], strerror(err));
+		return;
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
 }
 
 static void deliver(int sig)
@@ -1071,42 +1210,70 @@ static void deliver(int sig)
 	}
 }
 
-/* The JVM's messages (u32 type, u32 length, payload; a terminal's fd alongside). */
+static void stop_reading(void)
+{
+	close(sv.ctl);
+	sv.ctl = -1;
+}
+
+/* The JVM's messages (u32 type, u32 length, payload; a terminal's fd alongside). The kernel
+ * adds the sender's credentials (SO_PASSCRED): anything not sent by our JVM ends the talk. */
 static void read_ctl(void)
 {
 	while (sv.ctl >= 0) {
 		uint32_t hdr[2];
-		char cbuf[CMSG_SPACE(sizeof(int))];
+		char cbuf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
 		struct iovec iov = { hdr, sizeof hdr };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 				    .msg_controllen = sizeof cbuf };
 		ssize_t n = recvmsg(sv.ctl, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
+		int fd = -1, ours = 0;
+		for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+				memcpy(&fd, CMSG_DATA(c), sizeof fd);
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+				struct ucred cr;
+				memcpy(&cr, CMSG_DATA(c), sizeof cr);
+				ours = cr.pid == sv.jvm;
+			}
+		}
 		char *p = NULL;
-		if (n <= 0 || (n < (ssize_t)sizeof hdr && read_full(sv.ctl, (char *)hdr + n, sizeof hdr - (size_t)n) < 0) ||
+		if (n <= 0 || !ours ||
+		    (n < (ssize_t)sizeof hdr && read_full(sv.ctl, (char *)hdr + n, sizeof hdr - (size_t)n) < 0) ||
 		    hdr[1] > (1u << 20) || !(p = calloc(hdr[1] + 1, 1)) || read_full(sv.ctl, p, hdr[1]) < 0) {
-			close(sv.ctl);
-			sv.ctl = -1;
+			if (n > 0 && !ours)
+				dprintf(2, "brig: a message to the supervisor did not come from brig's JVM: ignored\n");
+			if (fd >= 0)
+				close(fd);
+			stop_reading();
 			free(p);
 			return;
 		}
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		int fd = -1;
-		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(c), sizeof fd);
 		if (hdr[0] == SV_FORWARD && !sv.container) {
 			sv.forward = 1;
 			for (int k = 0; k < sv.nheld; k++)
 				deliver(sv.held[k]);
+		} else if (hdr[0] == SV_STARTING && !sv.container && !sv.undo) {
+			sv.undo = p;
+			sv.undo_len = hdr[1];
+			continue;
+		} else if (hdr[0] == SV_FORGET) {
+			free(sv.undo);
+			sv.undo = NULL;
 		} else if (hdr[0] == SV_CONTAINER && hdr[1] >= 4 && !sv.container) {
 			memcpy(&sv.container, p, 4);
 			sv.cleanup = p + 4;
 			sv.cleanup_len = hdr[1] - 4;
 			sv.master = fd;
+			free(sv.undo); /* handed over: the clean-up list takes over */
+			sv.undo = NULL;
 			for (int k = 0; k < sv.nheld; k++)
 				deliver(sv.held[k]);
 			continue;
+		} else if (fd >= 0) {
+			close(fd);
 		}
 		free(p);
 	}
@@ -1134,16 +1301,65 @@ static int status_code(int st)
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }
 
+/* Moves fd to a high number, close-on-exec: out of any range the caller could ask a
+ * container to inherit, and never inherited by the JVM unless said so. */
+static int high_fd(int fd, int min)
+{
+	int h = fcntl(fd, F_DUPFD_CLOEXEC, min);
+	if (h < 0)
+		return fd; /* no room up there: it stays close-on-exec where it is */
+	close(fd);
+	return h;
+}
+
+/* BRIG_FDS: the fds from 3 up the caller really passed, e.g. "3,4"; read before this process
+ * opens anything of its own. */
+static int note_inherited_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	size_t size = 64, used = 0;
+	char *list = calloc(size, 1);
+	struct dirent *e;
+	while (list && (e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd < 3 || fd == dirfd(d))
+			continue;
+		if (used + 16 > size && !(list = realloc(list, size *= 2)))
+			break;
+		used += (size_t)sprintf(list + used, "%s%d", used ? "," : "", fd);
+	}
+	closedir(d);
+	if (!list)
+		return -1;
+	setenv("BRIG_FDS", list, 1);
+	free(list);
+	return 0;
+}
+
 static int launch(int argc, char **argv)
 {
 	sigset_t all, none;
-	int sp[2];
+	int sp[2], one = 1;
 	char fdstr[16];
 	posix_spawnattr_t attr;
 	extern char **environ;
 
 	if (argc < 3) {
 		dprintf(2, "usage: brig-helper launch JAVA ARGS...\n");
+		return 125;
+	}
+	/* Closed stdio becomes /dev/null before anything is opened: else the first fd this
+	 * process or the JVM opens would take its place and reach the container as its stdio. */
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) {
+			dprintf(2, "brig: launch: /dev/null: %s\n", strerror(errno));
+			return 125;
+		}
+	}
+	if (note_inherited_fds() < 0) {
+		dprintf(2, "brig: launch: /proc/self/fd: %s\n", strerror(errno));
 		return 125;
 	}
 	/* It holds no secrets, but a container sharing the host's pid namespace must not open
@@ -1153,8 +1369,24 @@ static int launch(int argc, char **argv)
 	sigfillset(&all);
 	sigemptyset(&none);
 	sigprocmask(SIG_BLOCK, &all, NULL);
+	/* High, but not at the top of a limit engines raise to a million: the fd table (here and
+	 * in the JVM) grows to hold the highest fd. */
+	struct rlimit nofile;
+	int high = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur > 128 ? (int)(nofile.rlim_cur - 64) : 3;
+	if (high > 1000)
+		high = 1000;
 	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
-	if (sfd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 || fcntl(sp[1], F_SETFD, 0) < 0) {
+	if (sfd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ||
+	    setsockopt(sp[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) {
+		dprintf(2, "brig: launch: %s\n", strerror(errno));
+		return 125;
+	}
+	sfd = high_fd(sfd, high);
+	sp[0] = high_fd(sp[0], high);
+	sp[1] = high_fd(sp[1], high);
+	/* The JVM's end is the one fd it inherits from here; it makes it close-on-exec itself
+	 * (brig.cli.Supervisor), so nothing the JVM starts inherits it. */
+	if (fcntl(sp[1], F_SETFD, 0) < 0) {
 		dprintf(2, "brig: launch: %s\n", strerror(errno));
 		return 125;
 	}
@@ -1188,8 +1420,13 @@ static int launch(int argc, char **argv)
 		}
 		if (sv.container_done)
 			break;
-		if (!sv.container && sv.jvm_done && sv.ctl < 0)
+		if (!sv.container && sv.jvm_done && sv.ctl < 0) {
+			if (sv.undo) {
+				kill_children();
+				undo_start(argv);
+			}
 			return status_code(sv.jvm_status);
+		}
 		struct pollfd p[4] = { { sfd, POLLIN, 0 }, { sv.ctl, POLLIN, 0 },
 				       { out_open ? sv.master : -1, POLLIN, 0 }, { in_open && out_open ? 0 : -1, POLLIN, 0 } };
 		if (poll(p, 4, -1) < 0)
@@ -1228,7 +1465,7 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "launch"))
 		return launch(argc, argv);
-	if (argc != 4 || strcmp(argv[1], "init")) {
+	if ((argc != 4 && argc != 5) || strcmp(argv[1], "init")) {
 		dprintf(2, "brig-helper is started by brig; it is not meant to be run by hand\n");
 		return 125;
 	}
@@ -1241,6 +1478,21 @@ int main(int argc, char **argv)
 	    (sock > (int)first && syscall(SYS_close_range, first, (unsigned)sock - 1, 0) < 0) ||
 	    syscall(SYS_close_range, (unsigned)sock + 1, ~0u, 0) < 0)
 		return 125;
+	/* KEEP ("3,5"): of the fds from 3 below "first", only these were passed to brig by its
+	 * caller; the others are brig's own (its JVM's jar, say) and are closed too. */
+	if (argc == 5) {
+		unsigned from = 3;
+		for (char *p = argv[4]; *p; p += *p == ',') {
+			unsigned keep = (unsigned)strtoul(p, &p, 10);
+			if (keep < from || keep >= first)
+				return 125;
+			if (keep > from && syscall(SYS_close_range, from, keep - 1, 0) < 0)
+				return 125;
+			from = keep + 1;
+		}
+		if (from < first && syscall(SYS_close_range, from, first - 1, 0) < 0)
+			return 125;
+	}
 	/* Start clean: no signal ignored or blocked is passed on from brig's JVM. */
 	sigset_t none;
 	sigemptyset(&none);

@@ -195,8 +195,148 @@ public record ContainerCgroup(List<Dir> dirs) {
     }
 
     /**
-     * Removes the container's directories and the parents made for it (when empty). Fails
-     * only if a container directory itself stays: parents may hold other containers.
+     * The directories {@link #create} would make now (those that do not exist), parents first:
+     * recorded before anything is made, so that a clean-up after a crash knows what to remove.
+     */
+    public List<Path> toMake() {
+        List<Path> out = new ArrayList<>();
+        for (Dir d : dirs) {
+            Path p = d.hierarchy().mountPoint();
+            for (Path part : p.relativize(d.path())) {
+                p = p.resolve(part);
+                if (!Files.isDirectory(p) && !out.contains(p)) out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Kills every process in the container's cgroups and in the cgroups below them (the
+     * container may make its own), so that forks cannot escape: on cgroup2, the unified tree
+     * of hybrid hosts included, one write to cgroup.kill does it atomically; without one, the
+     * v1 freezer cgroup is frozen while its tasks are killed. Then waits (briefly) until they
+     * are gone. The run's supervisor does the same from {@link #cleanupArgs}.
+     */
+    public static void kill(List<Path> containerDirs) throws CgroupException {
+        Path cgroupKill = cgroupKill(containerDirs), freezer = freezer(containerDirs);
+        // A cgroup removed meanwhile (by the run's supervisor, say) has nothing left to kill.
+        if (cgroupKill != null) {
+            writeUnlessGone(cgroupKill, "1");
+        } else if (freezer != null) {
+            writeUnlessGone(freezer, "FROZEN");
+            for (int round = 0; round < 100 && !read(freezer).startsWith("FROZEN"); round++) sleep();
+            try {
+                for (Path d : containerDirs) killTree(d);
+            } finally {
+                writeUnlessGone(freezer, "THAWED");
+            }
+        }
+        // Stragglers (a host without either) and the wait until the killed are gone.
+        for (int round = 0; round < 200; round++) {
+            boolean any = false;
+            for (Path d : containerDirs) any |= killTree(d);
+            if (!any) return;
+            sleep();
+        }
+    }
+
+    private static void writeUnlessGone(Path file, String value) throws CgroupException {
+        try {
+            write(file, value);
+        } catch (CgroupException e) {
+            if (Files.exists(file)) throw e;
+        }
+    }
+
+    /** The cgroup.kill file of the container's cgroup2 directory, or null. */
+    private static Path cgroupKill(List<Path> containerDirs) {
+        for (Path d : containerDirs) if (Files.exists(d.resolve("cgroup.kill"))) return d.resolve("cgroup.kill");
+        return null;
+    }
+
+    private static Path freezer(List<Path> containerDirs) {
+        for (Path d : containerDirs) if (Files.exists(d.resolve("freezer.state"))) return d.resolve("freezer.state");
+        return null;
+    }
+
+    /** SIGKILL to every task of the cgroup and those below it; whether there was any. */
+    private static boolean killTree(Path dir) {
+        boolean any = false;
+        for (Path d : tree(dir)) {
+            List<String> pids;
+            try {
+                pids = Files.readAllLines(d.resolve("cgroup.procs"));
+            } catch (IOException e) {
+                continue;
+            }
+            for (String p : pids) {
+                if (p.isBlank()) continue;
+                try {
+                    any |= Libc.kill(Integer.parseInt(p.trim()), Libc.SIGKILL);
+                } catch (SyscallException | NumberFormatException e) {
+                    // gone already
+                }
+            }
+        }
+        return any;
+    }
+
+    /** The directory and every directory below it, children before their parents. */
+    private static List<Path> tree(Path dir) {
+        List<Path> out = new ArrayList<>();
+        try (var s = Files.newDirectoryStream(dir, Files::isDirectory)) {
+            for (Path sub : s) out.addAll(tree(sub));
+        } catch (IOException e) {
+            // gone, or not a directory
+        }
+        if (Files.isDirectory(dir)) out.add(dir);
+        return out;
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * What {@link #kill} and {@link #destroy(List, List)} do, as arguments for the run's
+     * supervisor (brig-helper launch), which runs them once the container has exited: the C
+     * executes this list and decides nothing.
+     */
+    public static List<String> cleanupArgs(List<Path> containerDirs, List<Path> made) {
+        List<String> args = new ArrayList<>();
+        Path cgroupKill = cgroupKill(containerDirs), freezer = freezer(containerDirs);
+        if (cgroupKill != null) {
+            args.addAll(List.of("--cgroup-kill", cgroupKill.toString()));
+        } else if (freezer != null) {
+            args.addAll(List.of("--freeze", freezer.toString()));
+            for (Path d : containerDirs) args.addAll(List.of("--kill-frozen", d.toString()));
+            args.addAll(List.of("--thaw", freezer.toString()));
+        }
+        for (Path d : containerDirs) args.addAll(List.of("--kill-tree", d.toString()));
+        for (Path d : containerDirs) args.addAll(List.of("--rmtree", d.toString()));
+        for (int k = made.size() - 1; k >= 0; k--) {
+            Path d = made.get(k);
+            if (!containerDirs.contains(d)) args.addAll(List.of("--prune", d.toString()));
+        }
+        return args;
+    }
+
+    /**
+     * Removes the container's directories, those below them, and the parents made for it
+     * (when empty). Fails only if a container directory itself stays: parents may hold other
+     * containers. Kill first ({@link #kill}): a cgroup with tasks cannot go.
      */
     public void destroy(List<Path> made) throws CgroupException {
         destroy(dirs.stream().map(Dir::path).toList(), made);
@@ -206,7 +346,9 @@ public record ContainerCgroup(List<Dir> dirs) {
     public static void destroy(List<Path> containerDirs, List<Path> made) throws CgroupException {
         String failure = null;
         for (Path d : containerDirs) {
-            if (!rmdir(d, 100)) failure = d.toString();
+            for (Path sub : tree(d)) {
+                if (!rmdir(sub, 100) && sub.equals(d)) failure = d.toString();
+            }
         }
         remove(made);
         if (failure != null) throw new CgroupException("cgroup: rmdir " + failure + ": EBUSY: device or resource busy");

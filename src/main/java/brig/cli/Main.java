@@ -31,7 +31,7 @@ public final class Main {
             Args.Flag.bool("print the version", "version", "v"));
 
     /** runc's verbs that Brig does not have yet: refused by name rather than "unknown". */
-    private static final List<String> NOT_YET = List.of("create", "start", "state", "list", "ps", "kill", "delete",
+    private static final List<String> NOT_YET = List.of("create", "start", "state", "list", "ps", "kill",
             "exec", "pause", "resume", "events", "update", "features", "checkpoint", "restore");
 
     /** Global settings every command sees. */
@@ -61,6 +61,8 @@ public final class Main {
                 return 0;
             }
             String command = rest.get(0);
+            // The supervisor's fd: close-on-exec before anything could start a helper.
+            if (command.equals("demo")) Supervisor.find();
             if (g.systemdCgroup() && !command.equals("spec")) {
                 return fail(g, "--systemd-cgroup is not supported yet: give linux.cgroupsPath as a cgroupfs path");
             }
@@ -71,6 +73,7 @@ public final class Main {
             return switch (command) {
                 case "spec" -> SpecCommand.run(g, args);
                 case "run" -> RunCommand.run(g, args);
+                case "delete" -> DeleteCommand.run(g, args);
                 case "demo" -> DemoCommand.run(g, args);
                 case "pull" -> PullCommand.run(g, args);
                 case "copy" -> CopyCommand.copy(g, args);
@@ -132,6 +135,7 @@ public final class Main {
                 commands (runc's, for engines and by hand):
                    spec     create a new specification file (config.json)
                    run      create and run a container from a bundle, in the foreground
+                   delete   delete a container and all it holds (--force: one still running too)
 
                 commands of brig's own:
                    demo     run a small container assembled from this host's /usr (no image needed)

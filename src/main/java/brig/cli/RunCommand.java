@@ -7,11 +7,15 @@ import brig.runtime.Planner;
 import brig.runtime.Runtime;
 import brig.runtime.Started;
 import brig.spec.SpecException;
+import brig.syscalls.Libc;
+import brig.syscalls.SyscallException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * `brig run [--bundle DIR] ID`: runs a container in the foreground. Once it has started, the
@@ -43,8 +47,8 @@ final class RunCommand {
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
         Runtime rt = new Runtime(g.root(), Main.helper());
+        Supervisor sv = Supervisor.find();
         try {
-            Supervisor sv = Supervisor.find();
             Supervisor.ignoreDirectSignals();
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(Path.of(a.value("bundle", ".")),
                     a.bool("no-pivot"), preserve), Planner.Mode.RUN);
@@ -52,11 +56,17 @@ final class RunCommand {
                 System.out.print(p.plan().explain());
                 return 0;
             }
+            // Under the supervisor: only fds the caller really passed, and if this JVM dies
+            // half-way, the supervisor removes the container (delete --force, same --root).
             Path pidFile = a.has("pid-file") ? Path.of(a.value("pid-file", "")) : null;
-            Started s = rt.start(p, preserve, pid -> {
+            Runtime.BeforeRun beforeRun = pid -> {
                 if (pidFile != null) writePidFile(pidFile, pid);
-            });
+            };
+            Started s = sv == null ? rt.start(p, preserve, null, (cid, start) -> {}, beforeRun)
+                    : rt.start(p, preserve, sv.passedFds(), (cid, start) -> sv.starting(List.of("--root",
+                            g.root().toAbsolutePath().toString(), "delete", "--force", "--start", start, cid)), beforeRun);
             try {
+                Runtime.testCrashPoint("started");
                 if (sv == null) return s.waitFor(); // not under the launcher: wait here
                 sv.container(s.pid(), s.terminalFd(), s.handOver());
                 return 0;
@@ -65,15 +75,47 @@ final class RunCommand {
                 throw e;
             }
         } catch (SpecException | RootfsException | HelperException | BrigException | IOException e) {
+            // Runtime.start and abort removed what they made.
+            if (sv != null) sv.forget();
             return Main.fail(g, e.getMessage());
         }
     }
 
-    /** Written whole or not at all: engines read it as soon as it appears. */
+    /**
+     * Written whole or not at all: engines read it as soon as it appears. The temporary file is
+     * new (O_EXCL, a random name, O_NOFOLLOW): a symlink planted beside the pid file, or a file
+     * someone else holds open, is never written through; the rename replaces a symlink at the
+     * final name rather than following it.
+     */
     static void writePidFile(Path file, int pid) throws IOException {
         Path abs = file.toAbsolutePath();
-        Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
-        Files.writeString(tmp, Integer.toString(pid));
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        byte[] text = Integer.toString(pid).getBytes(StandardCharsets.US_ASCII);
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+            int fd;
+            try {
+                fd = Libc.openat(Libc.AT_FDCWD, tmp.toString(), Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW, 0644);
+            } catch (SyscallException e) {
+                if (e.errno() == EEXIST && attempt < 10) continue;
+                throw new IOException("cannot write pid file " + abs + ": " + e.getMessage());
+            }
+            try {
+                Libc.writeFully(fd, text);
+            } catch (SyscallException e) {
+                Files.deleteIfExists(tmp);
+                throw new IOException("cannot write pid file " + abs + ": " + e.getMessage());
+            } finally {
+                Libc.close(fd);
+            }
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                Files.deleteIfExists(tmp);
+                throw new IOException("cannot write pid file " + abs + ": " + e.getMessage());
+            }
+            return;
+        }
     }
+
+    private static final int EEXIST = 17;
 }

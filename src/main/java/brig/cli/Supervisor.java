@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
@@ -19,24 +21,48 @@ import sun.misc.SignalHandler;
  * JVM exits as soon as it has said so.
  */
 final class Supervisor {
-    private static final int FORWARD = 1, CONTAINER = 2;
+    private static final int FORWARD = 1, CONTAINER = 2, STARTING = 3, FORGET = 4;
+
+    private static Supervisor found;
 
     private final int fd;
+    private final Set<Integer> passedFds;
 
-    private Supervisor(int fd) {
+    private Supervisor(int fd, Set<Integer> passedFds) {
         this.fd = fd;
+        this.passedFds = passedFds;
     }
 
     /** The supervisor this JVM runs under, or null when started some other way (plain java). */
-    static Supervisor find() {
+    static synchronized Supervisor find() {
+        if (found != null) return found;
         String v = System.getenv("BRIG_SUPERVISOR");
         if (v == null) return null;
         try {
-            // Inherited, not close-on-exec: the helper closes it (as any fd brig inherited).
-            return new Supervisor(Integer.parseInt(v));
-        } catch (NumberFormatException e) {
+            int fd = Integer.parseInt(v);
+            // Inherited (the only fd the supervisor lets through): close-on-exec from now on,
+            // so no helper or container can hold it and talk to the supervisor.
+            Libc.setCloseOnExec(fd, true);
+            found = new Supervisor(fd, parseFds(System.getenv("BRIG_FDS")));
+            return found;
+        } catch (NumberFormatException | SyscallException e) {
             return null;
         }
+    }
+
+    private static Set<Integer> parseFds(String list) {
+        Set<Integer> out = new TreeSet<>();
+        if (list == null || list.isEmpty()) return out;
+        for (String s : list.split(",")) out.add(Integer.parseInt(s));
+        return out;
+    }
+
+    /**
+     * The fds from 3 up that brig's caller really passed, as the supervisor found them before
+     * it opened anything: only these may reach a container (--preserve-fds).
+     */
+    Set<Integer> passedFds() {
+        return passedFds;
     }
 
     /** Signals for brig itself: the supervisor forwards them to this JVM from now on. */
@@ -62,6 +88,29 @@ final class Supervisor {
             out.write(0);
         }
         send(CONTAINER, out.toByteArray(), terminal);
+    }
+
+    /**
+     * A start is about to make a container: should this JVM die before {@link #container} or
+     * {@link #forget}, the supervisor kills its children and runs brig.cli.Main with
+     * {@code undo} (delete --force --start TOKEN ID, which removes only what that start made).
+     */
+    void starting(List<String> undo) throws SyscallException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String s : undo) {
+            out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
+            out.write(0);
+        }
+        send(STARTING, out.toByteArray(), -1);
+    }
+
+    /** The start failed and this JVM removed what it had made: nothing left to undo. */
+    void forget() {
+        try {
+            send(FORGET, new byte[0], -1);
+        } catch (SyscallException e) {
+            // the supervisor is gone: nothing to tell
+        }
     }
 
     private void send(int type, byte[] payload, int passFd) throws SyscallException {

@@ -9,7 +9,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A running native helper and the control socket to it. The helper runs from a sealed
@@ -45,6 +48,16 @@ public final class Helper implements AutoCloseable {
      * own are close-on-exec, but those Brig inherited are not).
      */
     public static Helper start(Path helperBinary, Plan plan, int keepFds) throws SyscallException {
+        return start(helperBinary, plan, keepFds, null);
+    }
+
+    /**
+     * As {@link #start(Path, Plan, int)}, but of {@code 3 .. 3+keepFds-1} only those in
+     * {@code passedFds} are passed on (the fds this process's caller really gave it); the
+     * helper closes the others first: they are this process's own, a JVM's jar or modules
+     * file, say. Null passes them all.
+     */
+    public static Helper start(Path helperBinary, Plan plan, int keepFds, Set<Integer> passedFds) throws SyscallException {
         int binary = Libc.sealedCopy("brig-helper", helperBinary.toString());
         int[] pair;
         try {
@@ -63,8 +76,16 @@ public final class Helper implements AutoCloseable {
                 pair[1] = childFd;
             }
             Libc.setCloseOnExec(childFd, false);
-            pid = Libc.spawn("/proc/self/fd/" + binary, List.of("brig-helper", "init", String.valueOf(childFd),
-                    String.valueOf(3 + keepFds)), List.of());
+            List<String> argv = new ArrayList<>(List.of("brig-helper", "init", String.valueOf(childFd),
+                    String.valueOf(3 + keepFds)));
+            if (passedFds != null) {
+                StringBuilder keep = new StringBuilder();
+                for (int fd : new TreeSet<>(passedFds)) {
+                    if (fd >= 3 && fd < 3 + keepFds) keep.append(keep.isEmpty() ? "" : ",").append(fd);
+                }
+                argv.add(keep.toString());
+            }
+            pid = Libc.spawn("/proc/self/fd/" + binary, argv, List.of());
         } catch (SyscallException e) {
             Libc.close(pair[0]);
             Libc.close(binary);

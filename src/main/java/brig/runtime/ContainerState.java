@@ -3,6 +3,8 @@ package brig.runtime;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -16,10 +18,12 @@ import java.util.Map;
  * @param cgroups the container's cgroup directories
  * @param madeCgroups the cgroup directories to remove with it when empty: those made for it
  *     and Brig's default parent, parents first
+ * @param start a random token naming the start that made it: a clean-up after that start
+ *     died removes only the container that start made (see Runtime.delete)
  */
 public record ContainerState(String ociVersion, String id, int pid, long pidStart, String status, Path bundle,
                              Path rootfs, String created, Map<String, String> annotations, List<Path> cgroups,
-                             List<Path> madeCgroups) {
+                             List<Path> madeCgroups, String start) {
 
     public ContainerState {
         annotations = Map.copyOf(annotations);
@@ -29,7 +33,7 @@ public record ContainerState(String ociVersion, String id, int pid, long pidStar
 
     public ContainerState withStatus(String newStatus) {
         return new ContainerState(ociVersion, id, pid, pidStart, newStatus, bundle, rootfs, created, annotations,
-                cgroups, madeCgroups);
+                cgroups, madeCgroups, start);
     }
 
     /** The JSON of `state`, as runc prints it. */
@@ -57,8 +61,27 @@ public record ContainerState(String ociVersion, String id, int pid, long pidStar
         b.addProperty("pidStart", pidStart);
         b.add("cgroups", paths(cgroups));
         b.add("madeCgroups", paths(madeCgroups));
+        b.addProperty("start", start);
         o.add("brig", b);
         return o;
+    }
+
+    /** Reads what {@link #toJson} wrote. */
+    static ContainerState fromJson(JsonObject o) {
+        JsonObject b = o.getAsJsonObject("brig");
+        Map<String, String> annotations = new LinkedHashMap<>();
+        if (o.has("annotations")) o.getAsJsonObject("annotations").entrySet().forEach(e -> annotations.put(e.getKey(), e.getValue().getAsString()));
+        return new ContainerState(o.get("ociVersion").getAsString(), o.get("id").getAsString(), o.get("pid").getAsInt(),
+                b.get("pidStart").getAsLong(), o.get("status").getAsString(), Path.of(o.get("bundle").getAsString()),
+                Path.of(o.get("rootfs").getAsString()), o.get("created").getAsString(), annotations,
+                paths(b.getAsJsonArray("cgroups")), paths(b.getAsJsonArray("madeCgroups")),
+                b.has("start") ? b.get("start").getAsString() : "");
+    }
+
+    private static List<Path> paths(JsonArray a) {
+        List<Path> out = new ArrayList<>();
+        a.forEach(e -> out.add(Path.of(e.getAsString())));
+        return out;
     }
 
     private static JsonArray paths(List<Path> paths) {

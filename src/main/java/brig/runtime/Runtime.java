@@ -22,6 +22,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Brig as a library: prepares containers from OCI bundles and starts them. The CLI is a thin
@@ -104,11 +106,17 @@ public final class Runtime {
     }
 
     /**
-     * Starts a prepared container: claims its id, makes its cgroup, runs the helper, and
-     * records the state. On any failure everything made so far is removed again.
+     * Told before a start makes anything on the system: should this process die half-way,
+     * {@code brig delete --force --start START ID} removes whatever that start made, and only
+     * that (brig's supervisor runs it then).
      */
+    public interface Watcher {
+        void starting(String id, String start) throws SyscallException;
+    }
+
+    /** {@link #start(Prepared, int, Set, Watcher, BeforeRun)} passing on all of 3..3+keepFds-1, unwatched. */
     public Started start(Prepared p, int keepFds) throws BrigException, HelperException, CgroupException, SyscallException {
-        return start(p, keepFds, pid -> {});
+        return start(p, keepFds, null, (id, start) -> {}, pid -> {});
     }
 
     /** Work for the caller once the container's pid is known, before its program may run. */
@@ -118,32 +126,49 @@ public final class Runtime {
     }
 
     /**
-     * As {@link #start(Prepared, int)}, running {@code beforeRun} (e.g. writing --pid-file, which
-     * engines read as soon as the container may run) between recording the state and letting
-     * the container's program run; its failure removes the container like any other.
+     * Starts a prepared container: claims its id, records it, makes its cgroup, runs the
+     * helper, and records the state. On any failure everything made so far is removed again.
+     *
+     * @param keepFds the container inherits fds 3..3+keepFds-1 ...
+     * @param passedFds ... those of them in this set (the fds this process's caller really gave
+     *     it), or all of them when null
+     * @param beforeRun runs between recording the state and letting the container's program
+     *     run (e.g. writing --pid-file, which engines read as soon as the container may run);
+     *     its failure removes the container like any other
      */
-    public Started start(Prepared p, int keepFds, BeforeRun beforeRun)
+    public Started start(Prepared p, int keepFds, Set<Integer> passedFds, Watcher watcher, BeforeRun beforeRun)
             throws BrigException, HelperException, CgroupException, SyscallException {
-        store.claim(p.id());
+        Spec spec = p.spec();
+        List<Path> cgroups = p.cgroup().dirs().stream().map(ContainerCgroup.Dir::path).toList();
+        // The state is recorded with the id's claim, before anything is made, with the cgroups
+        // it will make: a clean-up after a crash from here on finds all it must remove.
+        List<Path> toMake = p.cgroup().toMake();
+        if (spec.linux().cgroupsPath() == null) toMake = withDefaultParents(p.cgroup(), toMake);
+        String start = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+        ContainerState state = new ContainerState("1.2.0", p.id(), 0, 0, "creating", p.bundle(), p.rootfs(),
+                Instant.now().toString(), p.spec().annotations(), cgroups, toMake, start);
+        watcher.starting(p.id(), start);
+        store.claim(state);
         List<Path> made = null; // null until create() succeeds: it undoes its own failures, and a cgroup it refused is not ours
         Helper h = null;
         int pid = -1, terminal = -1;
         try {
-            Spec spec = p.spec();
+            testCrashPoint("claimed");
             made = p.cgroup().create(DeviceRules.effective(spec.linux().resources().devices(), spec.linux().devices()));
             if (spec.linux().cgroupsPath() == null) made = withDefaultParents(p.cgroup(), made);
+            testCrashPoint("cgroups");
             if (p.mode() == Planner.Mode.CREATE) Libc.mkfifo(store.dir(p.id()).resolve("exec.fifo").toString(), 0622);
-            h = Helper.start(helper, p.plan(), keepFds);
+            h = Helper.start(helper, p.plan(), keepFds, passedFds);
             pid = h.awaitPid();
+            testCrashPoint("cloned");
             if (spec.linux().creates(NamespaceType.USER)) writeIdMaps(pid, spec.linux());
             p.cgroup().add(pid);
             if (spec.process().oomScoreAdj() != null) {
                 writeProc(pid, "oom_score_adj", spec.process().oomScoreAdj().toString());
             }
             // Recorded before the process may run, so that others can find it from then on.
-            ContainerState state = new ContainerState("1.2.0", p.id(), pid, startTime(pid), "creating", p.bundle(),
-                    p.rootfs(), Instant.now().toString(), p.spec().annotations(),
-                    p.cgroup().dirs().stream().map(ContainerCgroup.Dir::path).toList(), made);
+            state = new ContainerState("1.2.0", p.id(), pid, startTime(pid), "creating", p.bundle(),
+                    p.rootfs(), state.created(), p.spec().annotations(), cgroups, made, start);
             store.write(state);
             try {
                 beforeRun.accept(pid);
@@ -172,12 +197,94 @@ public final class Runtime {
             if (h != null) h.release();
             Libc.close(terminal);
             try {
-                if (made != null) p.cgroup().destroy(made);
+                if (made != null) {
+                    // What the container forked (without a pid namespace of its own, it outlives it).
+                    if (pid > 0) ContainerCgroup.kill(cgroups);
+                    p.cgroup().destroy(made);
+                }
             } catch (CgroupException ignored) {
                 // reported failure is the original one
             }
             store.remove(p.id());
             throw e;
+        }
+    }
+
+    /**
+     * TEST ONLY: {@code BRIG_TEST_CRASH_AT=POINT} in brig's environment makes this JVM kill
+     * itself with SIGKILL at that point of a start ("claimed", "cgroups", "cloned", and
+     * "started" in `brig run`), as the OOM killer would: SupervisorSecurityIT checks that
+     * nothing of the container is left. Unset, it costs one getenv.
+     */
+    public static void testCrashPoint(String point) {
+        if (point.equals(CRASH_AT)) {
+            try {
+                Libc.kill((int) ProcessHandle.current().pid(), Libc.SIGKILL);
+            } catch (SyscallException e) {
+                java.lang.Runtime.getRuntime().halt(137);
+            }
+        }
+    }
+
+    private static final String CRASH_AT = System.getenv("BRIG_TEST_CRASH_AT");
+
+    /**
+     * Removes a container, as runc's delete: a stopped one (or a created one: its process is
+     * killed); one still running only when forced, killing all its processes first. A
+     * directory without state (a start that died before recording any) is removed too.
+     */
+    public void delete(String id, boolean force) throws BrigException, CgroupException {
+        delete(id, force, null);
+    }
+
+    /**
+     * {@link #delete(String, boolean)}; with {@code start}, forced, and only if the container is
+     * the one that start made (the clean-up after a start that died: the id may have been
+     * another container's all along).
+     */
+    public void delete(String id, boolean force, String start) throws BrigException, CgroupException {
+        StateStore.checkId(id);
+        if (start != null) {
+            StateStore.removeDir(store.pending(id, start));
+            force = true;
+        }
+        ContainerState s = store.read(id);
+        if (start != null && (s == null || !start.equals(s.start()))) return; // not that start's
+        if (s == null) {
+            boolean existed = Files.isDirectory(store.dir(id));
+            if (existed) store.remove(id);
+            if (force) return;
+            throw new BrigException("container " + id + " does not exist");
+        }
+        String status = status(s);
+        if (!force && !status.equals("stopped") && !status.equals("created")) {
+            throw new BrigException("cannot delete container " + id + " that is not stopped: " + status);
+        }
+        if (!status.equals("stopped")) {
+            ContainerCgroup.kill(s.cgroups());
+            try {
+                // Not yet in its cgroup if the start died right after the clone.
+                if (s.pid() > 0 && status(s).equals(status)) Libc.kill(s.pid(), Libc.SIGKILL);
+            } catch (SyscallException e) {
+                // gone meanwhile
+            }
+        }
+        cleanup(s);
+    }
+
+    /**
+     * The container's status as runc reports it: "stopped" once its first process has exited,
+     * else what the state says ("creating" until the process exists, "created", "running").
+     */
+    public static String status(ContainerState s) {
+        if (s.pid() <= 0) return "creating";
+        try {
+            String stat = Files.readString(Path.of("/proc/" + s.pid() + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            if (f[0].equals("Z") || f[0].equals("X") || Long.parseLong(f[19]) != s.pidStart()) return "stopped";
+            return s.status();
+        } catch (IOException | RuntimeException e) {
+            return "stopped";
         }
     }
 
@@ -227,13 +334,7 @@ public final class Runtime {
 
     /** What the run's clean-up must do once the container has exited, as the supervisor's arguments. */
     List<String> cleanupArgs(ContainerState s) {
-        List<String> args = new ArrayList<>();
-        if (!s.cgroups().isEmpty()) args.addAll(List.of("--kill", s.cgroups().get(0).resolve("cgroup.procs").toString()));
-        for (Path d : s.cgroups()) args.addAll(List.of("--rmdir", d.toString()));
-        for (int k = s.madeCgroups().size() - 1; k >= 0; k--) {
-            Path d = s.madeCgroups().get(k);
-            if (!s.cgroups().contains(d)) args.addAll(List.of("--prune", d.toString()));
-        }
+        List<String> args = new ArrayList<>(ContainerCgroup.cleanupArgs(s.cgroups(), s.madeCgroups()));
         Path dir = store.dir(s.id());
         try (var files = Files.list(dir)) {
             for (Path f : files.toList()) args.addAll(List.of("--unlink", f.toString()));
@@ -244,9 +345,10 @@ public final class Runtime {
         return args;
     }
 
-    /** Removes what a container left: its cgroups and its state. */
+    /** Removes what a container left: its processes, its cgroups and its state. */
     void cleanup(ContainerState s) throws CgroupException {
         try {
+            ContainerCgroup.kill(s.cgroups());
             ContainerCgroup.destroy(s.cgroups(), s.madeCgroups());
         } finally {
             store.remove(s.id());

@@ -4,8 +4,6 @@ import brig.cgroups.CgroupException;
 import brig.helper.Helper;
 import brig.syscalls.Libc;
 import brig.syscalls.SyscallException;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.util.List;
 
 /** A started container whose first process is a child of this process. */
@@ -36,7 +34,8 @@ public final class Started {
     public int waitFor() throws SyscallException, CgroupException {
         int status = Libc.waitpid(state.pid(), 0);
         try {
-            killLeftovers();
+            // Kills what is left (without a pid namespace of its own, forks outlive the first
+            // process), removes the cgroups and the state.
             runtime.cleanup(state);
         } finally {
             helper.release();
@@ -51,31 +50,11 @@ public final class Started {
         waitFor();
     }
 
-    /** Processes still in the container's cgroup (possible without a pid namespace of its own). */
-    private void killLeftovers() throws SyscallException {
-        if (state.cgroups().isEmpty()) return;
-        for (int round = 0; round < 100; round++) {
-            List<String> pids;
-            try {
-                pids = Files.readAllLines(state.cgroups().get(0).resolve("cgroup.procs"));
-            } catch (IOException e) {
-                return;
-            }
-            if (pids.isEmpty()) return;
-            for (String p : pids) if (!p.isBlank()) Libc.kill(Integer.parseInt(p.trim()), Libc.SIGKILL);
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
-
     /**
      * Hands the container to a process that waits for it in this one's place (the helper's
      * supervisor): releases this process's handles and returns what must be done once the
-     * container has exited, as the supervisor's arguments (--kill, --rmdir, --prune, --unlink).
+     * container has exited, as the supervisor's arguments (see
+     * {@link brig.cgroups.ContainerCgroup#cleanupArgs}, and --unlink and --rmdir for the state).
      */
     public List<String> handOver() {
         helper.release();
