@@ -149,12 +149,7 @@ public final class DeviceFilter {
         byte[] prog = compile(reduce(rules));
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = Libc.state(a);
-            int dir;
-            try {
-                dir = Libc.open(cgroup.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
-            } catch (SyscallException e) {
-                throw new CgroupException("cgroup: " + e.getMessage());
-            }
+            int dir = openDir(cgroup);
             try {
                 int[] old = attached(a, st, cgroup, dir);
                 int progFd = load(a, st, cgroup, prog);
@@ -175,16 +170,19 @@ public final class DeviceFilter {
         }
     }
 
+    private static int openDir(Path cgroup) throws CgroupException {
+        try {
+            return Libc.open(cgroup.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
+        } catch (SyscallException e) {
+            throw new CgroupException("cgroup: " + e.getMessage());
+        }
+    }
+
     /** The ids of the device programs attached to the cgroup itself (for tests and checks). */
     static int[] programs(Path cgroup) throws CgroupException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = Libc.state(a);
-            int dir;
-            try {
-                dir = Libc.open(cgroup.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
-            } catch (SyscallException e) {
-                throw new CgroupException("cgroup: " + e.getMessage());
-            }
+            int dir = openDir(cgroup);
             try {
                 return attached(a, st, cgroup, dir);
             } finally {

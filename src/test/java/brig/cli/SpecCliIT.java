@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brig.json.Json;
 import brig.testing.Brig;
+import brig.testing.Tools;
 import com.google.gson.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +32,7 @@ class SpecCliIT {
         Brig.run(mine, "spec").expect(0);
         assertTrue(Files.readString(mine.resolve("config.json")).startsWith("{\n\t\"ociVersion\""));
         Path theirs = Files.createDirectories(dir.resolve("runc"));
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/runc")) || Files.isExecutable(Path.of("/usr/bin/runc")), "runc is not installed");
+        Tools.require("runc", "/usr/sbin/runc", "/usr/bin/runc");
         Brig.exec(theirs, List.of("runc", "spec"), null, Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), 30).expect(0);
         assertEquals(read(theirs.resolve("config.json")), read(mine.resolve("config.json")));
     }
@@ -40,7 +40,7 @@ class SpecCliIT {
     @Test
     void rootlessSpecIsRuncsToo() throws Exception {
         Path mine = Files.createDirectories(dir.resolve("brig")), theirs = Files.createDirectories(dir.resolve("runc"));
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/runc")) || Files.isExecutable(Path.of("/usr/bin/runc")), "runc is not installed");
+        Tools.require("runc", "/usr/sbin/runc", "/usr/bin/runc");
         Brig.run(dir, "spec", "--rootless", "--bundle", mine.toString()).expect(0);
         Brig.exec(theirs, List.of("runc", "spec", "--rootless"), null, Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), 30).expect(0);
         assertEquals(read(theirs.resolve("config.json")), read(mine.resolve("config.json")));
