@@ -42,7 +42,7 @@ class StatsIT {
             assertEquals(50, json.getAsJsonObject("pids").get("limit").getAsLong());
             assertTrue(json.getAsJsonObject("memory").getAsJsonObject("usage").get("usage").getAsLong() >= 16 * MIB, Json.compact(json));
             assertTrue(json.getAsJsonObject("cpu").getAsJsonObject("usage").get("total").getAsLong() > 100_000_000L, Json.compact(json));
-            for (String key : List.of("cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "intel_rdt", "network_interfaces")) {
+            for (String key : List.of("cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "intel_rdt")) {
                 assertTrue(json.has(key), key + " in " + Json.compact(json));
             }
 
