@@ -143,8 +143,8 @@ public final class OomWatch implements AutoCloseable {
     }
 
     /**
-     * Adds what the eventfd holds to the events seen. v1 also signals it when the cgroup is
-     * removed: a signal once memory.oom_control is gone is that, not an OOM.
+     * Adds what the eventfd holds to the events seen. v1 also signals it once when the cgroup
+     * is removed: after that, one of the signals is the removal, not an OOM.
      */
     private void drain() throws CgroupException {
         if (eventFd < 0) return;
@@ -157,7 +157,11 @@ public final class OomWatch implements AutoCloseable {
                 if (e.errno() == Errno.EAGAIN) return;
                 throw new CgroupException("cgroup: read the OOM eventfd of " + file + ": " + e.getMessage());
             }
-            if (n == 8 && Files.exists(file)) events += buf.get(ValueLayout.JAVA_LONG, 0);
+            if (n != 8) return;
+            long got = buf.get(ValueLayout.JAVA_LONG, 0);
+            // The removal is one signal more, added to any OOMs not read yet.
+            if (!Files.exists(file)) got--;
+            events += Math.max(0, got);
         }
     }
 
