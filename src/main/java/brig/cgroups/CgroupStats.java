@@ -447,6 +447,15 @@ public record CgroupStats(Cpu cpu, CpuSet cpuset, Memory memory, Pids pids, Blki
         return o;
     }
 
+    /** The whole line runc's {@code events --stats} prints: {"type":"stats","id":ID,"data":{...}}. */
+    public JsonObject toEvent(String id) {
+        JsonObject o = new JsonObject();
+        o.addProperty("type", "stats");
+        o.addProperty("id", id);
+        o.add("data", toJson());
+        return o;
+    }
+
     private static JsonObject entry(MemoryEntry e) {
         JsonObject o = new JsonObject();
         o.add("limit", u64(e.limit()));

@@ -165,6 +165,14 @@ public final class OomWatch implements AutoCloseable {
         }
     }
 
+    /** The line runc's {@code events} prints for an OOM: {"type":"oom","id":ID}. */
+    public static com.google.gson.JsonObject event(String id) {
+        com.google.gson.JsonObject o = new com.google.gson.JsonObject();
+        o.addProperty("type", "oom");
+        o.addProperty("id", id);
+        return o;
+    }
+
     @Override
     public void close() {
         Libc.close(eventFd);

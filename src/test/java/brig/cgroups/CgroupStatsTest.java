@@ -97,6 +97,9 @@ class CgroupStatsTest {
         assertTrue(text.contains("\"hugetlb\":{\"1GB\":{\"failcnt\":0},\"2MB\":{\"usage\":4194304,\"failcnt\":1}}"), text);
         assertTrue(text.endsWith("\"intel_rdt\":{}}"), text);
         assertFalse(j.getAsJsonObject("cpu").getAsJsonObject("usage").has("percpu"), "no per-CPU figures on v2");
+        String event = Json.compact(CgroupStats.read(List.of(dir(V2)), "sample").toEvent("box1"));
+        assertTrue(event.startsWith("{\"type\":\"stats\",\"id\":\"box1\",\"data\":{\"cpu\":"), event);
+        assertEquals("{\"type\":\"oom\",\"id\":\"box1\"}", Json.compact(OomWatch.event("box1")));
     }
 
     @Test
