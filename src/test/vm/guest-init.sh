@@ -43,9 +43,8 @@ $BB mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup || die "mount cgroup2"
 c=$($BB sed 's/\([a-z_]*\)/+\1/g' /sys/fs/cgroup/cgroup.controllers)
 echo "$c" > /sys/fs/cgroup/cgroup.subtree_control || die "enable controllers: $c"
 $BB ip link set lo up
-. $R/env
 t0=$($BB cut -d' ' -f1 /proc/uptime)
-/bin/sh $R/cmd > $R/stdout 2> $R/stderr < /dev/null
+/bin/bash $R/cmd > $R/stdout 2> $R/stderr < /dev/null
 echo $? > $R/rc.tmp
 echo "boot=$t0 end=$($BB cut -d' ' -f1 /proc/uptime)" > $R/timing
 $BB mv $R/rc.tmp $R/rc

@@ -116,8 +116,11 @@ esac
 # The run directory is the guest's only way back: command, environment, output, exit code.
 RUN=$(mktemp -d "$CACHE/run.XXXXXX")
 trap 'rm -rf "$RUN"' EXIT
-printf 'exec' > "$RUN/cmd"; printf ' %q' "$@" >> "$RUN/cmd"
-printf 'export PATH=%q HOME=/root LANG=C.UTF-8\ncd %q\n' "$PATH:/usr/sbin:/usr/bin:/sbin:/bin" "$PWD" > "$RUN/env"
+# For the guest's bash (printf %q may quote in bash's $'...').
+{
+    printf 'export PATH=%q HOME=/root LANG=C.UTF-8\ncd %q || exit 125\nexec' "$PATH:/usr/sbin:/usr/bin:/sbin:/bin" "$PWD"
+    printf ' %q' "$@"
+} > "$RUN/cmd"
 # mitigations=off: page-table isolation and friends cost much under emulation and protect
 # nothing in a guest that lives for one command.
 APPEND="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init cgroup_no_v1=all mitigations=off"
