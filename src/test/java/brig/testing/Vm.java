@@ -40,10 +40,10 @@ public final class Vm {
             prepared = true;
         }
         if (unavailable != null) {
-            String why = "SKIPPED: the cgroup v2 tests need a VM: " + unavailable;
+            String why = "the cgroup v2 tests need a VM: " + unavailable;
             if ("1".equals(System.getenv("BRIG_VM_REQUIRED"))) throw new AssertionError(why + " (and BRIG_VM_REQUIRED=1)");
-            System.err.println("*** " + why);
-            Assumptions.abort(why);
+            System.err.println("*** SKIPPED: " + why);
+            Assumptions.abort("SKIPPED: " + why);
         }
     }
 
