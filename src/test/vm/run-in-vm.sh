@@ -114,6 +114,8 @@ esac
 
 # --- run -----------------------------------------------------------------------------------
 # The run directory is the guest's only way back: command, environment, output, exit code.
+# (Those of runs killed with SIGKILL, as a test's timeout does, go after a day.)
+find "$CACHE" -maxdepth 1 -name 'run.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
 RUN=$(mktemp -d "$CACHE/run.XXXXXX")
 trap 'rm -rf "$RUN"' EXIT
 # For the guest's bash (printf %q may quote in bash's $'...').
