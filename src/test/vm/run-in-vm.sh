@@ -128,7 +128,7 @@ trap 'rm -rf "$RUN"' EXIT
 APPEND="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init cgroup_no_v1=all"
 t0=$(date +%s.%N)
 rc=0
-timeout -s KILL "$TIMEOUT" "$QEMU" -nodefaults -no-user-config -nographic -no-reboot -nic none \
+timeout -k 10 "$TIMEOUT" "$QEMU" -nodefaults -no-user-config -nographic -no-reboot -nic none \
     "${ACCEL_ARGS[@]}" -m "${BRIG_VM_MEM:-2G}" -smp "${BRIG_VM_SMP:-2}" \
     -kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND" \
     -serial "file:$RUN/console" -monitor none \
@@ -136,10 +136,10 @@ timeout -s KILL "$TIMEOUT" "$QEMU" -nodefaults -no-user-config -nographic -no-re
     -virtfs "local,path=$RUN,mount_tag=run,security_model=none,multidevs=remap" \
     > "$RUN/qemu.log" 2>&1 < /dev/null || rc=$?
 if [ ! -f "$RUN/rc" ]; then
-    [ $rc = 137 ] && echo "run-in-vm: the guest did not finish in ${TIMEOUT}s" >&2
+    [ $rc = 124 ] && echo "run-in-vm: the guest did not finish in ${TIMEOUT}s" >&2
     echo "run-in-vm: no exit code from the guest (qemu exit $rc); its console:" >&2
-    tail -n 40 "$RUN/console" "$RUN/qemu.log" "$RUN/init-error" >&2 2>/dev/null
-    [ $rc = 137 ] && exit 124
+    tail -n 40 "$RUN/console" "$RUN/qemu.log" "$RUN/init-error" >&2 2>/dev/null || true
+    [ $rc = 124 ] && exit 124
     exit 125
 fi
 cat "$RUN/stdout"
