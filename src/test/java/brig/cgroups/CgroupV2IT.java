@@ -5,17 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brig.testing.Brig;
 import brig.testing.TestBundle;
+import brig.testing.Vm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * On a pure cgroup v2 host (these machines are v1 hybrids, so in a throw-away VM from
- * ../shared/vm): placement, the eBPF device filter, the cgroup mount and the clean-up. The
- * VM sees this host's files read-only, so the bundles are made here.
+ * On a pure cgroup v2 host (these machines are v1 hybrids, so in a throw-away VM: {@link
+ * Vm}): placement, the eBPF device filter, the cgroup mount and the clean-up. The VM sees this
+ * host's files read-only, so the bundles are made here.
  */
 @org.junit.jupiter.api.extension.ExtendWith(brig.testing.NoLeaks.class)
 class CgroupV2IT {
@@ -34,23 +33,12 @@ class CgroupV2IT {
         }
     }
 
-    static final Path VM = vmRunner();
-
-    /** shared/vm/run-in-vm.sh beside the checkout or any directory above it (worktrees sit deeper). */
-    static Path vmRunner() {
-        for (Path d = Path.of("").toAbsolutePath().getParent(); d != null; d = d.getParent()) {
-            Path p = d.resolve("shared/vm/run-in-vm.sh");
-            if (Files.isExecutable(p)) return p;
-        }
-        return Path.of("..", "shared", "vm", "run-in-vm.sh").toAbsolutePath().normalize();
-    }
+    /** The harness, for v2 tests written against the old ../shared/vm runner (same arguments): prefer {@link Vm#run}. */
+    static final Path VM = Vm.SCRIPT;
 
     @Test
     void containersOnAPureV2Host() throws Exception {
-        assertTrue(Files.isExecutable(VM), VM + " is missing: the project's shared/ (with vm/) must lie beside the checkout, as it does for CI");
-        if (Brig.exec(dir, List.of("sh", "-c", "command -v qemu-system-x86_64"), null, Map.of("PATH", "/usr/bin:/bin"), 10).exit() != 0) {
-            throw new AssertionError("qemu-system-x86_64 is missing: .ci/run installs qemu-system-x86");
-        }
+        Vm.requireAvailable();
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         TestBundle place = TestBundle.busybox(dir.resolve("place")).sh("cat /proc/self/cgroup; ls /sys/fs/cgroup | grep -c cgroup.procs; "
                 + "mkdir /sys/fs/cgroup/x 2>&1 | sed 's/.*: //'");
@@ -67,8 +55,7 @@ class CgroupV2IT {
                 "echo '--- place'", brig + " --root /tmp/state run --bundle " + place.dir() + " " + place.id(),
                 "echo '--- devices'", brig + " --root /tmp/state run --bundle " + devices.dir() + " " + devices.id(),
                 "echo '--- after'", "ls /sys/fs/cgroup/brig 2>/dev/null | wc -l; ls /tmp/state | wc -l");
-        Brig.Result r = Brig.exec(dir, List.of(VM.toString(), "--timeout", "600", "--", "sh", "-c", script), null,
-                Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), 700);
+        Brig.Result r = Vm.run(dir, script, 600);
         assertEquals(0, r.exit(), r.out() + r.err());
         String out = r.out();
         assertTrue(out.contains("--- after"), out + r.err());

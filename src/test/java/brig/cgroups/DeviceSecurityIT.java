@@ -8,6 +8,7 @@ import brig.spec.Spec;
 import brig.testing.Brig;
 import brig.testing.NoLeaks;
 import brig.testing.TestBundle;
+import brig.testing.Vm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Attacks on device access and on cgroups Brig did not make, on this host's cgroup v1
- * devices controller and, in one boot of the pure-v2 VM (../shared/vm), on the eBPF filter.
+ * devices controller and, in one boot of the pure-v2 VM ({@link Vm}), on the eBPF filter.
  *
  * <p>The device opened is char 7:0 (/dev/vcs, the text of the current console): outside
  * the default list, present on this host and in the VM's kernel, and harmless to open
@@ -284,8 +285,7 @@ class DeviceSecurityIT {
     /** Everything above that involves the kernel's cgroup v2, in one boot of the VM. */
     @Test
     void theSameAttacksOnAPureV2Host() throws Exception {
-        Path vm = CgroupV2IT.VM;
-        assertTrue(Files.isExecutable(vm), vm + " is missing: the project's shared/ (with vm/) must lie beside the checkout, as it does for CI");
+        Vm.requireAvailable();
         Path work = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "device-security-it-");
         try {
             Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -310,8 +310,7 @@ class DeviceSecurityIT {
                     "kill -0 $s && echo host process alive; cat /sys/fs/cgroup/brig/hostx/inner/cgroup.procs | grep -c \"^$s$\"",
                     "echo '--- live'", "mkdir -p /tmp/live", java + " --enable-native-access=ALL-UNNAMED -cp " + cp + " '" + V2Live.class.getName() + "' /tmp/live 2>&1",
                     "echo '--- end'");
-            Brig.Result r = Brig.exec(work, List.of(vm.toString(), "--timeout", "600", "--", "sh", "-c", script), null,
-                    Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), 700);
+            Brig.Result r = Vm.run(work, script, 600);
             String out = r.out();
             assertTrue(out.contains("--- end\n"), out + r.err());
             assertEquals(REFUSED, section(out, "bare", "runc"));
