@@ -60,6 +60,10 @@ public record ResourcePlan(List<CgroupWrite> writes, List<String> ignored) {
             new Controller("blkio", "io"), new Controller("hugetlb", "hugetlb"), new Controller("net_cls", null),
             new Controller("net_prio", null), new Controller("rdma", "rdma"));
 
+    private static final Set<String> OPTIONAL_V1_FILES = Set.of("blkio.weight", "blkio.leaf_weight", "blkio.weight_device",
+            "blkio.leaf_weight_device", "memory.memsw.limit_in_bytes", "cpu.cfs_burst_us", "cpu.idle", "cpu.rt_period_us",
+            "cpu.rt_runtime_us");
+
     /** Controller files of the unified tree a config may not write through "unified". */
     private static final Set<String> CGROUP_FILES = Set.of("cgroup.max.depth", "cgroup.max.descendants");
 
@@ -82,8 +86,11 @@ public record ResourcePlan(List<CgroupWrite> writes, List<String> ignored) {
             if (asked.isEmpty()) continue;
             if (v1 != null) {
                 for (CgroupWrite w : asked) {
-                    // Checked in the hierarchy's root: a file it lacks, no cgroup has (blkio.weight without CFQ/BFQ).
-                    if (!host.exists().test(v1.hierarchy().mountPoint().resolve(w.file()))) {
+                    // Files that depend on the kernel's build or I/O scheduler: the root cgroup has
+                    // them exactly when every cgroup does (blkio.weight only with CFQ/BFQ, memsw
+                    // only with swap accounting). Others (pids.max) the root never has.
+                    if (OPTIONAL_V1_FILES.contains(w.file().toString())
+                            && !host.exists().test(v1.hierarchy().mountPoint().resolve(w.file()))) {
                         throw new CgroupException(w.why() + ": this host's " + c.v1() + " controller has no " + w.file() + " file");
                     }
                     out.add(w.in(v1.path()));

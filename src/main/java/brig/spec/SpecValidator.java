@@ -38,15 +38,6 @@ public final class SpecValidator {
             throw new SpecException(file, "domainname", "domainname: cannot set the domain name without a private UTS namespace");
         }
         for (Map.Entry<String, String> e : l.sysctl().entrySet()) sysctl(file, l, e.getKey());
-        notAppliedYet(file, l.resources());
-    }
-
-    /** Read into the model, but not applied to cgroups yet: refused by name, never ignored. */
-    private static void notAppliedYet(Path file, Spec.Resources r) throws SpecException {
-        String f = r.memory() != null ? "memory" : r.cpu() != null ? "cpu" : r.pidsLimit() != null ? "pids"
-                : r.blockIO() != null ? "blockIO" : !r.hugepageLimits().isEmpty() ? "hugepageLimits"
-                : r.network() != null ? "network" : !r.rdma().isEmpty() ? "rdma" : !r.unified().isEmpty() ? "unified" : null;
-        if (f != null) throw new SpecException(file, "linux.resources." + f, "linux.resources." + f + ": resource limits are not supported yet");
     }
 
     /** Only keys that belong to a namespace the container has of its own, as runc allows. */
