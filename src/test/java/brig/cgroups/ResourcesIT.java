@@ -100,4 +100,37 @@ class ResourcesIT {
         assertGone(b);
         assertFalse(Files.exists(b.stateRoot().resolve(b.id())));
     }
+
+    @Test
+    void hugepagesAreLimitedInTheUnifiedTreeOfThisHybridHost() throws Exception {
+        // hugetlb is not a v1 hierarchy here: it lives in cgroup2, which Brig enables it in.
+        TestBundle b = TestBundle.busybox(dir).sh("cat /sys/fs/cgroup/unified/hugetlb.2MB.max; grep ^0:: /proc/self/cgroup");
+        b.set("linux.resources", "{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":4194304}]}");
+        assertEquals(List.of("4194304", "0::/brig/" + b.id()), b.run().expect(0).out().lines().toList());
+        assertGone(b);
+    }
+
+    @Test
+    void aLiveCgroupsMemoryLimitIsRaisedAndLoweredWithItsSwapLimit() throws Exception {
+        // As `update` will: a plan for the live cgroup, from its current limit. memsw may never be
+        // below the limit, so raising and lowering need opposite orders.
+        Path memory = v1("memory");
+        ContainerCgroup cg = ContainerCgroup.resolve(Hierarchy.discover(), "/brig/" + NoLeaks.PREFIX + "live");
+        List<Path> made = cg.create(List.of());
+        try {
+            Path d = memory.resolve("brig").resolve(NoLeaks.PREFIX + "live");
+            ResourcePlan.Host host = ResourcePlan.Host.live(Hierarchy.discover());
+            long[][] steps = {{104857600, 209715200}, {314572800, 419430400}, {52428800, 62914560}};
+            for (long[] s : steps) {
+                long current = Long.parseLong(Files.readString(d.resolve("memory.limit_in_bytes")).trim());
+                brig.spec.Spec.Resources r = new brig.spec.Spec.Resources(List.of(), new brig.spec.Spec.Memory(s[0], null, s[1], null,
+                        null, null, false), null, null, null, List.of(), null, java.util.Map.of(), java.util.Map.of());
+                cg.apply(ResourcePlan.of(r, cg, host, current >= Long.MAX_VALUE / 2 ? -1 : current).writes());
+                assertEquals(s[0], Long.parseLong(Files.readString(d.resolve("memory.limit_in_bytes")).trim()));
+                assertEquals(s[1], Long.parseLong(Files.readString(d.resolve("memory.memsw.limit_in_bytes")).trim()));
+            }
+        } finally {
+            cg.destroy(made);
+        }
+    }
 }
