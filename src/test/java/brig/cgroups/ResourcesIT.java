@@ -133,4 +133,19 @@ class ResourcesIT {
             cg.destroy(made);
         }
     }
+
+    @Test
+    void controllersThisHostLacksAreRefusedNamingTheField() throws Exception {
+        TestBundle b = TestBundle.busybox(dir).sh("echo ran");
+        b.set("linux.resources", "{\"blockIO\":{\"weight\":500}}");
+        Brig.Result r = b.run();
+        assertEquals("brig: " + dir.resolve("config.json") + ": linux.resources.blockIO.weight: this host's blkio controller has no "
+                + "blkio.weight file\n", r.err());
+        b.set("linux.resources", "{\"network\":{\"priorities\":[{\"name\":\"eth0\",\"priority\":1}]}}");
+        r = b.run();
+        assertEquals("brig: " + dir.resolve("config.json") + ": linux.resources.network.priorities[0]: the net_prio controller is "
+                + "not mounted on this host\n", r.err());
+        assertEquals(1, r.exit());
+        assertGone(b);
+    }
 }
