@@ -127,6 +127,22 @@ public record ContainerCgroup(List<Dir> dirs) {
         }
     }
 
+    /**
+     * Makes the writes of a {@link ResourcePlan}, in its order: the one place linux.resources
+     * reaches the kernel, for a new container and (with a plan made for a live cgroup) for
+     * `update`. Errors name the file, the field and the errno.
+     */
+    public void apply(List<CgroupWrite> writes) throws CgroupException {
+        for (CgroupWrite w : writes) {
+            try {
+                write(w.file(), w.value());
+            } catch (CgroupException e) {
+                throw new CgroupException(e.getMessage().replaceFirst(" to " + java.util.regex.Pattern.quote(w.file().toString()) + ": ",
+                        java.util.regex.Matcher.quoteReplacement(" to " + w.file() + " (" + w.why() + "): ")));
+            }
+        }
+    }
+
     /** Whether a process is in the directory or below it. */
     static boolean populated(Dir d) throws CgroupException {
         try {
@@ -185,7 +201,7 @@ public record ContainerCgroup(List<Dir> dirs) {
             }
         } catch (SyscallException e) {
             throw new CgroupException("cgroup: write \"" + value + "\" to " + file + ": " + e.getMessage()
-                    .replaceFirst("^(open|write) [^:]*: ", ""));
+                    .replaceFirst("^(open|write)( [^:]*)?: ", ""));
         }
     }
 

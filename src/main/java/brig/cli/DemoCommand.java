@@ -66,7 +66,7 @@ final class DemoCommand {
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(bundle, false, 0), Planner.Mode.RUN);
             if (a.bool("explain")) {
                 System.out.println("The plan, step by step:");
-                System.out.print(p.plan().explain().indent(2));
+                System.out.print(p.explain().indent(2));
                 System.out.println();
             }
             System.out.println("host:       " + brig.syscalls.ProcFs.read("/proc/sys/kernel/hostname").trim()

@@ -53,7 +53,7 @@ final class RunCommand {
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(Path.of(a.value("bundle", ".")),
                     a.bool("no-pivot"), preserve), Planner.Mode.RUN);
             if (a.bool("explain")) {
-                System.out.print(p.plan().explain());
+                System.out.print(p.explain());
                 return 0;
             }
             // Under the supervisor: only fds the caller really passed, and if this JVM dies

@@ -4,6 +4,7 @@ import brig.cgroups.CgroupException;
 import brig.cgroups.ContainerCgroup;
 import brig.cgroups.DeviceRules;
 import brig.cgroups.Hierarchy;
+import brig.cgroups.ResourcePlan;
 import brig.helper.Helper;
 import brig.helper.HelperException;
 import brig.helper.Plan;
@@ -60,9 +61,24 @@ public final class Runtime {
      */
     public record Options(Path bundle, boolean noPivot, int preserveFds) {}
 
-    /** A container planned but not started: nothing on the system has changed yet. */
-    public record Prepared(String id, Path bundle, Spec spec, Path rootfs, ContainerCgroup cgroup, Plan plan,
-                           Planner.Mode mode) {}
+    /**
+     * A container planned but not started: nothing on the system has changed yet.
+     *
+     * @param resources the cgroup writes Brig makes on the host before the clone
+     */
+    public record Prepared(String id, Path bundle, Spec spec, Path rootfs, ContainerCgroup cgroup, ResourcePlan resources,
+                           Plan plan, Planner.Mode mode) {
+
+        /**
+         * `--explain`: the host's work before the clone (the cgroup writes, in the order Brig
+         * makes them once the cgroup directories exist), then the helper's steps.
+         */
+        public String explain() {
+            StringBuilder sb = new StringBuilder();
+            for (String line : resources.explain()) sb.append("host: ").append(line).append('\n');
+            return sb.append(plan.explain()).toString();
+        }
+    }
 
     /** Reads and checks the bundle and plans the container; changes nothing. */
     public Prepared prepare(String id, Options o, Planner.Mode mode)
@@ -78,9 +94,12 @@ public final class Runtime {
                     + (Files.exists(rootfs) ? ": ENOTDIR: not a directory" : ": ENOENT: no such file or directory"));
         }
         ContainerCgroup cgroup;
+        ResourcePlan resources;
         try {
             String path = spec.linux().cgroupsPath() != null ? spec.linux().cgroupsPath() : DEFAULT_CGROUP_PARENT + "/" + id;
-            cgroup = ContainerCgroup.resolve(Hierarchy.discover(), path);
+            List<Hierarchy> hierarchies = Hierarchy.discover();
+            cgroup = ContainerCgroup.resolve(hierarchies, path);
+            resources = ResourcePlan.of(spec.linux().resources(), cgroup, ResourcePlan.Host.live(hierarchies));
         } catch (CgroupException e) {
             throw new CgroupException(config + ": " + e.getMessage());
         } catch (IOException e) {
@@ -90,7 +109,7 @@ public final class Runtime {
         Planner.Context ctx = new Planner.Context(bundle, rootfs, mode, o.noPivot(), o.preserveFds(), fifo,
                 cgroup.mountDirs(), lastCap());
         try {
-            return new Prepared(id, bundle, spec, rootfs, cgroup, Planner.plan(spec, ctx), mode);
+            return new Prepared(id, bundle, spec, rootfs, cgroup, resources, Planner.plan(spec, ctx), mode);
         } catch (RootfsException e) {
             throw new SpecException(config, e.field(), e.getMessage());
         }
@@ -156,6 +175,8 @@ public final class Runtime {
             testCrashPoint("claimed");
             made = p.cgroup().create(DeviceRules.effective(spec.linux().resources().devices(), spec.linux().devices()));
             if (spec.linux().cgroupsPath() == null) made = withDefaultParents(p.cgroup(), made);
+            // Before the clone: the limits hold from the container's first instruction.
+            p.cgroup().apply(p.resources().writes());
             testCrashPoint("cgroups");
             if (p.mode() == Planner.Mode.CREATE) Libc.mkfifo(store.dir(p.id()).resolve("exec.fifo").toString(), 0622);
             h = Helper.start(helper, p.plan(), keepFds, passedFds);

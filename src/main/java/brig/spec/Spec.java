@@ -100,14 +100,81 @@ public record Spec(String ociVersion, Process process, Root root, String hostnam
      */
     public record Device(String path, char type, long major, long minor, Integer fileMode, Long uid, Long gid) {}
 
-    /** linux.resources: only the device rules so far. */
-    public record Resources(List<DeviceRule> devices) {
+    /**
+     * linux.resources. A field the config leaves out is null (or empty), meaning "leave the
+     * kernel's value alone"; numbers keep runc's meanings (-1 = unlimited where runc allows it,
+     * 0 = not set for the memory sizes and pids.limit).
+     */
+    public record Resources(List<DeviceRule> devices, Memory memory, Cpu cpu, Long pidsLimit, BlockIO blockIO,
+                            List<HugepageLimit> hugepageLimits, Network network, Map<String, Rdma> rdma,
+                            Map<String, String> unified) {
         public static final Resources NONE = new Resources(List.of());
 
         public Resources {
             devices = List.copyOf(devices);
+            hugepageLimits = List.copyOf(hugepageLimits);
+            rdma = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(rdma));
+            unified = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(unified));
+        }
+
+        /** Only device rules. */
+        public Resources(List<DeviceRule> devices) {
+            this(devices, null, null, null, null, List.of(), null, Map.of(), Map.of());
         }
     }
+
+    /**
+     * linux.resources.memory, in bytes; -1 is unlimited.
+     *
+     * @param swap memory plus swap, as runc (not swap alone)
+     * @param swappiness null when not given or -1
+     * @param kernel deprecated by the kernel: ignored, and the plan says so
+     * @param kernelTCP likewise
+     */
+    public record Memory(Long limit, Long reservation, Long swap, Long kernel, Long kernelTCP, Long swappiness,
+                         boolean disableOOMKiller) {}
+
+    /**
+     * linux.resources.cpu.
+     *
+     * @param quota microseconds per period, -1 for no limit
+     * @param idle 0 or 1
+     */
+    public record Cpu(Long shares, Long quota, Long burst, Long period, Long realtimeRuntime, Long realtimePeriod,
+                      String cpus, String mems, Long idle) {}
+
+    /** linux.resources.blockIO; weights 10 to 1000 as the spec says, leaf weights likewise. */
+    public record BlockIO(Integer weight, Integer leafWeight, List<WeightDevice> weightDevice,
+                          List<ThrottleDevice> throttleReadBpsDevice, List<ThrottleDevice> throttleWriteBpsDevice,
+                          List<ThrottleDevice> throttleReadIOPSDevice, List<ThrottleDevice> throttleWriteIOPSDevice) {
+        public BlockIO {
+            weightDevice = List.copyOf(weightDevice);
+            throttleReadBpsDevice = List.copyOf(throttleReadBpsDevice);
+            throttleWriteBpsDevice = List.copyOf(throttleWriteBpsDevice);
+            throttleReadIOPSDevice = List.copyOf(throttleReadIOPSDevice);
+            throttleWriteIOPSDevice = List.copyOf(throttleWriteIOPSDevice);
+        }
+    }
+
+    /** @param weight null when not given; leafWeight likewise */
+    public record WeightDevice(long major, long minor, Integer weight, Integer leafWeight) {}
+
+    public record ThrottleDevice(long major, long minor, long rate) {}
+
+    /** @param pageSize as the kernel names it: "2MB", "1GB", "64KB" */
+    public record HugepageLimit(String pageSize, long limit) {}
+
+    /** @param classID null when not given */
+    public record Network(Long classID, List<InterfacePriority> priorities) {
+        public Network {
+            priorities = List.copyOf(priorities);
+        }
+    }
+
+    public record InterfacePriority(String name, long priority) {}
+
+    /** @param hcaHandles null when not given; hcaObjects likewise */
+    public record Rdma(Long hcaHandles, Long hcaObjects) {}
 
     /**
      * @param type 'a', 'c' or 'b'

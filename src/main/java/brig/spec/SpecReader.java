@@ -257,9 +257,6 @@ public final class SpecReader {
     }
 
     private static Spec.Resources resources(Fields r) throws JsonException {
-        for (String key : List.of("memory", "cpu", "pids", "blockIO", "hugepageLimits", "network", "rdma", "unified")) {
-            refuse(r, key, "resource limits are not supported yet");
-        }
         List<Spec.DeviceRule> rules = new ArrayList<>();
         for (Fields d : r.objects("devices")) {
             if (!d.has("allow")) throw new JsonException(d.path("allow"), "required but missing");
@@ -274,6 +271,143 @@ public final class SpecReader {
             rules.add(new Spec.DeviceRule(d.bool("allow", false), type.charAt(0), d.integer("major", -1, 4095).orElse(-1L),
                     d.integer("minor", -1, 1048575).orElse(-1L), access.isEmpty() ? "rwm" : access));
         }
-        return new Spec.Resources(rules);
+        Spec.Memory memory = r.object("memory").isPresent() ? memory(r.object("memory").get()) : null;
+        Spec.Cpu cpu = r.object("cpu").isPresent() ? cpu(r.object("cpu").get()) : null;
+        Long pids = null;
+        if (r.object("pids").isPresent()) {
+            // runc: 0 leaves the limit alone, a negative one means "max".
+            long v = r.object("pids").get().requireInteger("limit", Long.MIN_VALUE, Long.MAX_VALUE);
+            pids = v == 0 ? null : Math.max(v, -1);
+        }
+        Spec.BlockIO blockIO = r.object("blockIO").isPresent() ? blockIO(r.object("blockIO").get()) : null;
+        List<Spec.HugepageLimit> huge = new ArrayList<>();
+        for (Fields h : r.objects("hugepageLimits")) {
+            String size = h.requireString("pageSize");
+            if (!size.matches("[1-9][0-9]{0,5}[KMG]B")) {
+                throw new JsonException(h.path("pageSize"), "expected a page size such as \"2MB\" or \"1GB\", got \"" + size + "\"");
+            }
+            if (huge.stream().anyMatch(x -> x.pageSize().equals(size))) {
+                throw new JsonException(h.path("pageSize"), "duplicate page size " + size);
+            }
+            huge.add(new Spec.HugepageLimit(size, h.unsigned64("limit")
+                    .orElseThrow(() -> new JsonException(h.path("limit"), "required but missing"))));
+        }
+        Spec.Network network = null;
+        if (r.object("network").isPresent()) {
+            Fields n = r.object("network").get();
+            List<Spec.InterfacePriority> prios = new ArrayList<>();
+            for (Fields p : n.objects("priorities")) {
+                String name = p.requireString("name");
+                if (!name.matches("[^\\s/\\x00]{1,15}")) {
+                    throw new JsonException(p.path("name"), "not a network interface name: \"" + name.replace("\0", "\\0") + "\"");
+                }
+                prios.add(new Spec.InterfacePriority(name, p.requireInteger("priority", 0, U32)));
+            }
+            Long classID = n.integer("classID", 0, U32).orElse(null);
+            if (classID != null || !prios.isEmpty()) network = new Spec.Network(classID, prios);
+        }
+        Map<String, Spec.Rdma> rdma = new LinkedHashMap<>();
+        if (r.object("rdma").isPresent()) {
+            Fields all = r.object("rdma").get();
+            for (String dev : all.json().keySet()) {
+                Fields d = all.object(dev).orElseThrow(() -> new JsonException(all.path(dev), "expected an object, got null"));
+                if (!dev.matches("[^\\s/\\x00]+")) throw new JsonException(all.path(dev), "not an RDMA device name");
+                Long handles = d.integer("hcaHandles", 0, U32).orElse(null), objects = d.integer("hcaObjects", 0, U32).orElse(null);
+                if (handles == null && objects == null) continue;
+                rdma.put(dev, new Spec.Rdma(handles, objects));
+            }
+        }
+        Map<String, String> unified = new LinkedHashMap<>(r.stringMap("unified"));
+        for (var e : unified.entrySet()) {
+            String where = r.path("unified") + "." + e.getKey();
+            noNul(e.getKey(), where);
+            noNul(e.getValue(), where);
+            // The key names a file in the container's cgroup directory, and only there.
+            if (e.getKey().contains("/") || e.getKey().contains("..") || !e.getKey().contains(".")) {
+                throw new JsonException(where, "not a cgroup file name (\"controller.file\")");
+            }
+        }
+        // An object that sets nothing asks for nothing: the same container as without it.
+        if (new Spec.Memory(null, null, null, null, null, null, false).equals(memory)) memory = null;
+        if (new Spec.Cpu(null, null, null, null, null, null, null, null, null).equals(cpu)) cpu = null;
+        if (new Spec.BlockIO(null, null, List.of(), List.of(), List.of(), List.of(), List.of()).equals(blockIO)) blockIO = null;
+        return new Spec.Resources(rules, memory, cpu, pids, blockIO, huge, network, rdma, unified);
+    }
+
+    /** A signed size where -1 is unlimited and 0 is "not set", as runc reads them. */
+    private static Long size(Fields f, String key) throws JsonException {
+        Long v = f.integer(key, -1, Long.MAX_VALUE).orElse(null);
+        return v == null || v == 0 ? null : v;
+    }
+
+    private static Spec.Memory memory(Fields m) throws JsonException {
+        Long limit = size(m, "limit"), swap = size(m, "swap");
+        if (swap != null && swap > 0 && limit != null && limit > 0 && swap < limit) {
+            throw new JsonException(m.path("swap"), "memory plus swap (" + swap + ") must not be below memory.limit ("
+                    + limit + ")");
+        }
+        if (swap != null && swap > 0 && (limit == null || limit < 0)) {
+            throw new JsonException(m.path("swap"), "a swap limit needs a memory.limit");
+        }
+        Long swappiness = null;
+        if (m.has("swappiness")) {
+            // uint64 in the spec; engines write "unset" as -1 or as its uint64 bit pattern.
+            var e = m.json().get("swappiness");
+            boolean minusOne = e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber() && e.getAsString().equals("-1");
+            long v = minusOne ? -1 : m.unsigned64("swappiness").orElseThrow();
+            if (v != -1 && (v < 0 || v > 100)) {
+                throw new JsonException(m.path("swappiness"), "expected 0 to 100, got " + Long.toUnsignedString(v));
+            }
+            swappiness = v == -1 ? null : v;
+        }
+        if (m.bool("useHierarchy", false)) throw new JsonException(m.path("useHierarchy"), "not supported (the kernel's default hierarchy is used)");
+        if (m.bool("checkBeforeUpdate", false)) throw new JsonException(m.path("checkBeforeUpdate"), "not supported yet");
+        return new Spec.Memory(limit, size(m, "reservation"), swap, size(m, "kernel"), size(m, "kernelTCP"), swappiness,
+                m.bool("disableOOMKiller", false));
+    }
+
+    private static Spec.Cpu cpu(Fields c) throws JsonException {
+        Long shares = c.integer("shares", 0, 262144).filter(v -> v != 0).orElse(null);
+        Long quota = c.integer("quota", -1, Long.MAX_VALUE).filter(v -> v != 0).orElse(null);
+        Long period = c.integer("period", 0, 1_000_000).filter(v -> v != 0).orElse(null);
+        Long rtRuntime = c.integer("realtimeRuntime", -1, Long.MAX_VALUE).filter(v -> v != 0).orElse(null);
+        Long rtPeriod = c.integer("realtimePeriod", 0, 1_000_000).filter(v -> v != 0).orElse(null);
+        Long burst = c.integer("burst", 0, Long.MAX_VALUE).orElse(null);
+        String cpus = cpuList(c, "cpus"), mems = cpuList(c, "mems");
+        return new Spec.Cpu(shares, quota, burst, period, rtRuntime, rtPeriod, cpus, mems,
+                c.integer("idle", 0, 1).orElse(null));
+    }
+
+    /** "0-3,5": null when absent or empty. */
+    private static String cpuList(Fields c, String key) throws JsonException {
+        String v = c.string(key, "");
+        if (v.isEmpty()) return null;
+        if (!v.matches("[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*")) {
+            throw new JsonException(c.path(key), "expected a list such as \"0-3,5\", got \"" + v.replace("\0", "\\0") + "\"");
+        }
+        return v;
+    }
+
+    private static Spec.BlockIO blockIO(Fields b) throws JsonException {
+        Integer weight = b.integer("weight", 10, 1000).map(Long::intValue).orElse(null);
+        Integer leaf = b.integer("leafWeight", 10, 1000).map(Long::intValue).orElse(null);
+        List<Spec.WeightDevice> wd = new ArrayList<>();
+        for (Fields d : b.objects("weightDevice")) {
+            wd.add(new Spec.WeightDevice(d.requireInteger("major", 0, 4095), d.requireInteger("minor", 0, 1048575),
+                    d.integer("weight", 10, 1000).map(Long::intValue).orElse(null),
+                    d.integer("leafWeight", 10, 1000).map(Long::intValue).orElse(null)));
+        }
+        return new Spec.BlockIO(weight, leaf, wd, throttles(b, "throttleReadBpsDevice"),
+                throttles(b, "throttleWriteBpsDevice"), throttles(b, "throttleReadIOPSDevice"),
+                throttles(b, "throttleWriteIOPSDevice"));
+    }
+
+    private static List<Spec.ThrottleDevice> throttles(Fields b, String key) throws JsonException {
+        List<Spec.ThrottleDevice> out = new ArrayList<>();
+        for (Fields d : b.objects(key)) {
+            out.add(new Spec.ThrottleDevice(d.requireInteger("major", 0, 4095), d.requireInteger("minor", 0, 1048575),
+                    d.unsigned64("rate").orElseThrow(() -> new JsonException(d.path("rate"), "required but missing"))));
+        }
+        return out;
     }
 }

@@ -62,8 +62,8 @@ class BadInputIT {
 
     @Test
     void featuresNotThereYet() throws Exception {
-        assertEquals("config.json: linux.resources.pids: resource limits are not supported yet",
-                refused(b -> b.set("linux.resources.pids", "{\"limit\":10}")));
+        assertEquals("config.json: linux.resources.network.classID: the net_cls controller is not mounted on this host",
+                refused(b -> b.set("linux.resources.network", "{\"classID\":1048577}")));
         assertEquals("config.json: linux.seccomp: seccomp is not supported yet",
                 refused(b -> b.set("linux.seccomp", "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}")));
     }

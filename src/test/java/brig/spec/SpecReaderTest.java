@@ -78,8 +78,8 @@ class SpecReaderTest {
     void refusesFeaturesNotThereYet() {
         assertEquals("linux.seccomp: seccomp is not supported yet",
                 error(c -> c.getAsJsonObject("linux").add("seccomp", Json.parseQuietly("{\"defaultAction\":\"SCMP_ACT_ALLOW\"}"))));
-        assertEquals("linux.resources.memory: resource limits are not supported yet",
-                error(c -> c.getAsJsonObject("linux").getAsJsonObject("resources").add("memory", Json.parseQuietly("{\"limit\":1000000}"))));
+        assertEquals("linux.resources.memory.checkBeforeUpdate: not supported yet",
+                error(c -> c.getAsJsonObject("linux").getAsJsonObject("resources").add("memory", Json.parseQuietly("{\"checkBeforeUpdate\":true}"))));
         assertEquals("hooks: hooks are not supported yet",
                 error(c -> c.add("hooks", Json.parseQuietly("{\"prestart\":[{\"path\":\"/bin/true\"}]}"))));
     }

@@ -1,0 +1,151 @@
+package brig.cgroups;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import brig.testing.Brig;
+import brig.testing.NoLeaks;
+import brig.testing.TestBundle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The lab's cgroup demos on this v1 host: linux.resources applied for real, checked from the host. */
+@ExtendWith(NoLeaks.class)
+class ResourcesIT {
+    @TempDir Path dir;
+
+    private static Path v1(String controller) throws Exception {
+        return Hierarchy.discover().stream().filter(h -> h.has(controller)).findFirst().orElseThrow().mountPoint();
+    }
+
+    private static void assertGone(TestBundle b) throws Exception {
+        for (Hierarchy h : Hierarchy.discover()) {
+            assertFalse(Files.exists(h.mountPoint().resolve("brig").resolve(b.id())), "cgroup left in " + h.mountPoint());
+        }
+    }
+
+    @Test
+    void memoryEaterIsOomKilledUnderA100MLimit() throws Exception {
+        // sh keeps what a command substitution prints: 300 MiB asked, the limit is 100 MiB.
+        TestBundle b = TestBundle.busybox(dir).sh("echo eating; x=$(head -c 314572800 /dev/zero | tr '\\0' a); echo survived ${#x}");
+        b.set("linux.resources", "{\"memory\":{\"limit\":104857600,\"swappiness\":0}}");
+        String plan = b.run("--explain").expect(0).out();
+        assertTrue(plan.startsWith("host: write 104857600 to " + v1("memory").resolve("brig").resolve(b.id())
+                .resolve("memory.limit_in_bytes") + " (linux.resources.memory.limit)\n"), plan);
+        assertTrue(plan.contains("host: write 0 to "), plan);
+        Brig.Result r = b.run(null, 20);
+        assertEquals("eating\n", r.out(), "the eater must not survive: " + r.err());
+        assertEquals(137, r.exit(), "the exit status shows SIGKILL: " + r.err());
+        assertGone(b);
+    }
+
+    @Test
+    void forkBombIsHeldAtTenTasks() throws Exception {
+        // The bomb forks in the background; the first process then becomes sleep without a fork,
+        // and its end ends the pid namespace, bomb and all.
+        TestBundle b = TestBundle.busybox(dir).sh("f() { f | f & }; f; exec sleep 4");
+        b.set("linux.resources", "{\"pids\":{\"limit\":10}}");
+        Path cg = v1("pids").resolve("brig").resolve(b.id());
+        CompletableFuture<Brig.Result> run = CompletableFuture.supplyAsync(() -> b.run(null, 20));
+        long most = 0, polls = 0;
+        String events = "";
+        while (!run.isDone()) {
+            try {
+                most = Math.max(most, Long.parseLong(Files.readString(cg.resolve("pids.current")).trim()));
+                events = Files.readString(cg.resolve("pids.events"));
+                polls++;
+            } catch (java.io.IOException | NumberFormatException notYetOrGone) {
+                // before the cgroup is made, or after it is removed
+            }
+            Thread.sleep(20);
+        }
+        Brig.Result r = run.get(30, TimeUnit.SECONDS);
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(polls > 20, "the host read pids.current while the bomb ran: " + polls);
+        assertTrue(most <= 10, "tasks: " + most);
+        assertTrue(most >= 9, "the bomb reached the limit: " + most);
+        assertTrue(events.matches("(?s)max [1-9][0-9]*\\s*"), "forks were refused at the limit: " + events);
+        assertGone(b);
+        // NoLeaks checks that no task of it is left anywhere.
+    }
+
+    @Test
+    void cpuSharesAndQuotaAreTheContainersOwn() throws Exception {
+        TestBundle b = TestBundle.busybox(dir).sh("cd /sys/fs/cgroup/cpu && cat cpu.shares cpu.cfs_period_us cpu.cfs_quota_us "
+                + "&& cat /sys/fs/cgroup/cpuset/cpuset.cpus && grep -w cpu /proc/self/cgroup");
+        b.set("linux.resources", "{\"cpu\":{\"shares\":128,\"quota\":50000,\"period\":100000,\"cpus\":\"0\"}}");
+        String out = b.run().expect(0).out();
+        List<String> lines = out.lines().toList();
+        assertEquals(List.of("128", "100000", "50000", "0"), lines.subList(0, 4), out);
+        assertTrue(lines.get(4).endsWith(":/brig/" + b.id()), "the files read are the container's own cgroup's: " + out);
+        assertGone(b);
+    }
+
+    @Test
+    void aValueTheKernelRefusesNamesFileFieldAndErrnoAndLeavesNothing() throws Exception {
+        TestBundle b = TestBundle.busybox(dir).sh("echo ran");
+        b.set("linux.resources", "{\"cpu\":{\"period\":100}}");
+        Brig.Result r = b.run();
+        assertEquals(1, r.exit());
+        assertEquals("brig: cgroup: write \"100\" to " + v1("cpu").resolve("brig").resolve(b.id()).resolve("cpu.cfs_period_us")
+                + " (linux.resources.cpu.period): EINVAL: invalid argument\n", r.err());
+        assertEquals("", r.out());
+        assertGone(b);
+        assertFalse(Files.exists(b.stateRoot().resolve(b.id())));
+    }
+
+    @Test
+    void hugepagesAreLimitedInTheUnifiedTreeOfThisHybridHost() throws Exception {
+        // hugetlb is not a v1 hierarchy here: it lives in cgroup2, which Brig enables it in.
+        TestBundle b = TestBundle.busybox(dir).sh("cat /sys/fs/cgroup/unified/hugetlb.2MB.max; grep ^0:: /proc/self/cgroup");
+        b.set("linux.resources", "{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":4194304}]}");
+        assertEquals(List.of("4194304", "0::/brig/" + b.id()), b.run().expect(0).out().lines().toList());
+        assertGone(b);
+    }
+
+    @Test
+    void aLiveCgroupsMemoryLimitIsRaisedAndLoweredWithItsSwapLimit() throws Exception {
+        // As `update` will: a plan for the live cgroup, from its current limit. memsw may never be
+        // below the limit, so raising and lowering need opposite orders.
+        Path memory = v1("memory");
+        ContainerCgroup cg = ContainerCgroup.resolve(Hierarchy.discover(), "/brig/" + NoLeaks.PREFIX + "live");
+        List<Path> made = cg.create(List.of());
+        try {
+            Path d = memory.resolve("brig").resolve(NoLeaks.PREFIX + "live");
+            ResourcePlan.Host host = ResourcePlan.Host.live(Hierarchy.discover());
+            long[][] steps = {{104857600, 209715200}, {314572800, 419430400}, {52428800, 62914560}};
+            for (long[] s : steps) {
+                long current = Long.parseLong(Files.readString(d.resolve("memory.limit_in_bytes")).trim());
+                brig.spec.Spec.Resources r = new brig.spec.Spec.Resources(List.of(), new brig.spec.Spec.Memory(s[0], null, s[1], null,
+                        null, null, false), null, null, null, List.of(), null, java.util.Map.of(), java.util.Map.of());
+                cg.apply(ResourcePlan.of(r, cg, host, current >= Long.MAX_VALUE / 2 ? -1 : current).writes());
+                assertEquals(s[0], Long.parseLong(Files.readString(d.resolve("memory.limit_in_bytes")).trim()));
+                assertEquals(s[1], Long.parseLong(Files.readString(d.resolve("memory.memsw.limit_in_bytes")).trim()));
+            }
+        } finally {
+            cg.destroy(made);
+        }
+    }
+
+    @Test
+    void controllersThisHostLacksAreRefusedNamingTheField() throws Exception {
+        TestBundle b = TestBundle.busybox(dir).sh("echo ran");
+        b.set("linux.resources", "{\"blockIO\":{\"weight\":500}}");
+        Brig.Result r = b.run();
+        assertEquals("brig: " + dir.resolve("config.json") + ": linux.resources.blockIO.weight: this host's blkio controller has no "
+                + "blkio.weight file\n", r.err());
+        b.set("linux.resources", "{\"network\":{\"priorities\":[{\"name\":\"eth0\",\"priority\":1}]}}");
+        r = b.run();
+        assertEquals("brig: " + dir.resolve("config.json") + ": linux.resources.network.priorities[0]: the net_prio controller is "
+                + "not mounted on this host\n", r.err());
+        assertEquals(1, r.exit());
+        assertGone(b);
+    }
+}
