@@ -47,6 +47,19 @@ class ResourcesIT {
     }
 
     @Test
+    void aContainerUnderA512KiBMemoryLimitStarts() throws Exception {
+        // Nothing of Brig is charged to the container: its cgroup holds only what it runs
+        // (crun claims 512 KiB; runc needs about 4 MiB). Two busybox processes at once (a
+        // pipeline) do not fit in 512 KiB: that is the container's own use.
+        TestBundle b = TestBundle.busybox(dir).args("/bin/busybox", "ls", "/");
+        b.set("linux.resources", "{\"memory\":{\"limit\":524288}}");
+        Brig.Result r = b.run(null, 20);
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("bin\n"), r.out());
+        assertGone(b);
+    }
+
+    @Test
     void forkBombIsHeldAtTenTasks() throws Exception {
         // The bomb forks in the background; the first process then becomes sleep without a fork,
         // and its end ends the pid namespace, bomb and all.
