@@ -102,6 +102,43 @@ class ResourcesIT {
     }
 
     @Test
+    void twoBusyContainersOnOneCpuShareItAsTheirSharesSay() throws Exception {
+        // The lab's shares demo: both pinned to CPU 0, shares 1024 and 128, both spinning. The
+        // host reads their CPU time over the same 1.5 s; CFS gives them about 8 to 1. The bounds
+        // are wide (other work on the machine lands on CPU 0 too), but equal shares fail (1:1,
+        // seen once). Each spins 8 s, so a start slowed by the spinning one still overlaps.
+        TestBundle big = TestBundle.busybox(dir.resolve("big")).sh("timeout 8 sh -c 'while :; do :; done'; true");
+        TestBundle small = TestBundle.busybox(dir.resolve("small")).sh("timeout 8 sh -c 'while :; do :; done'; true");
+        big.set("linux.resources", "{\"cpu\":{\"shares\":1024,\"cpus\":\"0\"}}");
+        small.set("linux.resources", "{\"cpu\":{\"shares\":128,\"cpus\":\"0\"}}");
+        // Threads of their own: the common pool runs one task at a time on 2 cores.
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        CompletableFuture<Brig.Result> a = CompletableFuture.supplyAsync(() -> big.run(null, 30), pool);
+        CompletableFuture<Brig.Result> b = CompletableFuture.supplyAsync(() -> small.run(null, 30), pool);
+        pool.shutdown();
+        Path acct = v1("cpuacct").resolve("brig");
+        Path bigUsage = acct.resolve(big.id()).resolve("cpuacct.usage"), smallUsage = acct.resolve(small.id()).resolve("cpuacct.usage");
+        long t0 = System.nanoTime();
+        for (int k = 0; k < 1000 && !(Files.exists(bigUsage) && Files.exists(smallUsage)); k++) Thread.sleep(10);
+        long waited = (System.nanoTime() - t0) / 1_000_000;
+        Thread.sleep(1000); // both spinning by now (each start takes a fraction of a second)
+        if (!Files.exists(bigUsage) || !Files.exists(smallUsage)) {
+            throw new AssertionError("both must run at once (waited " + waited + " ms): " + a.get(30, TimeUnit.SECONDS) + " / " + b.get(30, TimeUnit.SECONDS));
+        }
+        long big0 = Long.parseLong(Files.readString(bigUsage).trim()), small0 = Long.parseLong(Files.readString(smallUsage).trim());
+        Thread.sleep(1500);
+        long bigNs = Long.parseLong(Files.readString(bigUsage).trim()) - big0;
+        long smallNs = Long.parseLong(Files.readString(smallUsage).trim()) - small0;
+        assertEquals(0, a.get(30, TimeUnit.SECONDS).exit());
+        assertEquals(0, b.get(30, TimeUnit.SECONDS).exit());
+        double ratio = (double) bigNs / Math.max(1, smallNs);
+        assertTrue(bigNs > 500_000_000L, "the 1024-share container ran most of the 1.5 s: " + bigNs + " ns");
+        assertTrue(ratio > 4 && ratio < 16, "CPU time 1024:128 should be about 8:1, was " + bigNs + ":" + smallNs);
+        assertGone(big);
+        assertGone(small);
+    }
+
+    @Test
     void aValueTheKernelRefusesNamesFileFieldAndErrnoAndLeavesNothing() throws Exception {
         TestBundle b = TestBundle.busybox(dir).sh("echo ran");
         b.set("linux.resources", "{\"cpu\":{\"period\":100}}");
