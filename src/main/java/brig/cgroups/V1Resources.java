@@ -22,22 +22,11 @@ public final class V1Resources {
         switch (controller) {
             case "memory" -> memory(r.memory(), currentLimit, out);
             case "cpu" -> cpu(r.cpu(), out);
-            case "cpuset" -> {
-                // The directories were filled from their parent when made (ContainerCgroup.create).
-                if (r.cpu() != null && r.cpu().cpus() != null) out.add(new CgroupWrite("cpuset", "cpuset.cpus", r.cpu().cpus(), C + "cpus"));
-                if (r.cpu() != null && r.cpu().mems() != null) out.add(new CgroupWrite("cpuset", "cpuset.mems", r.cpu().mems(), C + "mems"));
-            }
-            case "pids" -> {
-                if (r.pidsLimit() != null) out.add(new CgroupWrite("pids", "pids.max", r.pidsLimit() < 0 ? "max" : r.pidsLimit().toString(), "linux.resources.pids.limit"));
-            }
+            // The cpuset directories were filled from their parent when made (ContainerCgroup.create).
+            case "cpuset" -> cpuset(r, out);
+            case "pids" -> pids(r, out);
             case "blkio" -> blkio(r.blockIO(), out);
-            case "hugetlb" -> {
-                for (int k = 0; k < r.hugepageLimits().size(); k++) {
-                    Spec.HugepageLimit h = r.hugepageLimits().get(k);
-                    out.add(new CgroupWrite("hugetlb", "hugetlb." + h.pageSize() + ".limit_in_bytes", Long.toUnsignedString(h.limit()),
-                            "linux.resources.hugepageLimits[" + k + "]"));
-                }
-            }
+            case "hugetlb" -> hugetlb(r, "limit_in_bytes", out);
             case "net_cls" -> {
                 if (r.network() != null && r.network().classID() != null) {
                     out.add(new CgroupWrite("net_cls", "net_cls.classid", r.network().classID().toString(), "linux.resources.network.classID"));
@@ -120,6 +109,26 @@ public final class V1Resources {
     }
 
     /** rdma.max: "DEVICE hca_handle=N hca_object=M", the same on v1 and v2. */
+    /** cpuset.cpus and cpuset.mems: the same files on v1 and v2. */
+    static void cpuset(Spec.Resources r, List<CgroupWrite> out) {
+        if (r.cpu() != null && r.cpu().cpus() != null) out.add(new CgroupWrite("cpuset", "cpuset.cpus", r.cpu().cpus(), C + "cpus"));
+        if (r.cpu() != null && r.cpu().mems() != null) out.add(new CgroupWrite("cpuset", "cpuset.mems", r.cpu().mems(), C + "mems"));
+    }
+
+    /** pids.max: the same file on v1 and v2. */
+    static void pids(Spec.Resources r, List<CgroupWrite> out) {
+        if (r.pidsLimit() != null) out.add(new CgroupWrite("pids", "pids.max", r.pidsLimit() < 0 ? "max" : r.pidsLimit().toString(), "linux.resources.pids.limit"));
+    }
+
+    /** hugetlb.SIZE.SUFFIX: "limit_in_bytes" on v1, "max" on v2. */
+    static void hugetlb(Spec.Resources r, String suffix, List<CgroupWrite> out) {
+        for (int k = 0; k < r.hugepageLimits().size(); k++) {
+            Spec.HugepageLimit h = r.hugepageLimits().get(k);
+            out.add(new CgroupWrite("hugetlb", "hugetlb." + h.pageSize() + "." + suffix, Long.toUnsignedString(h.limit()),
+                    "linux.resources.hugepageLimits[" + k + "]"));
+        }
+    }
+
     static void rdma(Spec.Resources r, List<CgroupWrite> out) {
         for (var e : r.rdma().entrySet()) {
             StringBuilder v = new StringBuilder(e.getKey());

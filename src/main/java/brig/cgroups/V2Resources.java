@@ -19,21 +19,10 @@ public final class V2Resources {
         switch (controller) {
             case "memory" -> memory(r.memory(), out);
             case "cpu" -> cpu(r.cpu(), out);
-            case "cpuset" -> {
-                if (r.cpu() != null && r.cpu().cpus() != null) out.add(new CgroupWrite("cpuset", "cpuset.cpus", r.cpu().cpus(), C + "cpus"));
-                if (r.cpu() != null && r.cpu().mems() != null) out.add(new CgroupWrite("cpuset", "cpuset.mems", r.cpu().mems(), C + "mems"));
-            }
-            case "pids" -> {
-                if (r.pidsLimit() != null) out.add(new CgroupWrite("pids", "pids.max", r.pidsLimit() < 0 ? "max" : r.pidsLimit().toString(), "linux.resources.pids.limit"));
-            }
+            case "cpuset" -> V1Resources.cpuset(r, out);
+            case "pids" -> V1Resources.pids(r, out);
             case "io" -> io(r.blockIO(), out);
-            case "hugetlb" -> {
-                for (int k = 0; k < r.hugepageLimits().size(); k++) {
-                    Spec.HugepageLimit h = r.hugepageLimits().get(k);
-                    out.add(new CgroupWrite("hugetlb", "hugetlb." + h.pageSize() + ".max", Long.toUnsignedString(h.limit()),
-                            "linux.resources.hugepageLimits[" + k + "]"));
-                }
-            }
+            case "hugetlb" -> V1Resources.hugetlb(r, "max", out);
             case "rdma" -> V1Resources.rdma(r, out);
             default -> throw new IllegalArgumentException(controller);
         }
