@@ -1096,18 +1096,44 @@ static void wait_frozen(const char *state)
 	}
 }
 
+/* The N of the "oom_kill N" line in a v1 memory.oom_control or v2 memory.events file; -1 if
+ * there is none. */
+static long long oom_kills(const char *file)
+{
+	char buf[1024];
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	for (char *line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (!strncmp(line, "oom_kill ", 9))
+			return atoll(line + 9);
+	return -1;
+}
+
 /* Runs the clean-up Java planned once the container has exited (see
  * brig.cgroups.ContainerCgroup.cleanupArgs and brig.runtime.Runtime.cleanupArgs). */
 static void cleanup(void)
 {
-	char *arg[2] = { 0 };
+	char *arg[2] = { 0 }, *oom_message = "";
 	int k = 0;
 	for (char *p = sv.cleanup; p && p < sv.cleanup + sv.cleanup_len; p += strlen(p) + 1) {
 		arg[k++] = p;
 		if (k < 2)
 			continue;
 		k = 0;
-		if (!strcmp(arg[0], "--cgroup-kill"))
+		if (!strcmp(arg[0], "--oom-message"))
+			oom_message = arg[1];
+		else if (!strcmp(arg[0], "--oom-kills-above")) {
+			/* "BASELINE FILE": the count read at the start, and where to read it now. */
+			char *file;
+			long long baseline = strtoll(arg[1], &file, 10);
+			if (*file == ' ' && oom_kills(file + 1) > baseline)
+				dprintf(2, "brig: %s\n", oom_message);
+		} else if (!strcmp(arg[0], "--cgroup-kill"))
 			write_file(arg[1], "1"); /* cgroup2: kills the whole subtree at once */
 		else if (!strcmp(arg[0], "--freeze")) {
 			if (write_file(arg[1], "FROZEN") == 0)

@@ -73,6 +73,21 @@ public record ContainerCgroup(List<Dir> dirs) {
      * directories from the container's state, and must not come here.
      */
     public List<Path> create(List<Spec.DeviceRule> deviceRules) throws CgroupException {
+        List<Path> made = create();
+        try {
+            applyDevices(deviceRules);
+            return made;
+        } catch (CgroupException e) {
+            remove(made);
+            throw e;
+        }
+    }
+
+    /**
+     * {@link #create(List)} without the device rules (a start plans them as a step of their
+     * own): the directories, made or joined by the same rules. Undoes its own failures.
+     */
+    public List<Path> create() throws CgroupException {
         List<Path> made = new ArrayList<>();
         try {
             for (Dir d : dirs) {
@@ -95,7 +110,6 @@ public record ContainerCgroup(List<Dir> dirs) {
                             + "this container's: refusing to join it");
                 }
             }
-            applyDevices(deviceRules);
             return made;
         } catch (CgroupException e) {
             remove(made);

@@ -165,6 +165,27 @@ public final class OomWatch implements AutoCloseable {
         }
     }
 
+    /**
+     * The file whose "oom_kill" line counts the OOM kills in the container's cgroup: v1
+     * memory.oom_control where the memory controller is a v1 hierarchy, else the unified
+     * directory's memory.events (there only while its parent enables memory). Null without
+     * either. Decided from the layout alone: the directories need not exist yet.
+     */
+    public static Path killCounter(ContainerCgroup cgroup) {
+        for (ContainerCgroup.Dir d : cgroup.dirs()) {
+            if (d.hierarchy().has("memory")) return d.path().resolve("memory.oom_control");
+        }
+        for (ContainerCgroup.Dir d : cgroup.dirs()) {
+            if (d.hierarchy().unified()) return d.path().resolve("memory.events");
+        }
+        return null;
+    }
+
+    /** The "oom_kill" count in a {@link #killCounter} file. */
+    public static long kills(Path counter) throws CgroupException {
+        return parse(read(counter), counter, counter.getFileName().toString().equals("memory.oom_control")).kills();
+    }
+
     /** The line runc's {@code events} prints for an OOM: {"type":"oom","id":ID}. */
     public static com.google.gson.JsonObject event(String id) {
         com.google.gson.JsonObject o = new com.google.gson.JsonObject();

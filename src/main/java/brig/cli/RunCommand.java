@@ -67,7 +67,11 @@ final class RunCommand {
                             g.root().toAbsolutePath().toString(), "delete", "--force", "--start", start, cid)), beforeRun);
             try {
                 Runtime.testCrashPoint("started");
-                if (sv == null) return s.waitFor(); // not under the launcher: wait here
+                if (sv == null) { // not under the launcher: wait here
+                    int status = s.waitFor();
+                    if (s.oomReport() != null) System.err.println("brig: " + s.oomReport());
+                    return status;
+                }
                 sv.container(s.pid(), s.terminalFd(), s.handOver());
                 return 0;
             } catch (IOException e) {

@@ -1,5 +1,10 @@
 package brig.runtime;
 
+import brig.cgroups.CgroupWrite;
+import brig.cgroups.ContainerCgroup;
+import brig.cgroups.DeviceRules;
+import brig.cgroups.OomWatch;
+import brig.cgroups.ResourcePlan;
 import brig.helper.Plan;
 import brig.helper.Step;
 import brig.process.ProcessPlanner;
@@ -19,7 +24,7 @@ import java.util.Map;
  * <li>join namespaces given by path, the user namespace last (joining a host namespace from
  *     inside a new user namespace would fail);</li>
  * <li>clone the first process into the new namespaces (a joined pid namespace takes effect in
- *     the clone), and wait while Brig writes id maps and cgroups;</li>
+ *     the clone), and wait while Brig does its host steps after the clone ({@link #host});</li>
  * <li>unshare the cgroup namespace, now that the process sits in its cgroups;</li>
  * <li>hostname, filesystem (see {@link RootfsPlanner}), terminal, pivot_root, sysctls, masked
  *     and read-only paths;</li>
@@ -42,16 +47,50 @@ public final class Planner {
     public record Context(Path bundle, Path rootfs, Mode mode, boolean noPivot, int preserveFds, Path execFifo,
                           Map<String, Path> cgroupDirs, int lastCap) {}
 
-    /** What Brig does while the first process waits; it says so in `--explain`. */
-    static String awaitReason(Spec spec) {
-        List<String> what = new ArrayList<>();
-        if (spec.linux().creates(NamespaceType.USER)) what.add("writes the uid and gid maps");
-        what.add("places the process in its cgroups");
-        if (spec.process().oomScoreAdj() != null) what.add("sets its oom_score_adj");
-        return String.join(", ", what);
+    /**
+     * Brig's own work on the host, in the order {@link Runtime#start} does it: before the
+     * clone the cgroup (directories, device rules, then linux.resources, so the limits hold
+     * from the first instruction), the OOM baseline and the exec fifo; after it, while the
+     * process waits, the id maps (the process needs them before it changes identity), its
+     * cgroups and its oom_score_adj.
+     *
+     * @param resources the cgroup writes, in their order
+     * @param brigParent whether the cgroup's parent is Brig's default one
+     * @param execFifo for {@link Mode#CREATE}, else null
+     */
+    public static List<HostStep> host(Spec spec, ContainerCgroup cgroup, ResourcePlan resources, boolean brigParent, Path execFifo) {
+        Spec.Linux l = spec.linux();
+        List<HostStep> out = new ArrayList<>();
+        out.add(new HostStep.MakeCgroups(cgroup, brigParent));
+        out.add(new HostStep.SetDevices(cgroup, DeviceRules.effective(l.resources().devices(), l.devices())));
+        for (CgroupWrite w : resources.writes()) out.add(new HostStep.WriteCgroup(cgroup, w));
+        Path oom = OomWatch.killCounter(cgroup);
+        if (oom != null) out.add(new HostStep.ReadOomKills(oom));
+        if (execFifo != null) out.add(new HostStep.MakeExecFifo(execFifo));
+        if (l.creates(NamespaceType.USER)) {
+            out.add(new HostStep.WriteIdMap("uid_map", l.uidMappings(), "linux.uidMappings"));
+            out.add(new HostStep.WriteIdMap("gid_map", l.gidMappings(), "linux.gidMappings"));
+        }
+        out.add(new HostStep.JoinCgroups(cgroup));
+        if (spec.process().oomScoreAdj() != null) out.add(new HostStep.WriteOomScoreAdj(spec.process().oomScoreAdj()));
+        return List.copyOf(out);
     }
 
-    public static Plan plan(Spec spec, Context c) throws RootfsException {
+    /** What Brig does while the first process waits (the host steps after the clone), for `--explain`. */
+    static String awaitReason(List<HostStep> host) {
+        List<String> what = new ArrayList<>();
+        if (host.stream().anyMatch(s -> s instanceof HostStep.WriteIdMap)) what.add("writes the uid and gid maps");
+        if (host.stream().anyMatch(s -> s instanceof HostStep.JoinCgroups)) what.add("places the process in its cgroups");
+        if (host.stream().anyMatch(s -> s instanceof HostStep.WriteOomScoreAdj)) what.add("sets its oom_score_adj");
+        return what.isEmpty() ? "gives the go-ahead" : String.join(", ", what);
+    }
+
+    /**
+     * The helper's plan.
+     *
+     * @param host Brig's host steps ({@link #host}): the wait after the clone names those it waits for
+     */
+    public static Plan plan(Spec spec, Context c, List<HostStep> host) throws RootfsException {
         Spec.Process p = spec.process();
         Spec.Linux l = spec.linux();
         List<Step> steps = new ArrayList<>();
@@ -62,7 +101,7 @@ public final class Planner {
         List<NamespaceType> create = l.namespaces().stream()
                 .filter(n -> n.path() == null && n.type() != NamespaceType.CGROUP).map(Spec.Namespace::type).toList();
         steps.add(new Step.Clone(create));
-        steps.add(new Step.Await(awaitReason(spec)));
+        steps.add(new Step.Await(awaitReason(host)));
         if (l.has(NamespaceType.USER)) {
             // The process still has the host's ids, which mean nothing in its user namespace:
             // take the namespace's root ids, now that the maps exist.

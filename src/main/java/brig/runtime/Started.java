@@ -1,9 +1,11 @@
 package brig.runtime;
 
 import brig.cgroups.CgroupException;
+import brig.cgroups.OomWatch;
 import brig.helper.Helper;
 import brig.syscalls.Libc;
 import brig.syscalls.SyscallException;
+import java.nio.file.Path;
 import java.util.List;
 
 /** A started container whose first process is a child of this process. */
@@ -12,12 +14,20 @@ public final class Started {
     private final ContainerState state;
     private final Helper helper;
     private final int terminal;
+    private final Path oomCounter;
+    private final long oomBaseline;
+    private final String oomMessage;
+    private long oomKills;
 
-    Started(Runtime runtime, ContainerState state, Helper helper, int terminal) {
+    Started(Runtime runtime, ContainerState state, Helper helper, int terminal, Path oomCounter, long oomBaseline,
+            String oomMessage) {
         this.runtime = runtime;
         this.state = state;
         this.helper = helper;
         this.terminal = terminal;
+        this.oomCounter = oomCounter;
+        this.oomBaseline = oomBaseline;
+        this.oomMessage = oomMessage;
     }
 
     public ContainerState state() { return state; }
@@ -29,11 +39,13 @@ public final class Started {
 
     /**
      * Waits for the container's first process, removes the container, and returns its exit
-     * status (128+N when killed by signal N).
+     * status (128+N when killed by signal N). Whether the OOM killer struck: {@link #oomReport}.
      */
     public int waitFor() throws SyscallException, CgroupException {
         int status = Libc.waitpid(state.pid(), 0);
         try {
+            // Before the clean-up: the count goes with the cgroup.
+            if (oomCounter != null) oomKills = Math.max(0, OomWatch.kills(oomCounter) - oomBaseline);
             // Kills what is left (without a pid namespace of its own, forks outlive the first
             // process), removes the cgroups and the state.
             runtime.cleanup(state);
@@ -43,6 +55,15 @@ public final class Started {
         }
         return (status & 0x7f) != 0 ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
     }
+
+    /**
+     * After {@link #waitFor}: how many of the container's processes the OOM killer killed
+     * (0 also when its cgroup has no memory controller to count them).
+     */
+    public long oomKills() { return oomKills; }
+
+    /** After {@link #waitFor}: the line to tell the user when the OOM killer struck, else null. */
+    public String oomReport() { return oomKills > 0 ? oomMessage : null; }
 
     /** Kills the container and removes it again. */
     public void abort() throws SyscallException, CgroupException {
@@ -54,10 +75,11 @@ public final class Started {
      * Hands the container to a process that waits for it in this one's place (the helper's
      * supervisor): releases this process's handles and returns what must be done once the
      * container has exited, as the supervisor's arguments (see
-     * {@link brig.cgroups.ContainerCgroup#cleanupArgs}, and --unlink and --rmdir for the state).
+     * {@link brig.cgroups.ContainerCgroup#cleanupArgs}, and --unlink and --rmdir for the state;
+     * before them --oom-message and --oom-kills-above, which print the OOM report).
      */
     public List<String> handOver() {
         helper.release();
-        return runtime.cleanupArgs(state);
+        return runtime.cleanupArgs(state, oomCounter, oomBaseline, oomMessage);
     }
 }

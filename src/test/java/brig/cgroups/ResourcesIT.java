@@ -37,7 +37,7 @@ class ResourcesIT {
         TestBundle b = TestBundle.busybox(dir).sh("echo eating; x=$(head -c 314572800 /dev/zero | tr '\\0' a); echo survived ${#x}");
         b.set("linux.resources", "{\"memory\":{\"limit\":104857600,\"swappiness\":0}}");
         String plan = b.run("--explain").expect(0).out();
-        assertTrue(plan.startsWith("host: write 104857600 to " + v1("memory").resolve("brig").resolve(b.id())
+        assertTrue(plan.contains("\nhost: write 104857600 to " + v1("memory").resolve("brig").resolve(b.id())
                 .resolve("memory.limit_in_bytes") + " (linux.resources.memory.limit)\n"), plan);
         assertTrue(plan.contains("host: write 0 to "), plan);
         Brig.Result r = b.run(null, 20);

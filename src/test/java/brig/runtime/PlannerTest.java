@@ -30,8 +30,12 @@ class PlannerTest {
         c.getAsJsonObject("process").addProperty("terminal", false);
         edit.accept(c);
         Spec spec = SpecReader.parse(c);
+        Path fifo = Path.of("/run/brig/x/exec.fifo");
+        brig.cgroups.ContainerCgroup cg = brig.cgroups.ContainerCgroup.resolve(
+                List.of(new brig.cgroups.Hierarchy("memory", Path.of("/sys/fs/cgroup/memory"), "/")), "/brig/x");
         return Planner.plan(spec, new Planner.Context(Path.of("/b"), Path.of("/b/rootfs"), mode, false, 0,
-                Path.of("/run/brig/x/exec.fifo"), Map.of("memory", Path.of("/sys/fs/cgroup/memory/brig/x")), 40));
+                fifo, Map.of("memory", Path.of("/sys/fs/cgroup/memory/brig/x")), 40),
+                Planner.host(spec, cg, brig.cgroups.ResourcePlan.NONE, false, mode == Planner.Mode.CREATE ? fifo : null));
     }
 
     static Plan plan(Consumer<JsonObject> edit) throws Exception {

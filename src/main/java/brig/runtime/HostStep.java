@@ -1,0 +1,118 @@
+package brig.runtime;
+
+import brig.cgroups.CgroupWrite;
+import brig.cgroups.ContainerCgroup;
+import brig.cgroups.DeviceRules;
+import brig.spec.Spec;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * One piece of Brig's own work on the host for a start, beside the helper's steps: the
+ * cgroups, the exec fifo, the id maps, the placing of the process and its oom_score_adj.
+ * {@link Planner#host} orders them, {@link Runtime.Prepared#explain} prints them among the
+ * helper's steps, and {@link Runtime#start} executes exactly this list, one step at a time:
+ * what `--explain` shows is what runs. "PID" in the texts is the container's first process.
+ */
+public sealed interface HostStep {
+
+    /** When a step runs: before the helper clones, or after, while the first process waits. */
+    enum Phase {
+        BEFORE_CLONE("host: "), AFTER_CLONE("host after clone: ");
+
+        /** How `--explain` starts the step's line. */
+        public final String prefix;
+
+        Phase(String prefix) { this.prefix = prefix; }
+    }
+
+    Phase phase();
+
+    /** One line in plain words. */
+    String explain();
+
+    /**
+     * Makes the container's cgroup directories (or joins empty ones), cpusets filled from their
+     * parent as v1 requires. {@code brigParent}: the parent is Brig's default one, shared by
+     * its containers and removed by whichever leaves last.
+     */
+    record MakeCgroups(ContainerCgroup cgroup, boolean brigParent) implements HostStep {
+        public Phase phase() { return Phase.BEFORE_CLONE; }
+        public String explain() {
+            return "make the cgroup directories " + dirs(cgroup)
+                    + (cgroup.dirs().stream().anyMatch(d -> d.hierarchy().has("cpuset")) ? " (cpuset.cpus and cpuset.mems from the parent)" : "");
+        }
+    }
+
+    /** The device rules, on top of deny-all: v1 devices files, or a v2 eBPF program. */
+    record SetDevices(ContainerCgroup cgroup, List<Spec.DeviceRule> rules) implements HostStep {
+        public SetDevices { rules = List.copyOf(rules); }
+        public Phase phase() { return Phase.BEFORE_CLONE; }
+        public String explain() {
+            ContainerCgroup.Dir v1 = cgroup.dirs().stream().filter(d -> d.hierarchy().has("devices")).findFirst().orElse(null);
+            String where = v1 != null ? "devices.deny and devices.allow in " + v1.path()
+                    : "an eBPF program attached to " + dirs(cgroup);
+            return "limit devices (" + where + "): "
+                    + rules.stream().map(r -> (r.allow() ? "allow " : "deny ") + DeviceRules.line(r)).collect(Collectors.joining(", "));
+        }
+    }
+
+    /** One write of linux.resources (see {@link brig.cgroups.ResourcePlan}). */
+    record WriteCgroup(ContainerCgroup cgroup, CgroupWrite write) implements HostStep {
+        public Phase phase() { return Phase.BEFORE_CLONE; }
+        public String explain() { return write.explain(); }
+    }
+
+    /**
+     * Reads how many tasks the OOM killer has killed in the cgroup so far ("oom_kill" of v1
+     * memory.oom_control or v2 memory.events): those after it are the container's, reported
+     * when it ends. Skipped when the file does not exist (v2 without the memory controller).
+     */
+    record ReadOomKills(Path counter) implements HostStep {
+        public Phase phase() { return Phase.BEFORE_CLONE; }
+        public String explain() { return "read the oom_kill count in " + counter + " (OOM kills after it are reported at the end)"; }
+    }
+
+    /** For create: the fifo `start` opens to let the program run. */
+    record MakeExecFifo(Path fifo) implements HostStep {
+        public Phase phase() { return Phase.BEFORE_CLONE; }
+        public String explain() { return "make the fifo " + fifo + " (mode 0622) that start opens to let the program run"; }
+    }
+
+    /** /proc/PID/uid_map or gid_map of a new user namespace: one write(2), as the kernel needs. */
+    record WriteIdMap(String file, List<Spec.IdMapping> maps, String field) implements HostStep {
+        public WriteIdMap { maps = List.copyOf(maps); }
+        public Phase phase() { return Phase.AFTER_CLONE; }
+
+        /** What is written: one "inside outside size" line per mapping. */
+        public String text() {
+            StringBuilder sb = new StringBuilder();
+            for (Spec.IdMapping m : maps) sb.append(m.containerID()).append(' ').append(m.hostID()).append(' ').append(m.size()).append('\n');
+            return sb.toString();
+        }
+
+        public String explain() {
+            return "write \"" + text().strip().replace("\n", "\\n") + "\" to /proc/PID/" + file + " (" + field + ")";
+        }
+    }
+
+    /**
+     * Moves the process into these cgroup directories (those the clone did not place it in
+     * already), before it runs anything of its own.
+     */
+    record JoinCgroups(ContainerCgroup cgroup) implements HostStep {
+        public Phase phase() { return Phase.AFTER_CLONE; }
+        public String explain() { return "place the process in its cgroups: write PID to cgroup.procs in " + dirs(cgroup); }
+    }
+
+    /** process.oomScoreAdj, set before the program runs. */
+    record WriteOomScoreAdj(int value) implements HostStep {
+        public Phase phase() { return Phase.AFTER_CLONE; }
+        public String explain() { return "write " + value + " to /proc/PID/oom_score_adj (process.oomScoreAdj)"; }
+    }
+
+    private static String dirs(ContainerCgroup cgroup) {
+        return cgroup.dirs().stream().map(d -> d.path().toString()).collect(Collectors.joining(", "));
+    }
+}
