@@ -37,7 +37,9 @@ public record ContainerCgroup(List<Dir> dirs) {
             throw new CgroupException("linux.cgroupsPath: must not contain \"..\": " + cgroupsPath);
         }
         if (cgroupsPath.contains(":")) {
-            throw new CgroupException("linux.cgroupsPath: systemd cgroups (\"slice:prefix:name\") are not supported yet: " + cgroupsPath);
+            // runc's systemd driver takes "slice:prefix:name"; these hosts run no systemd to ask.
+            throw new CgroupException("linux.cgroupsPath: \"" + cgroupsPath + "\" is a systemd cgroup (slice:prefix:name, as runc "
+                    + "--systemd-cgroup takes it): Brig has no systemd driver; give a cgroupfs path such as \"/brig/NAME\"");
         }
         List<Dir> dirs = new ArrayList<>();
         for (Hierarchy h : hierarchies) {

@@ -64,7 +64,7 @@ public final class Main {
             // The supervisor's fd: close-on-exec before anything could start a helper.
             if (command.equals("demo")) Supervisor.find();
             if (g.systemdCgroup() && !command.equals("spec")) {
-                return fail(g, "--systemd-cgroup is not supported yet: give linux.cgroupsPath as a cgroupfs path");
+                return fail(g, "--systemd-cgroup: Brig has no systemd cgroup driver; leave the flag out and give linux.cgroupsPath as a cgroupfs path such as \"/brig/NAME\"");
             }
             if (a.has("rootless") && a.value("rootless", "").equals("true")) {
                 return fail(g, "--rootless=true is not supported yet: run brig as root");
