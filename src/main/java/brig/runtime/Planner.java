@@ -19,7 +19,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Turns a validated spec into the helper's plan. The order of the kernel work is decided here:
+ * Turns a validated spec into the helper's plan and Brig's host steps ({@link #host}). The
+ * order of the kernel work is decided here:
  * <ol>
  * <li>join namespaces given by path, the user namespace last (joining a host namespace from
  *     inside a new user namespace would fail);</li>
