@@ -1118,7 +1118,8 @@ static long long oom_kills(const char *file)
  * brig.cgroups.ContainerCgroup.cleanupArgs and brig.runtime.Runtime.cleanupArgs). */
 static void cleanup(void)
 {
-	char *arg[2] = { 0 }, *oom_message = "";
+	char *arg[2] = { 0 };
+	const char *oom_message = "";
 	int k = 0;
 	for (char *p = sv.cleanup; p && p < sv.cleanup + sv.cleanup_len; p += strlen(p) + 1) {
 		arg[k++] = p;
