@@ -1,0 +1,129 @@
+package brig.cli;
+
+import brig.errors.BrigFailure;
+import brig.json.Json;
+import brig.syscalls.Errno;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * One call of a brig command and everything it may know of its caller: the streams, the
+ * environment, the working directory, the umask, who called, and the global flags. Commands
+ * read these from here and nowhere else (not System.out, System.getenv, the JVM's working
+ * directory or properties), so that one JVM can run commands for many callers;
+ * {@link Main#main} builds the only one taken from the real process.
+ *
+ * @param cwd the caller's working directory, absolute: every relative path a command is given
+ *     is resolved against it ({@link #path})
+ * @param umask the caller's umask
+ * @param home the distribution directory (target/brig: libexec/brig-helper), or null if unknown
+ * @param supervisor the launcher's supervisor this call runs under, or null; asked only by the
+ *     commands that need it (the first ask costs an FFM call)
+ * @param errTerminal whether {@code err} is a terminal (for progress bars), asked when needed
+ */
+record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, String> env, Path cwd, int umask,
+                  Caller caller, Globals globals, Path home, Supplier<Supervisor> supervisor, BooleanSupplier errTerminal) {
+
+    Invocation {
+        if (!cwd.isAbsolute()) throw new IllegalArgumentException("the working directory must be absolute: " + cwd);
+        env = Map.copyOf(env);
+    }
+
+    /** Who called: the pid and the effective credentials. */
+    record Caller(long pid, int uid, int gid) {}
+
+    /**
+     * The global flags.
+     *
+     * @param root the state directory, absolute
+     * @param log the --log file, absolute, or null
+     */
+    record Globals(Path root, Path log, boolean json, boolean debug, boolean systemdCgroup) {
+        static final Globals DEFAULT = new Globals(brig.runtime.StateStore.DEFAULT_ROOT, null, false, false, false);
+    }
+
+    Invocation withGlobals(Globals g) {
+        return new Invocation(in, out, err, env, cwd, umask, caller, g, home, supervisor, errTerminal);
+    }
+
+    /** A path the caller gave, resolved against the caller's working directory. */
+    Path path(String given) {
+        return cwd.resolve(given);
+    }
+
+    /** An environment variable of the caller, or null. */
+    String env(String name) {
+        return env.get(name);
+    }
+
+    /** The helper binary of the distribution. */
+    Path helper() {
+        if (home == null) throw new IllegalStateException("brig.home is not set: start brig with bin/brig");
+        return home.resolve("libexec/brig-helper");
+    }
+
+    /** The supervisor this call runs under, or null. */
+    Supervisor sv() {
+        return supervisor.get();
+    }
+
+    /** Reports an error: one line on stderr, and in the --log file if there is one. Returns 1. */
+    int fail(String message) {
+        return fail(message, null);
+    }
+
+    /**
+     * {@link #fail(String)}, with the failure's typed details (field, path, syscall, errno) as
+     * fields of the log line.
+     */
+    int fail(String message, BrigFailure detail) {
+        err.println("brig: " + message);
+        log("error", message, detail);
+        return 1;
+    }
+
+    /**
+     * A line in the --log file, as runc writes it: logrus's text format, or with --log-format
+     * json one JSON object per line ({"level":"error","msg":"...","time":"..."}), where
+     * engines take the last error line as the reason a command failed.
+     */
+    void log(String level, String message, BrigFailure detail) {
+        if (globals.log() == null) return;
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("level", level);
+        fields.put("msg", message);
+        fields.put("time", Instant.now().toString());
+        if (detail != null) {
+            if (!detail.field().isEmpty()) fields.put("field", detail.field());
+            if (!detail.path().isEmpty()) fields.put("path", detail.path());
+            if (!detail.syscall().isEmpty()) fields.put("syscall", detail.syscall());
+            if (detail.errno() != 0) fields.put("errno", Errno.name(detail.errno()));
+        }
+        String line;
+        if (globals.json()) {
+            JsonObject o = new JsonObject();
+            fields.forEach(o::addProperty);
+            line = Json.compact(o);
+        } else {
+            StringBuilder sb = new StringBuilder("time=\"" + fields.remove("time") + "\" level=" + fields.remove("level"));
+            fields.forEach((k, v) -> sb.append(' ').append(k).append('=').append(Json.compact(new JsonPrimitive(v))));
+            line = sb.toString();
+        }
+        try {
+            Files.writeString(globals.log(), line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            err.println("brig: cannot write log " + globals.log() + ": " + e.getMessage());
+        }
+    }
+}
