@@ -40,7 +40,10 @@ record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, 
         env = Map.copyOf(env);
     }
 
-    /** Who called: the pid and the effective credentials. */
+    /**
+     * Who called: the pid the caller started (under the launcher, its supervisor's: the one
+     * systemd's LISTEN_PID names) and the effective credentials.
+     */
     record Caller(long pid, int uid, int gid) {}
 
     /**

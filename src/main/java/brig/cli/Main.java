@@ -3,7 +3,6 @@ package brig.cli;
 import brig.errors.BrigFailure;
 import brig.syscalls.Libc;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -79,26 +78,49 @@ public final class Main {
      * that reads them; everything else gets an {@link Invocation}.
      */
     static Invocation processInvocation() {
-        Map<String, String> env = System.getenv();
-        brig.runtime.Runtime.testCrashAt(env.get("BRIG_TEST_CRASH_AT"));
-        int umask = 022, uid = -1, gid = -1;
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                String[] f = line.split("\\s+");
-                if (f[0].equals("Umask:")) umask = Integer.parseInt(f[1], 8);
-                if (f[0].equals("Uid:")) uid = Integer.parseInt(f[2]);
-                if (f[0].equals("Gid:")) gid = Integer.parseInt(f[2]);
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux's /proc: asked through libc below
+        Map<String, String> real = System.getenv();
+        if (real.containsKey("BRIG_TEST_CRASH_AT")) brig.runtime.Runtime.testCrashAt(real.get("BRIG_TEST_CRASH_AT"));
+        // The launcher's own variables are this process's, not the caller's environment.
+        Map<String, String> env = new java.util.HashMap<>(real);
+        env.keySet().removeAll(List.of("BRIG_SUPERVISOR", "BRIG_FDS"));
+        // One read of /proc/self/status, parsed by hand, through java.io: NIO's channels
+        // (their native library), a regex or ProcessHandle each cost a quick command about a
+        // millisecond of its ~40.
+        String status = "";
+        try (var in = new java.io.FileInputStream("/proc/self/status")) {
+            status = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            // no /proc: libc and ProcessHandle below
         }
+        int umask = (int) statusField(status, "Umask", 8, 022);
+        int uid = (int) statusField(status, "Uid", 10, -1), gid = (int) statusField(status, "Gid", 10, -1);
         if (uid < 0) uid = Libc.geteuid();
         if (gid < 0) gid = Libc.getegid();
+        // The pid the caller started (what LISTEN_PID names): under the launcher, the
+        // supervisor's, whose child this JVM is.
+        long pid = statusField(status, real.containsKey("BRIG_SUPERVISOR") ? "PPid" : "Pid", 10, -1);
+        if (pid < 0) pid = ProcessHandle.current().pid();
         String home = System.getProperty("brig.home");
-        Supplier<Supervisor> sv = () -> Supervisor.find(env);
+        Supplier<Supervisor> sv = () -> Supervisor.find(real);
         return new Invocation(System.in, System.out, System.err, env, Path.of(System.getProperty("user.dir")),
-                umask, new Invocation.Caller(ProcessHandle.current().pid(), uid, gid), Invocation.Globals.DEFAULT,
+                umask, new Invocation.Caller(pid, uid, gid), Invocation.Globals.DEFAULT,
                 home == null ? null : Path.of(home), sv, () -> Libc.isatty(2));
+    }
+
+    /**
+     * The first number of a /proc/PID/status line ("Uid:\t0\t0\t0\t0": the real id; for Uid
+     * and Gid the second, the effective one), or {@code fallback}.
+     */
+    static long statusField(String status, String name, int radix, long fallback) {
+        int at = status.startsWith(name + ":") ? 0 : status.indexOf("\n" + name + ":");
+        if (at < 0) return fallback;
+        int end = status.indexOf('\n', at + 1);
+        String[] f = status.substring(at + name.length() + (at == 0 ? 1 : 2), end < 0 ? status.length() : end).trim().split("\t");
+        try {
+            return Long.parseLong(f[name.equals("Uid") || name.equals("Gid") ? 1 : 0].trim(), radix);
+        } catch (RuntimeException e) {
+            return fallback;
+        }
     }
 
     /** Runs one brig command line for {@code inv}'s caller; returns the exit status. */
