@@ -24,8 +24,14 @@ import java.util.function.Supplier;
  * directory or properties), so that one JVM can run commands for many callers;
  * {@link Main#main} builds the only one taken from the real process.
  *
+ * <p>Not here yet: the container's stdio. `run` and `demo` hand the container this process's
+ * fds 0-2 (the helper inherits them), which are the caller's only when the JVM is the caller's
+ * own process; a JVM serving other callers must receive their fds and pass them on.
+ *
  * @param cwd the caller's working directory, absolute: every relative path a command is given
- *     is resolved against it ({@link #path})
+ *     is resolved against it ({@link #path}). A name rather than an fd because NIO takes
+ *     names; a JVM that receives a caller's directory as an O_PATH fd can name it
+ *     /proc/self/fd/N, which the kernel resolves to that directory
  * @param umask the caller's umask
  * @param home the distribution directory (target/brig: libexec/brig-helper), or null if unknown
  * @param supervisor the launcher's supervisor this call runs under, or null; asked only by the

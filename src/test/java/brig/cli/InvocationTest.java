@@ -186,6 +186,20 @@ class InvocationTest {
         assertEquals("brig: invalid log format \"xml\": use text or json\n", f.err());
     }
 
+    @Test
+    void theProcessCallerComesFromProcStatus() {
+        String status = "Name:\tjava\nUmask:\t0027\nState:\tR (running)\nPid:\t700\nPPid:\t699\nUid:\t1000\t1001\t1002\t1003\nGid:\t50\t51\t52\t53\n";
+        assertEquals(027, Main.statusField(status, "Umask", 8, 022));
+        assertEquals(700, Main.statusField(status, "Pid", 10, -1));
+        assertEquals(699, Main.statusField(status, "PPid", 10, -1));
+        assertEquals(1001, Main.statusField(status, "Uid", 10, -1), "the effective uid");
+        assertEquals(51, Main.statusField(status, "Gid", 10, -1));
+        assertEquals(-1, Main.statusField("", "Uid", 10, -1));
+        Invocation real = Main.processInvocation();
+        assertEquals(ProcessHandle.current().pid(), real.caller().pid());
+        assertTrue(real.cwd().isAbsolute());
+    }
+
     private static void writeTar(Path file) throws Exception {
         try (OutputStream out = Files.newOutputStream(file); TarWriter w = new TarWriter(out)) {
             w.write(new TarEntry("etc/", TarEntry.Type.DIRECTORY, 0755, 0, 0, 0, 0, 0, "", 0, 0, Map.of()), null);
