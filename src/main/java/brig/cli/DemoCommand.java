@@ -74,7 +74,7 @@ final class DemoCommand {
             inv.out().flush();
             // A Ctrl-C reaches the container (it is in the terminal's process group): this JVM
             // stays to remove it and its bundle.
-            Supervisor.ignoreDirectSignals();
+            inv.host().ignoreDirectSignals();
             Started s = rt.start(p, 0);
             return s.waitFor();
         } finally {

@@ -14,8 +14,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 /**
  * One call of a brig command and everything it may know of its caller: the streams, the
@@ -33,17 +31,84 @@ import java.util.function.Supplier;
  *     names; a JVM that receives a caller's directory as an O_PATH fd can name it
  *     /proc/self/fd/N, which the kernel resolves to that directory
  * @param umask the caller's umask
- * @param home the distribution directory (target/brig: libexec/brig-helper), or null if unknown
- * @param supervisor the launcher's supervisor this call runs under, or null; asked only by the
- *     commands that need it (the first ask costs an FFM call)
- * @param errTerminal whether {@code err} is a terminal (for progress bars), asked when needed
+ * @param host the process the command runs in, for what only a command that owns it may do
  */
 record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, String> env, Path cwd, int umask,
-                  Caller caller, Globals globals, Path home, Supplier<Supervisor> supervisor, BooleanSupplier errTerminal) {
+                  Caller caller, Globals globals, Host host) {
 
     Invocation {
         if (!cwd.isAbsolute()) throw new IllegalArgumentException("the working directory must be absolute: " + cwd);
         env = Map.copyOf(env);
+    }
+
+    /**
+     * The process a command runs in: the distribution it was started from, and what only a
+     * command that has the process to itself may do. Each is asked only by the commands that
+     * need it (the first FFM call costs a quick command a good part of its time).
+     */
+    interface Host {
+        /** The distribution directory (target/brig: libexec/brig-helper), or null if unknown. */
+        Path home();
+
+        /** The launcher's supervisor this process runs under, or null. */
+        Supervisor supervisor();
+
+        /** Whether the caller's stderr is a terminal (progress bars). */
+        boolean errTerminal();
+
+        /**
+         * For commands that start a container from this process: signals a terminal or a
+         * user sends this process itself are ignored (see {@link Supervisor#ignoreDirectSignals}).
+         */
+        void ignoreDirectSignals();
+
+        /** This JVM's own process: {@code env} is its real environment (the supervisor's fd is in it). */
+        static Host process(Path home, Map<String, String> env) {
+            return new Host() {
+                @Override
+                public Path home() {
+                    return home;
+                }
+
+                @Override
+                public Supervisor supervisor() {
+                    return Supervisor.find(env);
+                }
+
+                @Override
+                public boolean errTerminal() {
+                    return brig.syscalls.Libc.isatty(2);
+                }
+
+                @Override
+                public void ignoreDirectSignals() {
+                    Supervisor.ignoreDirectSignals();
+                }
+            };
+        }
+
+        /** A caller that is not this process: no supervisor, no terminal, signals left alone. */
+        static Host detached(Path home) {
+            return new Host() {
+                @Override
+                public Path home() {
+                    return home;
+                }
+
+                @Override
+                public Supervisor supervisor() {
+                    return null;
+                }
+
+                @Override
+                public boolean errTerminal() {
+                    return false;
+                }
+
+                @Override
+                public void ignoreDirectSignals() {}
+            };
+        }
     }
 
     /**
@@ -63,7 +128,7 @@ record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, 
     }
 
     Invocation withGlobals(Globals g) {
-        return new Invocation(in, out, err, env, cwd, umask, caller, g, home, supervisor, errTerminal);
+        return new Invocation(in, out, err, env, cwd, umask, caller, g, host);
     }
 
     /** A path the caller gave, resolved against the caller's working directory. */
@@ -78,13 +143,14 @@ record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, 
 
     /** The helper binary of the distribution. */
     Path helper() {
+        Path home = host.home();
         if (home == null) throw new IllegalStateException("brig.home is not set: start brig with bin/brig");
         return home.resolve("libexec/brig-helper");
     }
 
     /** The supervisor this call runs under, or null. */
     Supervisor sv() {
-        return supervisor.get();
+        return host.supervisor();
     }
 
     /** Reports an error: one line on stderr, and in the --log file if there is one. Returns 1. */

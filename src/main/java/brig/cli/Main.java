@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * The brig command: runc's command line (global flags before the command, runc's verbs and
@@ -101,10 +100,9 @@ public final class Main {
         long pid = statusField(status, real.containsKey("BRIG_SUPERVISOR") ? "PPid" : "Pid", 10, -1);
         if (pid < 0) pid = ProcessHandle.current().pid();
         String home = System.getProperty("brig.home");
-        Supplier<Supervisor> sv = () -> Supervisor.find(real);
         return new Invocation(System.in, System.out, System.err, env, Path.of(System.getProperty("user.dir")),
                 umask, new Invocation.Caller(pid, uid, gid), Invocation.Globals.DEFAULT,
-                home == null ? null : Path.of(home), sv, () -> Libc.isatty(2));
+                Invocation.Host.process(home == null ? null : Path.of(home), real));
     }
 
     /**

@@ -40,6 +40,6 @@ final class PullCommand {
 
     /** Bars on the caller's stderr when it is a terminal and -q was not given. */
     static Progress progress(Invocation inv, Args a) {
-        return Progress.of(inv.err(), !a.bool("quiet") && inv.errTerminal().getAsBoolean());
+        return Progress.of(inv.err(), !a.bool("quiet") && inv.host().errTerminal());
     }
 }

@@ -45,7 +45,7 @@ final class RunCommand {
         Runtime rt = new Runtime(inv.globals().root(), inv.helper());
         Supervisor sv = inv.sv();
         try {
-            Supervisor.ignoreDirectSignals();
+            inv.host().ignoreDirectSignals();
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(inv.path(a.value("bundle", ".")),
                     a.bool("no-pivot"), preserve), Planner.Mode.RUN);
             if (a.bool("explain")) {

@@ -58,7 +58,7 @@ class InvocationTest {
         Caller(Path cwd, Map<String, String> env, int uid) {
             inv = new Invocation(new ByteArrayInputStream(new byte[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
                     new PrintStream(err, true, StandardCharsets.UTF_8), env, cwd, 022, new Invocation.Caller(4242 + uid, uid, uid + 1),
-                    Invocation.Globals.DEFAULT, Path.of("/nonexistent/brig"), () -> null, () -> false);
+                    Invocation.Globals.DEFAULT, Invocation.Host.detached(Path.of("/nonexistent/brig")));
         }
 
         int run(String... argv) {
