@@ -58,11 +58,17 @@ record Command(String verb, Group group, String summary, String usage, List<Args
         return new Command(verb, Group.IMAGES, summary, usage, flags, true, true, body);
     }
 
+    /** This command, finishing quickly: signals wait until it is done. */
     Command quick() {
         return new Command(verb, group, summary, usage, flags, flagsAnywhere, false, body);
     }
 
-    /** The flags as parsed: the command's and --help. */
+    /** This command, running until stopped (events): the caller's signals reach it at once. */
+    Command runsLong() {
+        return new Command(verb, group, summary, usage, flags, flagsAnywhere, true, body);
+    }
+
+    /** The flags as parsed: the command's and --help, -h (every command's: a command does not define them). */
     List<Args.Flag> parsedFlags() {
         List<Args.Flag> all = new ArrayList<>(flags);
         all.add(HELP);

@@ -30,8 +30,18 @@ public final class Main {
             Args.Flag.bool("print the version", "version", "v"));
 
     /**
-     * Every verb, in the order `brig --help` lists them. A new verb is one line here; runc's
-     * verbs Brig does not have yet are refused by name rather than as unknown.
+     * Every verb, in the order `brig --help` lists them; runc's verbs Brig does not have yet
+     * are refused by name rather than as unknown. A new verb is one line here, e.g. replacing
+     * its notYet line:
+     *
+     * <pre>{@code
+     * Command.runc("update", "change a container's resource limits", "[options] <container-id>", UpdateCommand.FLAGS, UpdateCommand::run),
+     * }</pre>
+     *
+     * with {@code static int run(Invocation inv, Args a) throws ...} in UpdateCommand: the
+     * flags come parsed (runc's way: they end at the first argument), --help is answered, and
+     * a BrigFailure thrown is reported by {@link #run}'s one handler (stderr, --log, status 1).
+     * {@code .runsLong()} for a verb that runs until stopped (events).
      */
     static final List<Command> COMMANDS = List.of(
             Command.runc("spec", "create a new specification file (config.json)", "[options]", SpecCommand.FLAGS, SpecCommand::run),

@@ -35,7 +35,7 @@ final class RunCommand {
             Args.Flag.bool("do not delete the container after it exits", "keep"),
             Args.Flag.bool("print every kernel step of the plan in plain words, and run nothing", "explain"));
 
-    static int run(Invocation inv, Args a) throws BrigFailure, IOException {
+    static int run(Invocation inv, Args a) throws BrigFailure {
         String id = a.exactly("run", 1).get(0);
         if (a.bool("detach")) return inv.fail("run --detach is not supported yet");
         if (a.has("console-socket")) return inv.fail("run --console-socket is not supported yet");
