@@ -1,9 +1,7 @@
 package brig.cgroups;
 
-import java.io.IOException;
-
 /** A cgroup that could not be made, joined or removed; names the file. */
-public class CgroupException extends IOException {
+public class CgroupException extends brig.errors.BrigFailure {
     private static final long serialVersionUID = 1L;
 
     public CgroupException(String message) {

@@ -25,7 +25,8 @@ final class Args {
         }
     }
 
-    static final class UsageException extends Exception {
+    /** Bad flags or arguments: reported as runc reports them, one line and exit status 1. */
+    static final class UsageException extends brig.errors.BrigFailure {
         private static final long serialVersionUID = 1L;
 
         UsageException(String message) {

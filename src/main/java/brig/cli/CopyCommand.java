@@ -20,51 +20,39 @@ final class CopyCommand {
 
     static final List<Args.Flag> FLAGS = List.of(ImageFlags.PLATFORM, ImageFlags.TLS_VERIFY, ImageFlags.AUTHFILE, ImageFlags.QUIET);
 
-    static int copy(Main.Globals g, List<String> argv) throws Args.UsageException {
-        if (ImageFlags.help(argv, "copy [options] SRC DST   (docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF])", FLAGS)) return 0;
-        Args a = Args.parse(argv, 0, FLAGS, false);
+    static int copy(Invocation inv, Args a) throws ImageException, Args.UsageException {
         List<String> p = a.exactly("copy", 2);
-        try {
-            Transport src = parse(p.get(0)), dst = parse(p.get(1));
-            try (Progress progress = Progress.of(a.bool("quiet"))) {
-                Copier.copy(src, dst, ImageFlags.platform(a), ref -> {
-                    try {
-                        return PullCommand.client(a, ref);
-                    } catch (Args.UsageException e) {
-                        throw new ImageException(e.getMessage());
-                    }
-                }, progress);
-            }
-            return 0;
-        } catch (ImageException e) {
-            return Main.fail(g, e.getMessage());
+        Transport src = parse(inv, p.get(0)), dst = parse(inv, p.get(1));
+        try (Progress progress = PullCommand.progress(inv, a)) {
+            Copier.copy(src, dst, ImageFlags.platform(a), ref -> {
+                try {
+                    return PullCommand.client(inv, a, ref);
+                } catch (Args.UsageException e) {
+                    throw new ImageException(e.getMessage());
+                }
+            }, progress);
         }
+        return 0;
     }
 
-    private static Transport parse(String text) throws ImageException {
+    private static Transport parse(Invocation inv, String text) throws ImageException {
         Transport t = Transport.parse(text, true);
         if (t instanceof Transport.Store) {
             throw new ImageException("invalid image location \"" + text + "\": give a transport (docker://, oci:, oci-archive:, docker-archive:)");
         }
-        return t;
+        return t.resolvedAgainst(inv.cwd());
     }
 
     static final List<Args.Flag> IMPORT_FLAGS = List.of(ImageFlags.STORE);
 
-    static int importTar(Main.Globals g, List<String> argv) throws Args.UsageException {
-        if (ImageFlags.help(argv, "import [options] FILE.tar [NAME]   (a flat rootfs tarball, plain, gzip or zstd)", IMPORT_FLAGS)) return 0;
-        Args a = Args.parse(argv, 0, IMPORT_FLAGS, false);
+    static int importTar(Invocation inv, Args a) throws ImageException, Args.UsageException {
         List<String> p = a.positional();
         if (p.isEmpty() || p.size() > 2) throw new Args.UsageException("\"import\" requires 1 or 2 argument(s): FILE.tar [NAME]");
-        Path tar = Path.of(p.get(0));
-        try {
-            if (!Files.isRegularFile(tar)) throw new ImageException(tar + ": no such file");
-            String name = Importer.name(p.size() > 1 ? p.get(1) : null, tar);
-            var img = Importer.importTar(tar, Layout.openOrCreate(ImageFlags.storeDir(a)), name);
-            System.out.println(img.id());
-            return 0;
-        } catch (ImageException e) {
-            return Main.fail(g, e.getMessage());
-        }
+        Path tar = inv.path(p.get(0));
+        if (!Files.isRegularFile(tar)) throw new ImageException(p.get(0) + ": no such file");
+        String name = Importer.name(p.size() > 1 ? p.get(1) : null, tar);
+        var img = Importer.importTar(tar, Layout.openOrCreate(ImageFlags.storeDir(inv, a)), name);
+        inv.out().println(img.id());
+        return 0;
     }
 }

@@ -1,7 +1,6 @@
 package brig.cli;
 
-import brig.cgroups.CgroupException;
-import brig.runtime.BrigException;
+import brig.errors.BrigFailure;
 import brig.runtime.Runtime;
 import java.util.List;
 
@@ -20,14 +19,9 @@ final class DeleteCommand {
             Args.Flag.bool("forcibly deletes the container if it is still running (uses SIGKILL)", "force", "f"),
             Args.Flag.value("brig's own: only the container the start with this token made, forcibly", "start"));
 
-    static int run(Main.Globals g, List<String> argv) throws Args.UsageException {
-        Args a = Args.parse(argv, 0, FLAGS, true);
+    static int run(Invocation inv, Args a) throws BrigFailure {
         String id = a.exactly("delete", 1).get(0);
-        try {
-            new Runtime(g.root(), null).delete(id, a.bool("force"), a.has("start") ? a.value("start", "") : null);
-            return 0;
-        } catch (BrigException | CgroupException e) {
-            return Main.fail(g, e.getMessage());
-        }
+        new Runtime(inv.globals().root(), null).delete(id, a.bool("force"), a.has("start") ? a.value("start", "") : null);
+        return 0;
     }
 }

@@ -33,12 +33,12 @@ final class DemoCommand {
             for d in /proc/[0-9]*; do echo "  ${d#/proc/} $(cat $d/comm)"; done
             """;
 
-    static int run(Main.Globals g, List<String> argv) throws Args.UsageException {
-        Args a = Args.parse(argv, 0, FLAGS, false);
+    static int run(Invocation inv, Args a) throws Exception {
         a.exactly("demo", 0);
         Path bundle = null;
         try {
-            bundle = Files.createTempDirectory("brig-demo-");
+            String tmp = inv.env("TMPDIR");
+            bundle = Files.createTempDirectory(inv.path(tmp == null || tmp.isEmpty() ? "/tmp" : tmp), "brig-demo-");
             Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
             for (String top : List.of("bin", "sbin", "lib", "lib64")) {
                 Path host = Path.of("/" + top);
@@ -61,26 +61,24 @@ final class DemoCommand {
             }
             Files.writeString(bundle.resolve("config.json"), Json.pretty(config));
 
-            String id = "brig-demo-" + ProcessHandle.current().pid();
-            Runtime rt = new Runtime(g.root(), Main.helper());
+            String id = "brig-demo-" + inv.caller().pid();
+            Runtime rt = new Runtime(inv.globals().root(), inv.helper());
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(bundle, false, 0), Planner.Mode.RUN);
             if (a.bool("explain")) {
-                System.out.println("The plan, step by step:");
-                System.out.print(p.explain().indent(2));
-                System.out.println();
+                inv.out().println("The plan, step by step:");
+                inv.out().print(p.explain().indent(2));
+                inv.out().println();
             }
-            System.out.println("host:       " + brig.syscalls.ProcFs.read("/proc/sys/kernel/hostname").trim()
-                    + ", brig's pid " + ProcessHandle.current().pid());
-            System.out.flush();
+            inv.out().println("host:       " + brig.syscalls.ProcFs.read("/proc/sys/kernel/hostname").trim()
+                    + ", brig's pid " + inv.caller().pid());
+            inv.out().flush();
             // A Ctrl-C reaches the container (it is in the terminal's process group): this JVM
             // stays to remove it and its bundle.
-            Supervisor.ignoreDirectSignals();
+            inv.host().ignoreDirectSignals();
             Started s = rt.start(p, 0);
             return s.waitFor();
-        } catch (Exception e) {
-            return Main.fail(g, e.getMessage() != null ? e.getMessage() : e.toString());
         } finally {
-            if (bundle != null) deleteTree(bundle);
+            if (bundle != null) deleteTree(inv, bundle);
         }
     }
 
@@ -96,7 +94,7 @@ final class DemoCommand {
     }
 
     /** Removes the bundle; stays on its filesystem and never follows symlinks. */
-    private static void deleteTree(Path root) {
+    private static void deleteTree(Invocation inv, Path root) {
         try (var walk = Files.walk(root)) {
             Object dev = Files.getAttribute(root, "unix:dev");
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
@@ -104,7 +102,7 @@ final class DemoCommand {
                 Files.deleteIfExists(p);
             }
         } catch (IOException e) {
-            System.err.println("brig: cannot remove " + root + ": " + e.getMessage());
+            inv.err().println("brig: cannot remove " + root + ": " + e.getMessage());
         }
     }
 }

@@ -11,6 +11,7 @@ import brig.json.Json;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,19 +22,18 @@ final class ImageCommands {
     static final List<Args.Flag> IMAGES_FLAGS = List.of(ImageFlags.STORE, Args.Flag.bool("print only image ids", "quiet", "q"),
             Args.Flag.value("output format: table (default) or json", "format"));
 
-    static int images(Main.Globals g, List<String> argv) throws Args.UsageException {
-        if (ImageFlags.help(argv, "images [options]", IMAGES_FLAGS)) return 0;
-        Args a = Args.parse(argv, 0, IMAGES_FLAGS, false);
+    static int images(Invocation inv, Args a) throws ImageException, Args.UsageException {
         a.exactly("images", 0);
         String format = a.value("format", "table");
         if (!format.equals("table") && !format.equals("json")) throw new Args.UsageException("invalid format \"" + format + "\": use table or json");
-        try {
-            if (!Files.exists(ImageFlags.storeDir(a).resolve("oci-layout"))) {
-                if (format.equals("json")) System.out.println("[]");
-                else if (!a.bool("quiet")) System.out.printf("%-48s %-16s %-14s %-22s %s%n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+        Path dir = ImageFlags.storeDir(inv, a);
+        {
+            if (!Files.exists(dir.resolve("oci-layout"))) {
+                if (format.equals("json")) inv.out().println("[]");
+                else if (!a.bool("quiet")) inv.out().printf("%-48s %-16s %-14s %-22s %s%n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
                 return 0;
             }
-            Layout store = Layout.open(ImageFlags.storeDir(a));
+            Layout store = Layout.open(dir);
             JsonArray json = new JsonArray();
             StringBuilder table = new StringBuilder();
             if (!a.bool("quiet")) table.append(String.format("%-48s %-16s %-14s %-22s %s%n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"));
@@ -42,7 +42,7 @@ final class ImageCommands {
                 try {
                     img = store.image(d.refName(), d, brig.image.Platform.host());
                 } catch (ImageException e) {
-                    System.err.println("brig: warning: " + e.getMessage());
+                    inv.err().println("brig: warning: " + e.getMessage());
                     continue;
                 }
                 String repo = d.refName(), tag = "<none>";
@@ -69,10 +69,8 @@ final class ImageCommands {
                 o.addProperty("size", size);
                 json.add(o);
             }
-            System.out.print(format.equals("json") ? Json.pretty(json) + "\n" : table);
+            inv.out().print(format.equals("json") ? Json.pretty(json) + "\n" : table);
             return 0;
-        } catch (ImageException e) {
-            return Main.fail(g, e.getMessage());
         }
     }
 
@@ -85,34 +83,26 @@ final class ImageCommands {
 
     static final List<Args.Flag> RMI_FLAGS = List.of(ImageFlags.STORE);
 
-    static int rmi(Main.Globals g, List<String> argv) throws Args.UsageException {
-        if (ImageFlags.help(argv, "rmi [options] IMAGE...", RMI_FLAGS)) return 0;
-        Args a = Args.parse(argv, 0, RMI_FLAGS, false);
+    static int rmi(Invocation inv, Args a) throws ImageException, Args.UsageException {
         if (a.positional().isEmpty()) throw new Args.UsageException("\"rmi\" requires at least 1 argument(s)");
-        try {
-            Layout store = Layout.open(ImageFlags.storeDir(a));
-            List<String> names = new ArrayList<>();
-            for (String name : a.positional()) names.add(Images.entry(store, name).refName());
-            for (String n : names) {
-                store.untag(n);
-                System.out.println("Untagged: " + n);
-            }
-            Layout.Collected c = store.gc();
-            if (c.blobs() > 0) System.out.println("Deleted " + c.blobs() + " blob(s), " + human(c.bytes()));
-            return 0;
-        } catch (ImageException e) {
-            return Main.fail(g, e.getMessage());
+        Layout store = Layout.open(ImageFlags.storeDir(inv, a));
+        List<String> names = new ArrayList<>();
+        for (String name : a.positional()) names.add(Images.entry(store, name).refName());
+        for (String n : names) {
+            store.untag(n);
+            inv.out().println("Untagged: " + n);
         }
+        Layout.Collected c = store.gc();
+        if (c.blobs() > 0) inv.out().println("Deleted " + c.blobs() + " blob(s), " + human(c.bytes()));
+        return 0;
     }
 
     static final List<Args.Flag> INSPECT_FLAGS = List.of(ImageFlags.STORE, ImageFlags.PLATFORM);
 
-    static int inspect(Main.Globals g, List<String> argv) throws Args.UsageException {
-        if (ImageFlags.help(argv, "inspect [options] IMAGE   (a store name or id, or oci:DIR[:REF])", INSPECT_FLAGS)) return 0;
-        Args a = Args.parse(argv, 0, INSPECT_FLAGS, false);
+    static int inspect(Invocation inv, Args a) throws ImageException, Args.UsageException {
         String name = a.exactly("inspect", 1).get(0);
-        try {
-            Images.Located l = Images.locate(name, UnpackCommand.storeFor(a, name), ImageFlags.platform(a));
+        {
+            Images.Located l = Images.locate(name, inv.cwd(), UnpackCommand.storeFor(inv, a, name), ImageFlags.platform(a));
             Image img = l.image();
             JsonObject o = new JsonObject();
             o.addProperty("Name", img.name());
@@ -134,10 +124,8 @@ final class ImageCommands {
             }
             o.add("Layers", layers);
             o.add("Config", img.config().json());
-            System.out.println(Json.pretty(o));
+            inv.out().println(Json.pretty(o));
             return 0;
-        } catch (ImageException e) {
-            return Main.fail(g, e.getMessage());
         }
     }
 }

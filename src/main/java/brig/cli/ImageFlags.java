@@ -4,7 +4,6 @@ import brig.image.ImageException;
 import brig.image.Layout;
 import brig.image.Platform;
 import java.nio.file.Path;
-import java.util.List;
 
 /** Flags the image verbs share. */
 final class ImageFlags {
@@ -16,33 +15,21 @@ final class ImageFlags {
     static final Args.Flag AUTHFILE = Args.Flag.value("credentials file (default: $REGISTRY_AUTH_FILE, containers' auth.json, ~/.docker/config.json)", "authfile");
     static final Args.Flag QUIET = Args.Flag.bool("no progress output", "quiet", "q");
 
-    /** Prints the command's usage and flags when asked with --help or -h; true if it did. */
-    static boolean help(List<String> argv, String usage, List<Args.Flag> flags) {
-        for (String a : argv) {
-            if (a.equals("--")) break;
-            if (a.equals("--help") || a.equals("-help") || a.equals("-h")) {
-                System.out.print("usage: brig " + usage + "\n\noptions:\n" + Args.help(flags));
-                return true;
-            }
-        }
-        return false;
-    }
-
-    static Path storeDir(Args a) {
-        return Path.of(a.value("store", defaultStore().toString()));
+    static Path storeDir(Invocation inv, Args a) throws Args.UsageException {
+        return a.has("store") ? inv.path(a.value("store", "")) : defaultStore(inv);
     }
 
     /**
      * /var/lib/brig/images for root; for other users, as podman does, their own:
      * $XDG_DATA_HOME/brig/images or ~/.local/share/brig/images.
      */
-    static Path defaultStore() {
-        if (brig.syscalls.Libc.geteuid() == 0) return Layout.DEFAULT_STORE;
-        String data = System.getenv("XDG_DATA_HOME");
-        if (data != null && !data.isEmpty()) return Path.of(data, "brig/images");
-        String home = System.getenv("HOME");
-        if (home == null || home.isEmpty()) home = System.getProperty("user.home");
-        return Path.of(home, ".local/share/brig/images");
+    static Path defaultStore(Invocation inv) throws Args.UsageException {
+        if (inv.caller().uid() == 0) return Layout.DEFAULT_STORE;
+        String data = inv.env("XDG_DATA_HOME");
+        if (data != null && !data.isEmpty()) return inv.path(data).resolve("brig/images");
+        String home = inv.env("HOME");
+        if (home == null || home.isEmpty()) throw new Args.UsageException("HOME is not set: give --store DIR");
+        return inv.path(home).resolve(".local/share/brig/images");
     }
 
     static Platform platform(Args a) throws ImageException {

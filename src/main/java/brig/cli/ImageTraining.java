@@ -65,7 +65,7 @@ final class ImageTraining {
         }
     }
 
-    static void run(Path dir) throws Exception {
+    static void run(Invocation inv, Path dir) throws Exception {
         Files.createDirectories(dir);
         Path store = dir.resolve("images"), tar = dir.resolve("train.tar.gz");
         try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(tar)); TarWriter w = new TarWriter(out)) {
@@ -77,19 +77,19 @@ final class ImageTraining {
             w.file("etc/.wh.gone", 0644, new byte[0]);
         }
         String s = store.toString();
-        Main.run(List.of("import", "--store", s, tar.toString(), "train"));
-        Main.run(List.of("images", "--store", s));
-        Main.run(List.of("inspect", "--store", s, "train"));
-        Main.run(List.of("unpack", "--store", s, "train", dir.resolve("bundle").toString()));
-        Main.run(List.of("copy", "oci:" + s + ":localhost/train:latest", "oci-archive:" + dir.resolve("train-oci.tar")));
+        Main.run(inv, List.of("import", "--store", s, tar.toString(), "train"));
+        Main.run(inv, List.of("images", "--store", s));
+        Main.run(inv, List.of("inspect", "--store", s, "train"));
+        Main.run(inv, List.of("unpack", "--store", s, "train", dir.resolve("bundle").toString()));
+        Main.run(inv, List.of("copy", "oci:" + s + ":localhost/train:latest", "oci-archive:" + dir.resolve("train-oci.tar")));
         Thread t;
         try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             t = Thread.ofPlatform().daemon().start(() -> serve(server, store));
             String ref = "127.0.0.1:" + server.getLocalPort() + "/localhost/train:latest";
-            Main.run(List.of("pull", "-q", "--store", dir.resolve("pulled").toString(), ref));
-            Main.run(List.of("unpack", "-q", "--store", dir.resolve("pulled2").toString(), "docker://" + ref, dir.resolve("bundle2").toString()));
+            Main.run(inv, List.of("pull", "-q", "--store", dir.resolve("pulled").toString(), ref));
+            Main.run(inv, List.of("unpack", "-q", "--store", dir.resolve("pulled2").toString(), "docker://" + ref, dir.resolve("bundle2").toString()));
         }
         t.join(1000);
-        Main.run(List.of("rmi", "--store", s, "train"));
+        Main.run(inv, List.of("rmi", "--store", s, "train"));
     }
 }

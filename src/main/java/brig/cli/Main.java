@@ -1,18 +1,17 @@
 package brig.cli;
 
-import brig.json.Json;
-import com.google.gson.JsonObject;
+import brig.errors.BrigFailure;
+import brig.syscalls.Libc;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The brig command: runc's command line (global flags before the command, runc's verbs and
- * error texts) plus Brig's own verbs. Every error is one line on stderr and a non-zero exit.
+ * error texts) plus Brig's own verbs, all in one table ({@link #COMMANDS}). Every error is one
+ * line on stderr and a non-zero exit.
  */
 public final class Main {
     private Main() {}
@@ -30,74 +29,175 @@ public final class Main {
             Args.Flag.bool("show help", "help", "h"),
             Args.Flag.bool("print the version", "version", "v"));
 
-    /** runc's verbs that Brig does not have yet: refused by name rather than "unknown". */
-    private static final List<String> NOT_YET = List.of("create", "start", "state", "list", "ps", "kill",
-            "exec", "pause", "resume", "events", "update", "features", "checkpoint", "restore");
+    /**
+     * Every verb, in the order `brig --help` lists them; runc's verbs Brig does not have yet
+     * are refused by name rather than as unknown. A new verb is one line here, e.g. replacing
+     * its notYet line:
+     *
+     * <pre>{@code
+     * Command.runc("update", "change a container's resource limits", "[options] <container-id>", UpdateCommand.FLAGS, UpdateCommand::run),
+     * }</pre>
+     *
+     * with {@code static int run(Invocation inv, Args a) throws ...} in UpdateCommand: the
+     * flags come parsed (runc's way: they end at the first argument), --help is answered, and
+     * a BrigFailure thrown is reported by {@link #run}'s one handler (stderr, --log, status 1).
+     * {@code .runsLong()} for a verb that runs until stopped (events).
+     */
+    static final List<Command> COMMANDS = List.of(
+            Command.runc("spec", "create a new specification file (config.json)", "[options]", SpecCommand.FLAGS, SpecCommand::run),
+            Command.runc("run", "create and run a container from a bundle, in the foreground", "[options] <container-id>", RunCommand.FLAGS, RunCommand::run),
+            Command.runc("delete", "delete a container and all it holds (--force: one still running too)", "[options] <container-id>", DeleteCommand.FLAGS, DeleteCommand::run),
+            Command.notYet("create", "create a container from a bundle, waiting for start"),
+            Command.notYet("start", "run the program of a created container"),
+            Command.notYet("state", "print a container's state as JSON"),
+            Command.notYet("list", "list the containers under --root"),
+            Command.notYet("ps", "list the processes of a container"),
+            Command.notYet("kill", "send a signal to a container's first process (or, with --all, to all)"),
+            Command.notYet("exec", "run another process in a container"),
+            Command.notYet("pause", "freeze every process of a container"),
+            Command.notYet("resume", "thaw a paused container"),
+            Command.notYet("events", "print a container's events and statistics"),
+            Command.notYet("update", "change a container's resource limits"),
+            Command.notYet("features", "print the features this runtime has, as JSON"),
+            Command.notYet("checkpoint", "checkpoint a running container"),
+            Command.notYet("restore", "restore a container from a checkpoint"),
+            Command.brig("demo", "run a small container assembled from this host's /usr (no image needed)", "[options]", DemoCommand.FLAGS, DemoCommand::run),
+            Command.image("pull", "pull [docker://]REGISTRY/REPO[:TAG|@DIGEST] into the store (busybox is docker.io/library/busybox:latest)", "[options] [docker://]REGISTRY/REPO[:TAG|@DIGEST]", PullCommand.FLAGS, PullCommand::run),
+            Command.image("images", "list the images in the store", "[options]", ImageCommands.IMAGES_FLAGS, ImageCommands::images).quick(),
+            Command.image("inspect", "show an image's manifest and config (a store name or oci:DIR[:REF])", "[options] IMAGE   (a store name or id, or oci:DIR[:REF])", ImageCommands.INSPECT_FLAGS, ImageCommands::inspect).quick(),
+            Command.image("rmi", "remove images from the store and delete the blobs no image uses", "[options] IMAGE...", ImageCommands.RMI_FLAGS, ImageCommands::rmi),
+            Command.image("import", "import FILE.tar [NAME]: a flat rootfs tarball as a one-layer image (localhost/NAME)", "[options] FILE.tar [NAME]   (a flat rootfs tarball, plain, gzip or zstd)", CopyCommand.IMPORT_FLAGS, CopyCommand::importTar),
+            Command.image("unpack", "unpack IMAGE BUNDLE: rootfs/ and config.json from a store image or oci:DIR[:REF]", "[options] IMAGE BUNDLE   (IMAGE: a store name or id, oci:DIR[:REF], or docker://REF)", UnpackCommand.FLAGS, UnpackCommand::run),
+            Command.image("copy", "copy SRC DST between docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF]", "[options] SRC DST", CopyCommand.FLAGS, CopyCommand::copy));
 
-    /** Global settings every command sees. */
-    record Globals(Path root, Path log, boolean json, boolean debug, boolean systemdCgroup) {}
-
-    public static void main(String[] argv) {
-        System.exit(run(Arrays.asList(argv)));
+    /** The command of that verb, or null. */
+    static Command command(String verb) {
+        for (Command c : COMMANDS) if (c.verb().equals(verb)) return c;
+        return null;
     }
 
-    static int run(List<String> argv) {
-        Globals g = new Globals(brig.runtime.StateStore.DEFAULT_ROOT, null, false, false, false);
-        signalsForBrig(firstCommand(argv));
+    public static void main(String[] argv) {
+        System.exit(run(processInvocation(), Arrays.asList(argv)));
+    }
+
+    /**
+     * This process's own invocation: the JVM's streams, environment and working directory,
+     * and the caller's umask and credentials from /proc/self/status (read as a file, not
+     * through FFM, which would cost a quick command a good part of its time). The only place
+     * that reads them; everything else gets an {@link Invocation}.
+     */
+    static Invocation processInvocation() {
+        Map<String, String> real = System.getenv();
+        if (real.containsKey("BRIG_TEST_CRASH_AT")) brig.runtime.Runtime.testCrashAt(real.get("BRIG_TEST_CRASH_AT"));
+        // The launcher's own variables are this process's, not the caller's environment.
+        Map<String, String> env = new java.util.HashMap<>(real);
+        env.keySet().removeAll(List.of("BRIG_SUPERVISOR", "BRIG_FDS"));
+        // One read of /proc/self/status, parsed by hand, through java.io: NIO's channels
+        // (their native library), a regex or ProcessHandle each cost a quick command about a
+        // millisecond of its ~40.
+        String status = "";
+        try (var in = new java.io.FileInputStream("/proc/self/status")) {
+            status = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            // no /proc: libc and ProcessHandle below
+        }
+        int umask = (int) statusField(status, "Umask", 8, 022);
+        int uid = (int) statusField(status, "Uid", 10, -1), gid = (int) statusField(status, "Gid", 10, -1);
+        if (uid < 0) uid = Libc.geteuid();
+        if (gid < 0) gid = Libc.getegid();
+        // The pid the caller started (what LISTEN_PID names): under the launcher, the
+        // supervisor's, whose child this JVM is.
+        long pid = statusField(status, real.containsKey("BRIG_SUPERVISOR") ? "PPid" : "Pid", 10, -1);
+        if (pid < 0) pid = ProcessHandle.current().pid();
+        String home = System.getProperty("brig.home");
+        return new Invocation(System.in, System.out, System.err, env, Path.of(System.getProperty("user.dir")),
+                umask, new Invocation.Caller(pid, uid, gid), Invocation.Globals.DEFAULT,
+                Invocation.Host.process(home == null ? null : Path.of(home), real));
+    }
+
+    /**
+     * The first number of a /proc/PID/status line ("Uid:\t0\t0\t0\t0": the real id; for Uid
+     * and Gid the second, the effective one), or {@code fallback}.
+     */
+    static long statusField(String status, String name, int radix, long fallback) {
+        int at = status.startsWith(name + ":") ? 0 : status.indexOf("\n" + name + ":");
+        if (at < 0) return fallback;
+        int end = status.indexOf('\n', at + 1);
+        String[] f = status.substring(at + name.length() + (at == 0 ? 1 : 2), end < 0 ? status.length() : end).trim().split("\t");
         try {
-            Args a = Args.parse(argv, 0, GLOBAL, true);
-            g = new Globals(Path.of(a.value("root", g.root().toString())), a.has("log") ? Path.of(a.value("log", "")) : null,
-                    a.value("log-format", "text").equals("json"), a.bool("debug"), a.bool("systemd-cgroup"));
-            if (!List.of("text", "json").contains(a.value("log-format", "text"))) {
-                throw new Args.UsageException("invalid log format \"" + a.value("log-format", "") + "\": use text or json");
-            }
-            if (a.bool("version")) {
-                System.out.println("brig version " + VERSION + "\nspec: 1.2.0");
-                return 0;
-            }
-            List<String> rest = a.positional();
-            if (rest.isEmpty() || a.bool("help") || rest.get(0).equals("help")) {
-                System.out.print(usage());
-                return 0;
-            }
-            String command = rest.get(0);
-            // The supervisor's fd: close-on-exec before anything could start a helper.
-            if (command.equals("demo")) Supervisor.find();
-            if (g.systemdCgroup() && !command.equals("spec")) {
-                return fail(g, "--systemd-cgroup: Brig has no systemd cgroup driver; leave the flag out and give linux.cgroupsPath as a cgroupfs path such as \"/brig/NAME\"");
-            }
-            if (a.has("rootless") && a.value("rootless", "").equals("true")) {
-                return fail(g, "--rootless=true is not supported yet: run brig as root");
-            }
-            List<String> args = rest.subList(1, rest.size());
-            return switch (command) {
-                case "spec" -> SpecCommand.run(g, args);
-                case "run" -> RunCommand.run(g, args);
-                case "delete" -> DeleteCommand.run(g, args);
-                case "demo" -> DemoCommand.run(g, args);
-                case "pull" -> PullCommand.run(g, args);
-                case "copy" -> CopyCommand.copy(g, args);
-                case "import" -> CopyCommand.importTar(g, args);
-                case "images" -> ImageCommands.images(g, args);
-                case "rmi" -> ImageCommands.rmi(g, args);
-                case "inspect" -> ImageCommands.inspect(g, args);
-                case "unpack" -> UnpackCommand.run(g, args);
-                default -> {
-                    if (NOT_YET.contains(command)) yield fail(g, "\"" + command + "\" is not supported yet");
-                    System.err.println("No help topic for '" + command + "'");
-                    yield 3;
-                }
-            };
-        } catch (Args.UsageException e) {
-            return fail(g, e.getMessage());
+            return Long.parseLong(f[name.equals("Uid") || name.equals("Gid") ? 1 : 0].trim(), radix);
         } catch (RuntimeException e) {
-            // A bug, not bad input: still one line, naming what broke.
-            return fail(g, "internal error: " + e);
+            return fallback;
         }
     }
 
-    /** Commands that may run long enough to be interrupted: they want the caller's signals. */
-    private static final List<String> LONG_RUNNING = List.of("pull", "copy", "import", "unpack", "rmi");
+    /** Runs one brig command line for {@code inv}'s caller; returns the exit status. */
+    static int run(Invocation inv, List<String> argv) {
+        try {
+            Args a = Args.parse(argv, 0, GLOBAL, true);
+            String format = a.value("log-format", "text");
+            inv = inv.withGlobals(new Invocation.Globals(inv.path(a.value("root", Invocation.Globals.DEFAULT.root().toString())),
+                    a.has("log") ? inv.path(a.value("log", "")) : null, format.equals("json"), a.bool("debug"), a.bool("systemd-cgroup")));
+            if (!List.of("text", "json").contains(format)) {
+                throw new Args.UsageException("invalid log format \"" + format + "\": use text or json");
+            }
+            if (a.bool("version")) {
+                inv.out().println("brig version " + VERSION + "\nspec: 1.2.0");
+                return 0;
+            }
+            List<String> rest = a.positional();
+            if (rest.isEmpty() || a.bool("help")) {
+                inv.out().print(usage());
+                return 0;
+            }
+            String verb = rest.get(0);
+            List<String> args = rest.subList(1, rest.size());
+            if (verb.equals("help") || verb.equals("h")) {
+                if (args.isEmpty()) {
+                    inv.out().print(usage());
+                    return 0;
+                }
+                verb = args.get(0);
+                Command c = command(verb);
+                if (c == null) return unknown(inv, verb);
+                inv.out().print(c.help());
+                return 0;
+            }
+            Command c = command(verb);
+            if (c == null) return unknown(inv, verb);
+            // The supervisor's fd: close-on-exec before anything could start a helper.
+            if (verb.equals("demo")) inv.sv();
+            if (inv.globals().systemdCgroup() && !verb.equals("spec")) {
+                return inv.fail("--systemd-cgroup: Brig has no systemd cgroup driver; leave the flag out and give linux.cgroupsPath as a cgroupfs path such as \"/brig/NAME\"");
+            }
+            if (a.has("rootless") && a.value("rootless", "").equals("true")) {
+                return inv.fail("--rootless=true is not supported yet: run brig as root");
+            }
+            if (c.body() == null) return inv.fail("\"" + verb + "\" is not supported yet");
+            signalsFor(c, inv);
+            Args ca = Args.parse(args, 0, c.parsedFlags(), !c.flagsAnywhere());
+            if (ca.bool("help")) {
+                inv.out().print(c.help());
+                return 0;
+            }
+            return c.body().run(inv, ca);
+        } catch (BrigFailure e) {
+            // Bad input or a failure on the system: its own one line, with its details in the log.
+            return inv.fail(e.getMessage(), e);
+        } catch (IOException e) {
+            return inv.fail(e.getMessage() != null ? e.getMessage() : e.toString());
+        } catch (Exception e) {
+            // A bug, not bad input: still one line, naming what broke.
+            return inv.fail("internal error: " + e);
+        }
+    }
+
+    /** runc's words and status for a verb it does not know. */
+    private static int unknown(Invocation inv, String verb) {
+        inv.err().println("No help topic for '" + verb + "'");
+        inv.log("error", "No help topic for '" + verb + "'", null);
+        return 3;
+    }
 
     /**
      * Under the launcher's supervisor, signals wait until brig says where they go. Commands
@@ -105,9 +205,9 @@ public final class Main {
      * container; quick ones finish first (telling the supervisor costs the first FFM call,
      * a good part of a short command's time).
      */
-    private static void signalsForBrig(String command) {
-        if (!LONG_RUNNING.contains(command)) return;
-        Supervisor sv = Supervisor.find();
+    static void signalsFor(Command c, Invocation inv) {
+        if (!c.longRunning()) return;
+        Supervisor sv = inv.sv();
         if (sv == null) return;
         try {
             sv.forwardSignals();
@@ -116,78 +216,22 @@ public final class Main {
         }
     }
 
-    /** The command word: the first argument after the global flags. */
-    private static String firstCommand(List<String> argv) {
-        try {
-            List<String> rest = Args.parse(argv, 0, GLOBAL, true).positional();
-            return rest.isEmpty() ? "" : rest.get(0);
-        } catch (Args.UsageException e) {
-            return "";
-        }
-    }
-
+    /** `brig --help`: the commands from the table, by group, and the global options. */
     static String usage() {
-        return """
+        StringBuilder sb = new StringBuilder("""
                 brig - an OCI container runtime and image tool
 
                 usage: brig [global options] command [command options] [arguments...]
-
-                commands (runc's, for engines and by hand):
-                   spec     create a new specification file (config.json)
-                   run      create and run a container from a bundle, in the foreground
-                   delete   delete a container and all it holds (--force: one still running too)
-
-                commands of brig's own:
-                   demo     run a small container assembled from this host's /usr (no image needed)
-
-                images (the store is an OCI image layout, default /var/lib/brig/images, ~/.local/share/brig/images if not root; --store DIR):
-                   pull     pull [docker://]REGISTRY/REPO[:TAG|@DIGEST] into the store (busybox is docker.io/library/busybox:latest)
-                   images   list the images in the store
-                   inspect  show an image's manifest and config (a store name or oci:DIR[:REF])
-                   rmi      remove images from the store and delete the blobs no image uses
-                   import   import FILE.tar [NAME]: a flat rootfs tarball as a one-layer image (localhost/NAME)
-                   unpack   unpack IMAGE BUNDLE: rootfs/ and config.json from a store image or oci:DIR[:REF]
-                   copy     copy SRC DST between docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF]
-
-                global options:
-                """ + Args.help(GLOBAL);
-    }
-
-    /** Reports an error: one line on stderr, and in the --log file if there is one. Returns 1. */
-    static int fail(Globals g, String message) {
-        System.err.println("brig: " + message);
-        log(g, "error", message);
-        return 1;
-    }
-
-    static void log(Globals g, String level, String message) {
-        if (g.log() == null) return;
-        String time = Instant.now().toString();
-        String line;
-        if (g.json()) {
-            JsonObject o = new JsonObject();
-            o.addProperty("level", level);
-            o.addProperty("msg", message);
-            o.addProperty("time", time);
-            line = Json.compact(o);
-        } else {
-            line = "time=\"" + time + "\" level=" + level + " msg=" + Json.compact(new com.google.gson.JsonPrimitive(message));
+                """);
+        for (Command.Group g : Command.Group.values()) {
+            sb.append('\n').append(g.title).append(":\n");
+            for (Command c : COMMANDS) {
+                if (c.group() == g && c.body() != null) sb.append(String.format("   %-8s %s%n", c.verb(), c.summary()));
+            }
+            List<String> notYet = COMMANDS.stream().filter(c -> c.group() == g && c.body() == null).map(Command::verb).toList();
+            if (!notYet.isEmpty()) sb.append("   (not yet: ").append(String.join(" ", notYet)).append(")\n");
         }
-        try {
-            Files.writeString(g.log(), line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            System.err.println("brig: cannot write log " + g.log() + ": " + e.getMessage());
-        }
-    }
-
-    /** The distribution directory (target/brig), set by the launcher. */
-    static Path home() {
-        String h = System.getProperty("brig.home");
-        if (h == null) throw new IllegalStateException("brig.home is not set: start brig with bin/brig");
-        return Path.of(h);
-    }
-
-    static Path helper() {
-        return home().resolve("libexec/brig-helper");
+        sb.append("\n   help     show the commands, or one command's usage and options: brig help COMMAND (or brig COMMAND --help)\n");
+        return sb.append("\nglobal options:\n").append(Args.help(GLOBAL)).toString();
     }
 }

@@ -20,27 +20,26 @@ final class PullCommand {
     static final List<Args.Flag> FLAGS = List.of(ImageFlags.STORE, ImageFlags.PLATFORM, ImageFlags.TLS_VERIFY, ImageFlags.AUTHFILE,
             ImageFlags.QUIET);
 
-    static int run(Main.Globals g, List<String> argv) throws Args.UsageException {
-        if (ImageFlags.help(argv, "pull [options] [docker://]REGISTRY/REPO[:TAG|@DIGEST]", FLAGS)) return 0;
-        Args a = Args.parse(argv, 0, FLAGS, false);
+    static int run(Invocation inv, Args a) throws ImageException, Args.UsageException {
         String name = a.exactly("pull", 1).get(0);
-        try {
-            Reference ref = Reference.parse(name);
-            Layout store = Layout.openOrCreate(ImageFlags.storeDir(a));
-            RegistryClient client = client(a, ref);
-            Puller.Pulled p;
-            try (Progress progress = Progress.of(a.bool("quiet"))) {
-                p = Puller.pull(client, ref, ImageFlags.platform(a), store, ref.toString(), progress);
-            }
-            System.out.println(p.configDigest());
-            return 0;
-        } catch (ImageException e) {
-            return Main.fail(g, e.getMessage());
+        Reference ref = Reference.parse(name);
+        Layout store = Layout.openOrCreate(ImageFlags.storeDir(inv, a));
+        RegistryClient client = client(inv, a, ref);
+        Puller.Pulled p;
+        try (Progress progress = progress(inv, a)) {
+            p = Puller.pull(client, ref, ImageFlags.platform(a), store, ref.toString(), progress);
         }
+        inv.out().println(p.configDigest());
+        return 0;
     }
 
-    static RegistryClient client(Args a, Reference ref) throws ImageException, Args.UsageException {
-        Path authFile = a.has("authfile") ? Path.of(a.value("authfile", "")) : null;
-        return new RegistryClient(ref, ImageFlags.tlsVerify(a), Credentials.find(authFile, ref.registry(), ref.repository()));
+    static RegistryClient client(Invocation inv, Args a, Reference ref) throws ImageException, Args.UsageException {
+        Path authFile = a.has("authfile") ? inv.path(a.value("authfile", "")) : null;
+        return new RegistryClient(ref, ImageFlags.tlsVerify(a), Credentials.find(authFile, inv.env(), ref.registry(), ref.repository()));
+    }
+
+    /** Bars on the caller's stderr when it is a terminal and -q was not given. */
+    static Progress progress(Invocation inv, Args a) {
+        return Progress.of(inv.err(), !a.bool("quiet") && inv.host().errTerminal());
     }
 }

@@ -1,12 +1,9 @@
 package brig.cli;
 
-import brig.helper.HelperException;
-import brig.rootfs.RootfsException;
-import brig.runtime.BrigException;
+import brig.errors.BrigFailure;
 import brig.runtime.Planner;
 import brig.runtime.Runtime;
 import brig.runtime.Started;
-import brig.spec.SpecException;
 import brig.syscalls.Libc;
 import brig.syscalls.SyscallException;
 import java.io.IOException;
@@ -38,50 +35,49 @@ final class RunCommand {
             Args.Flag.bool("do not delete the container after it exits", "keep"),
             Args.Flag.bool("print every kernel step of the plan in plain words, and run nothing", "explain"));
 
-    static int run(Main.Globals g, List<String> argv) throws Args.UsageException {
-        Args a = Args.parse(argv, 0, FLAGS, true);
+    static int run(Invocation inv, Args a) throws BrigFailure {
         String id = a.exactly("run", 1).get(0);
-        if (a.bool("detach")) return Main.fail(g, "run --detach is not supported yet");
-        if (a.has("console-socket")) return Main.fail(g, "run --console-socket is not supported yet");
-        if (a.bool("keep")) return Main.fail(g, "run --keep is not supported yet");
+        if (a.bool("detach")) return inv.fail("run --detach is not supported yet");
+        if (a.has("console-socket")) return inv.fail("run --console-socket is not supported yet");
+        if (a.bool("keep")) return inv.fail("run --keep is not supported yet");
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
-        Runtime rt = new Runtime(g.root(), Main.helper());
-        Supervisor sv = Supervisor.find();
+        Runtime rt = new Runtime(inv.globals().root(), inv.helper());
+        Supervisor sv = inv.sv();
         try {
-            Supervisor.ignoreDirectSignals();
-            Runtime.Prepared p = rt.prepare(id, new Runtime.Options(Path.of(a.value("bundle", ".")),
+            inv.host().ignoreDirectSignals();
+            Runtime.Prepared p = rt.prepare(id, new Runtime.Options(inv.path(a.value("bundle", ".")),
                     a.bool("no-pivot"), preserve), Planner.Mode.RUN);
             if (a.bool("explain")) {
-                System.out.print(p.explain());
+                inv.out().print(p.explain());
                 return 0;
             }
             // Under the supervisor: only fds the caller really passed, and if this JVM dies
             // half-way, the supervisor removes the container (delete --force, same --root).
-            Path pidFile = a.has("pid-file") ? Path.of(a.value("pid-file", "")) : null;
+            Path pidFile = a.has("pid-file") ? inv.path(a.value("pid-file", "")) : null;
             Runtime.BeforeRun beforeRun = pid -> {
                 if (pidFile != null) writePidFile(pidFile, pid);
             };
             Started s = sv == null ? rt.start(p, preserve, null, (cid, start) -> {}, beforeRun)
                     : rt.start(p, preserve, sv.passedFds(), (cid, start) -> sv.starting(List.of("--root",
-                            g.root().toAbsolutePath().toString(), "delete", "--force", "--start", start, cid)), beforeRun);
+                            inv.globals().root().toString(), "delete", "--force", "--start", start, cid)), beforeRun);
             try {
                 Runtime.testCrashPoint("started");
                 if (sv == null) { // not under the launcher: wait here
                     int status = s.waitFor();
-                    if (s.oomReport() != null) System.err.println("brig: " + s.oomReport());
+                    if (s.oomReport() != null) inv.err().println("brig: " + s.oomReport());
                     return status;
                 }
                 sv.container(s.pid(), s.terminalFd(), s.handOver());
                 return 0;
-            } catch (IOException e) {
+            } catch (BrigFailure e) {
                 s.abort();
                 throw e;
             }
-        } catch (SpecException | RootfsException | HelperException | BrigException | IOException e) {
+        } catch (BrigFailure e) {
             // Runtime.start and abort removed what they made.
             if (sv != null) sv.forget();
-            return Main.fail(g, e.getMessage());
+            throw e;
         }
     }
 
@@ -90,9 +86,12 @@ final class RunCommand {
      * new (O_EXCL, a random name, O_NOFOLLOW): a symlink planted beside the pid file, or a file
      * someone else holds open, is never written through; the rename replaces a symlink at the
      * final name rather than following it.
+     *
+     * @param file absolute (resolved against the caller's working directory)
      */
     static void writePidFile(Path file, int pid) throws IOException {
-        Path abs = file.toAbsolutePath();
+        if (!file.isAbsolute()) throw new IllegalArgumentException("pid file not resolved: " + file);
+        Path abs = file;
         byte[] text = Integer.toString(pid).getBytes(StandardCharsets.US_ASCII);
         for (int attempt = 0; ; attempt++) {
             Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");

@@ -33,17 +33,20 @@ final class Supervisor {
         this.passedFds = passedFds;
     }
 
-    /** The supervisor this JVM runs under, or null when started some other way (plain java). */
-    static synchronized Supervisor find() {
+    /**
+     * The supervisor this JVM runs under, or null when started some other way (plain java).
+     * One per process: {@code env} is this process's environment.
+     */
+    static synchronized Supervisor find(java.util.Map<String, String> env) {
         if (found != null) return found;
-        String v = System.getenv("BRIG_SUPERVISOR");
+        String v = env.get("BRIG_SUPERVISOR");
         if (v == null) return null;
         try {
             int fd = Integer.parseInt(v);
             // Inherited (the only fd the supervisor lets through): close-on-exec from now on,
             // so no helper or container can hold it and talk to the supervisor.
             Libc.setCloseOnExec(fd, true);
-            found = new Supervisor(fd, parseFds(System.getenv("BRIG_FDS")));
+            found = new Supervisor(fd, parseFds(env.get("BRIG_FDS")));
             return found;
         } catch (NumberFormatException | SyscallException e) {
             return null;

@@ -1,6 +1,5 @@
 package brig.cli;
 
-import brig.syscalls.Libc;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,11 +13,12 @@ final class Training {
 
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
-        Main.run(List.of("spec", "--bundle", dir.toString()));
+        Invocation inv = Main.processInvocation();
+        Main.run(inv, List.of("spec", "--bundle", dir.toString()));
         Files.createDirectories(dir.resolve("rootfs"));
-        Main.run(List.of("--root", dir.resolve("state").toString(), "run", "--explain", "--bundle", dir.toString(), "training"));
-        Main.run(List.of("--root", dir.resolve("state").toString(), "run", "--bundle", dir.resolve("missing").toString(), "training"));
-        if (Libc.geteuid() == 0) Main.run(List.of("--root", dir.resolve("state").toString(), "demo"));
-        ImageTraining.run(dir.resolve("image-training"));
+        Main.run(inv, List.of("--root", dir.resolve("state").toString(), "run", "--explain", "--bundle", dir.toString(), "training"));
+        Main.run(inv, List.of("--root", dir.resolve("state").toString(), "run", "--bundle", dir.resolve("missing").toString(), "training"));
+        if (inv.caller().uid() == 0) Main.run(inv, List.of("--root", dir.resolve("state").toString(), "demo"));
+        ImageTraining.run(inv, dir.resolve("image-training"));
     }
 }

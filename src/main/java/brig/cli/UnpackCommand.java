@@ -20,29 +20,23 @@ final class UnpackCommand {
     static final List<Args.Flag> FLAGS = List.of(ImageFlags.STORE, ImageFlags.PLATFORM, ImageFlags.TLS_VERIFY, ImageFlags.AUTHFILE,
             ImageFlags.QUIET);
 
-    static int run(Main.Globals g, List<String> argv) throws Args.UsageException {
-        if (ImageFlags.help(argv, "unpack [options] IMAGE BUNDLE   (IMAGE: a store name or id, oci:DIR[:REF], or docker://REF)", FLAGS)) return 0;
-        Args a = Args.parse(argv, 0, FLAGS, false);
+    static int run(Invocation inv, Args a) throws ImageException, Args.UsageException {
         List<String> p = a.exactly("unpack", 2);
-        try {
-            if (p.get(0).startsWith("docker://")) return pullAndUnpack(g, a, p.get(0), Path.of(p.get(1)));
-            Images.Located img = Images.locate(p.get(0), storeFor(a, p.get(0)), ImageFlags.platform(a));
-            Unpacker.unpack(img.layout(), img.image(), Path.of(p.get(1)));
-            return 0;
-        } catch (ImageException e) {
-            return Main.fail(g, e.getMessage());
-        }
+        if (p.get(0).startsWith("docker://")) return pullAndUnpack(inv, a, p.get(0), inv.path(p.get(1)));
+        Images.Located img = Images.locate(p.get(0), inv.cwd(), storeFor(inv, a, p.get(0)), ImageFlags.platform(a));
+        Unpacker.unpack(img.layout(), img.image(), inv.path(p.get(1)));
+        return 0;
     }
 
     /**
      * docker://REF: pulls into the store and unpacks in one go, each layer as soon as it is
      * downloaded while the others still are (one process, download overlapping extraction).
      */
-    static int pullAndUnpack(Main.Globals g, Args a, String image, Path bundle) throws ImageException, Args.UsageException {
+    static int pullAndUnpack(Invocation inv, Args a, String image, Path bundle) throws ImageException, Args.UsageException {
         Reference ref = Reference.parse(image);
-        Layout store = Layout.openOrCreate(ImageFlags.storeDir(a));
-        try (Progress progress = Progress.of(a.bool("quiet"));
-                Puller.Session s = Puller.start(PullCommand.client(a, ref), ref, ImageFlags.platform(a), store, progress)) {
+        Layout store = Layout.openOrCreate(ImageFlags.storeDir(inv, a));
+        try (Progress progress = PullCommand.progress(inv, a);
+                Puller.Session s = Puller.start(PullCommand.client(inv, a, ref), ref, ImageFlags.platform(a), store, progress)) {
             Unpacker.unpack(store, s.image(), bundle, s.layers);
             s.finish(ref.toString());
         }
@@ -50,8 +44,8 @@ final class UnpackCommand {
     }
 
     /** The store, opened only when the image is named in it (an oci: layout needs none). */
-    static Layout storeFor(Args a, String image) throws ImageException {
+    static Layout storeFor(Invocation inv, Args a, String image) throws ImageException, Args.UsageException {
         if (image.startsWith("oci:")) return null;
-        return Layout.open(ImageFlags.storeDir(a));
+        return Layout.open(ImageFlags.storeDir(inv, a));
     }
 }

@@ -63,9 +63,12 @@ public final class Images {
         return layout.image(ref, d, platform);
     }
 
-    /** Resolves an image location given to unpack or inspect: a store name, or oci:DIR[:REF]. */
-    public static Located locate(String text, Layout store, Platform platform) throws ImageException {
-        Transport t = Transport.parse(text, true);
+    /**
+     * Resolves an image location given to unpack or inspect: a store name, or oci:DIR[:REF]
+     * (a relative DIR from {@code cwd}).
+     */
+    public static Located locate(String text, java.nio.file.Path cwd, Layout store, Platform platform) throws ImageException {
+        Transport t = Transport.parse(text, true).resolvedAgainst(cwd);
         return switch (t) {
             case Transport.Store s -> new Located(store, find(store, s.name(), platform));
             case Transport.Oci o -> {

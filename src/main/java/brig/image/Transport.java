@@ -19,6 +19,17 @@ public sealed interface Transport {
     record Store(String name) implements Transport {}
 
     /**
+     * This location with a relative path resolved against {@code dir}, the caller's working
+     * directory (a JVM serving many callers has no working directory of theirs).
+     */
+    default Transport resolvedAgainst(Path dir) {
+        if (this instanceof Oci o) return new Oci(dir.resolve(o.dir()), o.ref());
+        if (this instanceof OciArchive o) return new OciArchive(dir.resolve(o.file()), o.ref());
+        if (this instanceof DockerArchive o) return new DockerArchive(dir.resolve(o.file()), o.ref());
+        return this;
+    }
+
+    /**
      * Parses a transport reference. A bare name is a store image when {@code bareIsStore}, and a
      * registry image otherwise (as `pull` takes them).
      */

@@ -100,6 +100,8 @@ public final class Unpacker {
             done = true;
         } catch (IOException e) {
             throw new ImageException("cannot unpack " + image.name() + " into " + bundle + ": " + Layout.message(e), e);
+        } catch (brig.syscalls.SyscallException e) {
+            throw new ImageException("cannot unpack " + image.name() + " into " + bundle + ": " + e.getMessage(), e);
         } finally {
             if (!done) {
                 removeTree(rootfs);

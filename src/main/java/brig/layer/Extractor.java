@@ -54,7 +54,7 @@ public final class Extractor implements AutoCloseable {
      * @param privileged whether to set owners, make device nodes and set file capabilities
      *     (as root); without, those are skipped as umoci does for rootless unpacking
      */
-    public Extractor(Path rootfs, boolean privileged) throws IOException {
+    public Extractor(Path rootfs, boolean privileged) throws IOException, SyscallException {
         this.rootfs = rootfs;
         this.privileged = privileged;
         this.root = Libc.open(rootfs.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
@@ -79,8 +79,7 @@ public final class Extractor implements AutoCloseable {
             for (int k = dirTimes.size() - 1; k >= 0; k--) setDirTime(dirTimes.get(k));
         } catch (LayerException x) {
             throw x.getMessage().startsWith("layer ") ? x : new LayerException("layer " + layer + ": " + x.getMessage(), x);
-        } catch (IOException x) {
-            if (x instanceof SyscallException) throw new LayerException("layer " + layer + ": " + x.getMessage(), x);
+        } catch (IOException | SyscallException x) {
             throw new LayerException("layer " + layer + ": " + x.getMessage(), x);
         } finally {
             dropCache();
@@ -106,7 +105,7 @@ public final class Extractor implements AutoCloseable {
         return parts;
     }
 
-    private void entry(TarEntry e, TarReader r) throws IOException, LayerException {
+    private void entry(TarEntry e, TarReader r) throws IOException, SyscallException, LayerException {
         List<String> parts;
         try {
             parts = clean(e.name());
@@ -154,7 +153,7 @@ public final class Extractor implements AutoCloseable {
     }
 
     private void create(int dir, String base, String path, TarEntry e, TarReader r, boolean dirExists, String linkTarget)
-            throws IOException, LayerException {
+            throws IOException, SyscallException, LayerException {
         switch (e.type()) {
             case FILE -> file(dir, base, e, r);
             case DIRECTORY -> {
@@ -187,7 +186,7 @@ public final class Extractor implements AutoCloseable {
         }
     }
 
-    private void file(int dir, String base, TarEntry e, TarReader r) throws IOException, LayerException {
+    private void file(int dir, String base, TarEntry e, TarReader r) throws IOException, SyscallException, LayerException {
         if (e.size() > freeSpace) {
             throw new LayerException(where(e.name()) + ": size " + e.size() + " bytes exceeds the free space of " + rootfs + " ("
                     + freeSpace + " bytes)");
@@ -209,7 +208,7 @@ public final class Extractor implements AutoCloseable {
         }
     }
 
-    private void hardlink(int dir, String base, String target, TarEntry e) throws IOException, LayerException {
+    private void hardlink(int dir, String base, String target, TarEntry e) throws IOException, SyscallException, LayerException {
         int slash = target.lastIndexOf('/');
         String tparent = slash < 0 ? "" : target.substring(0, slash), tbase = target.substring(slash + 1);
         int tdir = tparent.isEmpty() ? root : openDir(tparent);
@@ -225,7 +224,7 @@ public final class Extractor implements AutoCloseable {
     }
 
     /** Owner, mode, xattrs and times of an open file or directory (in that order: chown clears setuid and capabilities). */
-    private void metadata(int fd, TarEntry e) throws IOException, LayerException {
+    private void metadata(int fd, TarEntry e) throws IOException, SyscallException, LayerException {
         if (privileged) Libc.fchown(fd, e.uid(), e.gid(), e.name());
         Libc.fchmod(fd, e.mode(), e.name());
         for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
@@ -254,7 +253,7 @@ public final class Extractor implements AutoCloseable {
         Libc.utimensat(dir, base, e.atimeNanos(), e.mtimeNanos(), Libc.AT_SYMLINK_NOFOLLOW);
     }
 
-    private void whiteout(TarEntry e, String parentPath, String base) throws IOException, LayerException {
+    private void whiteout(TarEntry e, String parentPath, String base) throws IOException, SyscallException, LayerException {
         if (base.equals(".wh..wh..opq")) {
             int dir = parent(parentPath, e.name());
             String prefix = parentPath.isEmpty() ? "" : parentPath + "/";
@@ -288,7 +287,7 @@ public final class Extractor implements AutoCloseable {
     }
 
     /** Removes a file or a whole tree below {@code dir}, never following symlinks. */
-    private void removeAll(int dir, String name, Libc.Stat s) throws IOException {
+    private void removeAll(int dir, String name, Libc.Stat s) throws IOException, SyscallException {
         if (s.isDirectory()) {
             int fd = Libc.openat(dir, name, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NOFOLLOW, 0);
             try {
@@ -306,7 +305,7 @@ public final class Extractor implements AutoCloseable {
     }
 
     /** Names in the directory open as {@code fd} (read through our own /proc/self/fd link). */
-    private static List<String> list(int fd) throws IOException {
+    private static List<String> list(int fd) throws IOException, SyscallException {
         List<String> names = new ArrayList<>();
         try (DirectoryStream<Path> d = Files.newDirectoryStream(Path.of("/proc/self/fd/" + fd))) {
             for (Path p : d) names.add(p.getFileName().toString());
@@ -315,7 +314,7 @@ public final class Extractor implements AutoCloseable {
     }
 
     /** The directory {@code path} resolved inside the rootfs, made (0755) if missing; cached for the next entry. */
-    private int parent(String path, String entry) throws IOException, LayerException {
+    private int parent(String path, String entry) throws IOException, SyscallException, LayerException {
         if (path.isEmpty()) return root;
         if (path.equals(cachedPath)) return cachedFd;
         int fd;
@@ -336,7 +335,7 @@ public final class Extractor implements AutoCloseable {
         return new LayerException(where(entry) + ": " + e.getMessage(), e);
     }
 
-    private int mkdirs(String path, String entry) throws IOException, LayerException {
+    private int mkdirs(String path, String entry) throws IOException, SyscallException, LayerException {
         return mkdirs(path, entry, 0);
     }
 
@@ -345,7 +344,7 @@ public final class Extractor implements AutoCloseable {
      * symlink gets its target made, resolved inside the rootfs as the container will see it
      * (as containerd does), so "var/run -> /run" then "var/run/x" works before "run/" exists.
      */
-    private int mkdirs(String path, String entry, int depth) throws IOException, LayerException {
+    private int mkdirs(String path, String entry, int depth) throws IOException, SyscallException, LayerException {
         if (depth > 40) throw new LayerException(where(entry) + ": too many levels of symbolic links in " + path);
         String[] parts = path.split("/");
         int prev = root;
@@ -385,7 +384,7 @@ public final class Extractor implements AutoCloseable {
     }
 
     /** An uncached directory fd inside the rootfs, or -1 if it does not exist. */
-    private int openDir(String path) throws IOException, LayerException {
+    private int openDir(String path) throws IOException, SyscallException, LayerException {
         try {
             return Libc.openat2(root, path, Libc.O_PATH | Libc.O_DIRECTORY, RESOLVE);
         } catch (SyscallException e) {
@@ -394,7 +393,7 @@ public final class Extractor implements AutoCloseable {
         }
     }
 
-    private void setDirTime(DirTime t) throws IOException {
+    private void setDirTime(DirTime t) throws IOException, SyscallException {
         if (t.path().isEmpty()) {
             Libc.utimensat(root, null, t.atime(), t.mtime(), 0);
             return;

@@ -1,7 +1,7 @@
 package brig.layer;
 
 /** A layer that cannot be read or applied: corrupt, hostile or unsupported. Names the entry. */
-public class LayerException extends Exception {
+public class LayerException extends brig.errors.BrigFailure {
     private static final long serialVersionUID = 1L;
 
     public LayerException(String message) {

@@ -29,22 +29,21 @@ public record Credentials(String user, String password) {
         return "Credentials[" + user + "]"; // never the password
     }
 
-    /** The files searched, in order. */
-    static List<Path> files(Path authFile) {
+    /** The files searched, in order; {@code env} is the caller's environment. */
+    static List<Path> files(Path authFile, java.util.Map<String, String> env) {
         List<Path> out = new ArrayList<>();
         if (authFile != null) {
             out.add(authFile);
             return out;
         }
-        String env = System.getenv("REGISTRY_AUTH_FILE");
-        if (env != null && !env.isEmpty()) out.add(Path.of(env));
-        String xdg = System.getenv("XDG_RUNTIME_DIR");
+        String file = env.get("REGISTRY_AUTH_FILE");
+        if (file != null && !file.isEmpty()) out.add(Path.of(file));
+        String xdg = env.get("XDG_RUNTIME_DIR");
         if (xdg != null && !xdg.isEmpty()) out.add(Path.of(xdg, "containers/auth.json"));
-        String home = System.getenv("HOME");
-        if (home == null || home.isEmpty()) home = System.getProperty("user.home");
-        if (home != null) {
+        String home = env.get("HOME");
+        if (home != null && !home.isEmpty()) {
             out.add(Path.of(home, ".config/containers/auth.json"));
-            String dockerConfig = System.getenv("DOCKER_CONFIG");
+            String dockerConfig = env.get("DOCKER_CONFIG");
             out.add(dockerConfig != null && !dockerConfig.isEmpty() ? Path.of(dockerConfig, "config.json") : Path.of(home, ".docker/config.json"));
         }
         return out;
@@ -52,10 +51,12 @@ public record Credentials(String user, String password) {
 
     /**
      * Credentials for {@code registry} (as written in references, docker.io for Docker Hub) and
-     * repository, or null. An entry for host/namespace beats one for the host alone.
+     * repository, or null. An entry for host/namespace beats one for the host alone. The
+     * files are {@code authFile} or, when null, those {@code env} (the caller's environment)
+     * names, as podman and docker find them.
      */
-    public static Credentials find(Path authFile, String registry, String repository) throws RegistryException {
-        for (Path f : files(authFile)) {
+    public static Credentials find(Path authFile, java.util.Map<String, String> env, String registry, String repository) throws RegistryException {
+        for (Path f : files(authFile, env)) {
             if (!Files.isRegularFile(f)) {
                 if (authFile != null) throw new RegistryException("credentials file " + f + " does not exist");
                 continue;

@@ -1,6 +1,5 @@
 package brig.registry;
 
-import brig.syscalls.Libc;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,16 +25,26 @@ public abstract sealed class Progress implements AutoCloseable permits Progress.
     @Override
     public abstract void close();
 
-    /** Bars when stderr is a terminal and not {@code quiet}; silence otherwise. */
-    public static Progress of(boolean quiet) {
-        return !quiet && Libc.isatty(2) ? new Terminal(System.err) : new Quiet();
+    /**
+     * Bars on {@code err} when {@code bars} (the caller's stderr is a terminal and the caller
+     * did not ask for quiet); otherwise only the notes, as lines on {@code err}.
+     */
+    public static Progress of(PrintStream err, boolean bars) {
+        return bars ? new Terminal(err) : new Quiet(err);
     }
 
-    public static Progress quiet() {
-        return new Quiet();
+    /** No bars; notes as lines on {@code err}. */
+    public static Progress quiet(PrintStream err) {
+        return new Quiet(err);
     }
 
     static final class Quiet extends Progress {
+        private final PrintStream err;
+
+        Quiet(PrintStream err) {
+            this.err = err;
+        }
+
         private static final Bar NONE = new Bar() {
             @Override
             public void set(long done) {}
@@ -51,7 +60,7 @@ public abstract sealed class Progress implements AutoCloseable permits Progress.
 
         @Override
         public void note(String line) {
-            System.err.println(line);
+            err.println(line);
         }
 
         @Override

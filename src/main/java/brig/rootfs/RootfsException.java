@@ -1,14 +1,10 @@
 package brig.rootfs;
 
 /** A mount or device in config.json that cannot be set up as written; names the field. */
-public class RootfsException extends Exception {
+public class RootfsException extends brig.errors.BrigFailure {
     private static final long serialVersionUID = 1L;
-    private final String field;
 
     public RootfsException(String field, String message) {
-        super(field + ": " + message);
-        this.field = field;
+        super(field + ": " + message, null, field, null, null, 0);
     }
-
-    public String field() { return field; }
 }

@@ -1,7 +1,7 @@
 package brig.runtime;
 
 /** A failure to report to the user as one line, such as an unknown or duplicate container id. */
-public class BrigException extends Exception {
+public class BrigException extends brig.errors.BrigFailure {
     private static final long serialVersionUID = 1L;
 
     public BrigException(String message) {

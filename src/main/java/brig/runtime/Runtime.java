@@ -304,7 +304,8 @@ public final class Runtime {
      * TEST ONLY: {@code BRIG_TEST_CRASH_AT=POINT} in brig's environment makes this JVM kill
      * itself with SIGKILL at that point of a start ("claimed", "cgroups", "cloned", and
      * "started" in `brig run`), as the OOM killer would: SupervisorSecurityIT checks that
-     * nothing of the container is left. Unset, it costs one getenv.
+     * nothing of the container is left. Unset (brig.cli.Main sets it from its environment),
+     * it costs a field read.
      */
     public static void testCrashPoint(String point) {
         if (point.equals(CRASH_AT)) {
@@ -316,7 +317,12 @@ public final class Runtime {
         }
     }
 
-    private static final String CRASH_AT = System.getenv("BRIG_TEST_CRASH_AT");
+    private static volatile String CRASH_AT;
+
+    /** TEST ONLY: where {@link #testCrashPoint} kills this process, or null for nowhere. */
+    public static void testCrashAt(String point) {
+        CRASH_AT = point;
+    }
 
     /**
      * Removes a container, as runc's delete: a stopped one (or a created one: its process is

@@ -37,7 +37,7 @@ final class TestCgroup implements AutoCloseable {
         return dirs.stream().filter(d -> d.getParent().getFileName().toString().equals(hierarchy)).findFirst().orElseThrow();
     }
 
-    void write(String hierarchy, String file, String value) throws IOException {
+    void write(String hierarchy, String file, String value) throws IOException, CgroupException {
         ContainerCgroup.write(dir(hierarchy).resolve(file), value);
     }
 
@@ -46,7 +46,7 @@ final class TestCgroup implements AutoCloseable {
      * the script goes on: it waits for a line on its stdin, sent once it is in. The PREFIX in
      * its command line lets NoLeaks find it should it survive.
      */
-    Process start(String script) throws IOException {
+    Process start(String script) throws IOException, CgroupException {
         Process p = new ProcessBuilder(Busybox.BINARY.toString(), "sh", "-c", "read go; " + script, NoLeaks.PREFIX)
                 .redirectErrorStream(true).start();
         processes.add(p);
@@ -66,7 +66,7 @@ final class TestCgroup implements AutoCloseable {
                 if (Files.exists(d.resolve("cgroup.freeze"))) Files.writeString(d.resolve("cgroup.freeze"), "0");
             }
             ContainerCgroup.kill(dirs);
-        } catch (IOException ignored) {
+        } catch (IOException | CgroupException ignored) {
             // NoLeaks reports what is left
         }
         for (Process p : processes) {
