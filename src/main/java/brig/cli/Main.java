@@ -31,8 +31,7 @@ public final class Main {
             Args.Flag.bool("print the version", "version", "v"));
 
     /** runc's verbs that Brig does not have yet: refused by name rather than "unknown". */
-    private static final List<String> NOT_YET = List.of("create", "start", "state", "list", "ps", "kill",
-            "exec", "pause", "resume", "events", "update", "features", "checkpoint", "restore");
+    private static final List<String> NOT_YET = List.of("exec", "events", "update", "features", "checkpoint", "restore");
 
     /** Global settings every command sees. */
     record Globals(Path root, Path log, boolean json, boolean debug, boolean systemdCgroup) {}
@@ -74,6 +73,14 @@ public final class Main {
                 case "spec" -> SpecCommand.run(g, args);
                 case "run" -> RunCommand.run(g, args);
                 case "delete" -> DeleteCommand.run(g, args);
+                case "create" -> CreateCommand.run(g, args, System.out);
+                case "start" -> StartCommand.run(g, args, System.out);
+                case "state" -> StateCommand.run(g, args, System.out);
+                case "list" -> ListCommand.run(g, args, System.out);
+                case "kill" -> KillCommand.run(g, args, System.out);
+                case "ps" -> PsCommand.run(g, args, System.out);
+                case "pause" -> PauseCommand.pause(g, args, System.out);
+                case "resume" -> PauseCommand.resume(g, args, System.out);
                 case "demo" -> DemoCommand.run(g, args);
                 case "pull" -> PullCommand.run(g, args);
                 case "copy" -> CopyCommand.copy(g, args);
@@ -135,6 +142,14 @@ public final class Main {
                 commands (runc's, for engines and by hand):
                    spec     create a new specification file (config.json)
                    run      create and run a container from a bundle, in the foreground
+                   create   create a container from a bundle; its process waits for start
+                   start    let a created container run its program
+                   state    output the state of a container (JSON)
+                   list     list the containers under --root (--format json, -q)
+                   ps       ps [ps-args] of the processes in a container (--format json: their pids)
+                   kill     send a signal (default SIGTERM) to a container's process (--all: to all of them)
+                   pause    freeze every process of a container
+                   resume   thaw a paused container
                    delete   delete a container and all it holds (--force: one still running too)
 
                 commands of brig's own:
