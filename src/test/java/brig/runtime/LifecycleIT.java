@@ -296,4 +296,21 @@ class LifecycleIT {
         brig.brig(null, "start", b.id()).expect(0);
         assertEquals("running", brig.status(b.id()));
     }
+
+    /** --preserve-fds hands the caller's fd 3 to the created container; --no-pivot enters the rootfs without pivot_root. */
+    @Test
+    void createPassesPreservedFdsAndHonoursNoPivot() throws Exception {
+        TestBundle b = bundle("b", "/bin/sh", "-c", "echo through-fd-3 >&3");
+        String plan = brig.brig(b.dir(), "create", "--explain", "--no-pivot", "--bundle", b.dir().toString(), b.id()).expect(0).out();
+        assertTrue(plan.contains("chroot into it (no pivot_root)") && !plan.contains("pivot_root into"), plan);
+        assertTrue(plan.contains("open the start fifo " + brig.root().resolve(b.id()).resolve("exec.fifo")), plan);
+        Path out = dir.resolve("fd3");
+        String cmd = "exec 3>>" + out + "; exec " + Brig.launcher() + " --root " + brig.root() + " create --preserve-fds 1 --no-pivot --bundle "
+                + b.dir() + " " + b.id();
+        brig.exec(b.dir(), java.util.Map.of(), List.of("/bin/sh", "-c", cmd)).expect(0);
+        assertEquals("", Files.readString(out), "the program ran before start");
+        brig.brig(null, "start", b.id()).expect(0);
+        brig.awaitStatus(b.id(), "stopped");
+        assertEquals(List.of("through-fd-3"), Files.readAllLines(out));
+    }
 }
