@@ -467,12 +467,14 @@ public final class Runtime {
     /**
      * `kill`: sends a signal to the container's first process, or with {@code all} to every
      * process in its cgroups. A stopped container is "container not running" (its pid may name
-     * another process by now).
+     * another process by now), unless {@code all} finds processes left in its cgroups (those a
+     * container without a pid namespace of its own forked): they get it.
      */
     public void kill(String id, int signal, boolean all) throws BrigException, CgroupException {
         try (StateStore.Lock lock = store.lock(id)) {
             ContainerState s = state(id);
-            if (s.status().equals("stopped") || s.status().equals("creating")) throw new BrigException("container not running");
+            boolean left = all && s.status().equals("stopped") && !ContainerCgroup.pids(s.cgroups()).isEmpty();
+            if ((s.status().equals("stopped") && !left) || s.status().equals("creating")) throw new BrigException("container not running");
             if (all) {
                 ContainerCgroup.signalAll(s.cgroups(), signal);
                 return;

@@ -313,4 +313,30 @@ class LifecycleIT {
         brig.awaitStatus(b.id(), "stopped");
         assertEquals(List.of("through-fd-3"), Files.readAllLines(out));
     }
+
+    /**
+     * Without a pid namespace of its own, what the container forked outlives its first process:
+     * the container is stopped, and kill --all still reaches those processes in its cgroups;
+     * plain kill says it is not running.
+     */
+    @Test
+    void killAllReachesWhatAStoppedContainerLeftBehind() throws Exception {
+        TestBundle b = bundle("b", "/bin/sh", "-c", "sleep 1003 >/dev/null 2>&1 &");
+        JsonArray ns = b.linux().getAsJsonArray("namespaces");
+        for (int k = ns.size() - 1; k >= 0; k--) {
+            if (ns.get(k).getAsJsonObject().get("type").getAsString().equals("pid")) ns.remove(k);
+        }
+        b.write();
+        create(b);
+        brig.brig(null, "start", b.id()).expect(0);
+        brig.awaitStatus(b.id(), "stopped");
+        JsonArray left = Json.parseQuietly(brig.brig(null, "ps", "--format", "json", b.id()).expect(0).out()).getAsJsonArray();
+        assertEquals(1, left.size(), "the sleep: " + left);
+        assertEquals("brig: container not running\n", brig.brig(null, "kill", b.id(), "KILL").err());
+        brig.brig(null, "kill", "--all", b.id(), "KILL").expect(0);
+        int pid = left.get(0).getAsInt();
+        for (int k = 0; k < 100 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false); k++) Thread.sleep(20);
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the sleep survived kill --all");
+        assertEquals("brig: container not running\n", brig.brig(null, "kill", "--all", b.id(), "KILL").err());
+    }
 }
