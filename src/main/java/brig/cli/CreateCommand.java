@@ -40,6 +40,10 @@ final class CreateCommand {
             Supervisor.ignoreDirectSignals();
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(Path.of(a.value("bundle", ".")),
                     a.bool("no-pivot"), preserve), Planner.Mode.CREATE);
+            if (a.bool("explain")) {
+                out.print(p.explain());
+                return 0;
+            }
             // runc's words; the terminal itself (made inside, its master sent over the socket) is to come.
             boolean terminal = p.spec().process().terminal();
             if (terminal && !a.has("console-socket")) {
@@ -49,10 +53,6 @@ final class CreateCommand {
                 return Main.fail(g, "cannot use console socket if brig will not detach or allocate tty");
             }
             if (a.has("console-socket")) return Main.fail(g, "create --console-socket is not supported yet");
-            if (a.bool("explain")) {
-                out.print(p.explain());
-                return 0;
-            }
             Path pidFile = a.has("pid-file") ? Path.of(a.value("pid-file", "")) : null;
             Runtime.BeforeRun beforeRun = pid -> {
                 if (pidFile != null) RunCommand.writePidFile(pidFile, pid);
