@@ -272,6 +272,51 @@ public record ContainerCgroup(List<Dir> dirs) {
         }
     }
 
+    /**
+     * Every process in the container's cgroups and those below them, in ascending order (what
+     * `ps` shows; a process is in every hierarchy, so the union of all of them).
+     */
+    public static List<Integer> pids(List<Path> containerDirs) {
+        java.util.TreeSet<Integer> out = new java.util.TreeSet<>();
+        for (Path d : containerDirs) {
+            for (Path sub : tree(d)) {
+                try {
+                    for (String p : Files.readAllLines(sub.resolve("cgroup.procs"))) {
+                        if (!p.isBlank()) out.add(Integer.parseInt(p.trim()));
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    // gone meanwhile
+                }
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * Sends a signal to every process of the container (`kill --all`). The cgroup is frozen
+     * meanwhile, unless it is already, so that none forks a child the signal misses.
+     */
+    public static void signalAll(List<Path> containerDirs, int signal) throws CgroupException {
+        boolean freeze;
+        try {
+            freeze = Freezer.state(containerDirs) == Freezer.State.THAWED;
+        } catch (CgroupException e) {
+            freeze = false; // no freezer: signal what is there
+        }
+        if (freeze) Freezer.freeze(containerDirs);
+        try {
+            for (int pid : pids(containerDirs)) {
+                try {
+                    Libc.kill(pid, signal);
+                } catch (SyscallException e) {
+                    throw new CgroupException("kill " + pid + ": " + e.getMessage());
+                }
+            }
+        } finally {
+            if (freeze) Freezer.thaw(containerDirs);
+        }
+    }
+
     private static void writeUnlessGone(Path file, String value) throws CgroupException {
         try {
             write(file, value);

@@ -38,10 +38,15 @@ public record ContainerState(String ociVersion, String id, int pid, long pidStar
 
     /** The JSON of `state`, as runc prints it. */
     public JsonObject toPublicJson() {
+        return toPublicJson("");
+    }
+
+    /** The JSON of `state` with an owner, as runc's `list --format json` prints it. */
+    public JsonObject toPublicJson(String owner) {
         JsonObject o = new JsonObject();
         o.addProperty("ociVersion", ociVersion);
         o.addProperty("id", id);
-        o.addProperty("pid", pid);
+        o.addProperty("pid", "stopped".equals(status) ? 0 : pid); // runc's: the pid may name another process by now
         o.addProperty("status", status);
         o.addProperty("bundle", bundle.toString());
         o.addProperty("rootfs", rootfs.toString());
@@ -51,12 +56,15 @@ public record ContainerState(String ociVersion, String id, int pid, long pidStar
             annotations.forEach(a::addProperty);
             o.add("annotations", a);
         }
-        o.addProperty("owner", "");
+        o.addProperty("owner", owner);
         return o;
     }
 
+    /** On disk: without the status, which is computed when read (StateStore.status). */
     JsonObject toJson() {
         JsonObject o = toPublicJson();
+        o.remove("status");
+        o.addProperty("pid", pid);
         JsonObject b = new JsonObject();
         b.addProperty("pidStart", pidStart);
         b.add("cgroups", paths(cgroups));
@@ -72,7 +80,7 @@ public record ContainerState(String ociVersion, String id, int pid, long pidStar
         Map<String, String> annotations = new LinkedHashMap<>();
         if (o.has("annotations")) o.getAsJsonObject("annotations").entrySet().forEach(e -> annotations.put(e.getKey(), e.getValue().getAsString()));
         return new ContainerState(o.get("ociVersion").getAsString(), o.get("id").getAsString(), o.get("pid").getAsInt(),
-                b.get("pidStart").getAsLong(), o.get("status").getAsString(), Path.of(o.get("bundle").getAsString()),
+                b.get("pidStart").getAsLong(), o.has("status") ? o.get("status").getAsString() : "creating", Path.of(o.get("bundle").getAsString()),
                 Path.of(o.get("rootfs").getAsString()), o.get("created").getAsString(), annotations,
                 paths(b.getAsJsonArray("cgroups")), paths(b.getAsJsonArray("madeCgroups")),
                 b.has("start") ? b.get("start").getAsString() : "");

@@ -182,7 +182,7 @@ public final class Runtime {
         ContainerState state = new ContainerState("1.2.0", p.id(), 0, 0, "creating", p.bundle(), p.rootfs(),
                 Instant.now().toString(), p.spec().annotations(), cgroups, toMake, start);
         watcher.starting(p.id(), start);
-        store.claim(state);
+        StateStore.Lock lock = store.claim(state); // held until the container is made or removed again
         Done done = new Done();
         Helper h = null;
         int pid = -1, terminal = -1;
@@ -237,6 +237,8 @@ public final class Runtime {
             }
             store.remove(p.id());
             throw e;
+        } finally {
+            lock.close();
         }
     }
 
@@ -344,6 +346,20 @@ public final class Runtime {
             StateStore.removeDir(store.pending(id, start));
             force = true;
         }
+        if (force) store.sweepPending(id);
+        StateStore.Lock lock;
+        try {
+            lock = store.lock(id); // a create of this id in progress finishes first
+        } catch (StateStore.NotFound e) {
+            if (force) return;
+            throw new BrigException("container " + id + " does not exist");
+        }
+        try (lock) {
+            deleteLocked(id, force, start);
+        }
+    }
+
+    private void deleteLocked(String id, boolean force, String start) throws BrigException, CgroupException {
         ContainerState s = store.read(id);
         if (start != null && (s == null || !start.equals(s.start()))) return; // not that start's
         if (s == null) {
@@ -446,6 +462,124 @@ public final class Runtime {
             ContainerCgroup.destroy(s.cgroups(), s.madeCgroups());
         } finally {
             store.remove(s.id());
+        }
+    }
+
+    // ---- the lifecycle after create: each command on one container holds its lock (StateStore.lock) ----
+
+    /**
+     * `create`: makes the container ({@code p} planned in {@link Planner.Mode#CREATE}) and
+     * returns once its first process waits for `start` on the exec fifo, everything before its
+     * program done. The process stays a child of this one; when this process exits it is
+     * reparented, and lives on until `start`, `kill` or `delete`.
+     */
+    public ContainerState create(Prepared p, int keepFds, Set<Integer> passedFds, Watcher watcher, BeforeRun beforeRun)
+            throws BrigException, HelperException, CgroupException, SyscallException {
+        if (p.mode() != Planner.Mode.CREATE) throw new IllegalArgumentException("create needs a plan made for create, not " + p.mode());
+        Started s = start(p, keepFds, passedFds, watcher, beforeRun);
+        s.detach();
+        return s.state();
+    }
+
+    /**
+     * `start`: lets a created container's process run its program, by writing to the exec fifo
+     * it waits on, which then goes. Fails with runc's words if the container is not "created".
+     */
+    public void startCreated(String id) throws BrigException {
+        try (StateStore.Lock lock = store.lock(id)) {
+            ContainerState s = state(id);
+            switch (s.status()) {
+                case "created" -> { }
+                case "stopped" -> throw new BrigException("cannot start a container that has stopped");
+                case "running" -> throw new BrigException("cannot start an already running container");
+                default -> throw new BrigException("cannot start a container in the " + s.status() + " state");
+            }
+            Path fifo = store.dir(id).resolve("exec.fifo");
+            int fd;
+            try {
+                // Non-blocking: with no reader (the process died) it fails at once, with ENXIO.
+                fd = Libc.open(fifo.toString(), Libc.O_WRONLY | Libc.O_NONBLOCK, 0);
+            } catch (SyscallException e) {
+                if (e.errno() != brig.syscalls.Errno.ENXIO) throw new BrigException("cannot start container " + id + ": " + e.getMessage());
+                // No reader: the process died, or a start that died after writing let it run.
+                boolean running = store.status(s).equals("running") || StateStore.alive(s.pid(), s.pidStart());
+                removeFifo(fifo);
+                throw new BrigException(running ? "cannot start an already running container" : "cannot start a container that has stopped");
+            }
+            try {
+                Libc.writeFully(fd, new byte[] {'0'});
+            } catch (SyscallException e) {
+                throw new BrigException("cannot start container " + id + ": " + e.getMessage());
+            } finally {
+                Libc.close(fd);
+            }
+            removeFifo(fifo);
+        }
+    }
+
+    private static void removeFifo(Path fifo) throws BrigException {
+        try {
+            Files.deleteIfExists(fifo);
+        } catch (IOException e) {
+            throw new BrigException("cannot remove " + fifo + ": " + e.getMessage());
+        }
+    }
+
+    /** `state`: the container's state, its status as it is now; "container does not exist" if there is none. */
+    public ContainerState state(String id) throws BrigException {
+        ContainerState s = store.read(id);
+        if (s == null) throw StateStore.notFound();
+        return s;
+    }
+
+    /** `list`: every container under the root; those that cannot be read are reported to {@code warn}. */
+    public List<ContainerState> list(java.util.function.Consumer<String> warn) {
+        return store.list(warn);
+    }
+
+    /**
+     * `kill`: sends a signal to the container's first process, or with {@code all} to every
+     * process in its cgroups. A stopped container is "container not running" (its pid may name
+     * another process by now), unless {@code all} finds processes left in its cgroups (those a
+     * container without a pid namespace of its own forked): they get it.
+     */
+    public void kill(String id, int signal, boolean all) throws BrigException, CgroupException {
+        try (StateStore.Lock lock = store.lock(id)) {
+            ContainerState s = state(id);
+            boolean left = all && s.status().equals("stopped") && !ContainerCgroup.pids(s.cgroups()).isEmpty();
+            if ((s.status().equals("stopped") && !left) || s.status().equals("creating")) throw new BrigException("container not running");
+            if (all) {
+                ContainerCgroup.signalAll(s.cgroups(), signal);
+                return;
+            }
+            try {
+                if (!Libc.kill(s.pid(), signal)) throw new BrigException("container not running");
+            } catch (SyscallException e) {
+                throw new BrigException("cannot signal container " + id + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** `ps`: the pids of every process in the container's cgroups, ascending. */
+    public List<Integer> pids(String id) throws BrigException {
+        return ContainerCgroup.pids(state(id).cgroups());
+    }
+
+    /** `pause`: freezes every process of a running (or created) container. */
+    public void pause(String id) throws BrigException, CgroupException {
+        try (StateStore.Lock lock = store.lock(id)) {
+            ContainerState s = state(id);
+            if (!s.status().equals("running") && !s.status().equals("created")) throw new BrigException("container not running");
+            brig.cgroups.Freezer.freeze(s.cgroups());
+        }
+    }
+
+    /** `resume`: thaws a paused container. */
+    public void resume(String id) throws BrigException, CgroupException {
+        try (StateStore.Lock lock = store.lock(id)) {
+            ContainerState s = state(id);
+            if (!s.status().equals("paused")) throw new BrigException("container not paused");
+            brig.cgroups.Freezer.thaw(s.cgroups());
         }
     }
 }

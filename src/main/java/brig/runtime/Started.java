@@ -72,6 +72,15 @@ public final class Started {
     }
 
     /**
+     * Lets the container go on without this object (a created container): releases this
+     * process's handles to it; the process itself stays as it is.
+     */
+    void detach() {
+        helper.release();
+        Libc.close(terminal);
+    }
+
+    /**
      * Hands the container to a process that waits for it in this one's place (the helper's
      * supervisor): releases this process's handles and returns what must be done once the
      * container has exited, as the supervisor's arguments (see

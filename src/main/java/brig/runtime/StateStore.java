@@ -1,7 +1,12 @@
 package brig.runtime;
 
+import brig.cgroups.CgroupException;
+import brig.cgroups.Freezer;
 import brig.json.Json;
 import brig.json.JsonException;
+import brig.syscalls.Errno;
+import brig.syscalls.Libc;
+import brig.syscalls.SyscallException;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -10,12 +15,25 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
  * The state root (runc's --root): one directory per container holding state.json. Creating
- * the directory (with its first state, see {@link #claim}) is what claims an id.
+ * the directory (with its first state, see {@link #claim}) is what claims an id. State is
+ * read, listed and locked here, and a container's status is computed when it is read (see
+ * {@link #status}), never stored.
+ *
+ * <p>Locks: each command on a container holds flock(2) on the container's directory (see
+ * {@link #lock}), so commands on one container serialize and commands on different containers
+ * never wait on each other. A lock belongs to its open file description: a thread of this JVM
+ * that takes it waits like another process; a command that dies (SIGKILL) drops it, so a lock
+ * that can be taken means nobody is working on the container. (Java's FileLock is a fcntl lock
+ * of the whole process: other threads pass it, and closing any channel to the file drops it.)
  */
 public final class StateStore {
     public static final Path DEFAULT_ROOT = Path.of("/run/brig");
@@ -51,20 +69,125 @@ public final class StateStore {
      * it, and two concurrent creates of one id cannot both win. state.json (which others read
      * as soon as it appears) comes once the container's process exists.
      */
-    public void claim(ContainerState s) throws BrigException {
+    public Lock claim(ContainerState s) throws BrigException {
         checkId(s.id());
         Path tmp = pending(s.id(), s.start());
+        int fd = -1;
         try {
             Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+            sweepPending(s.id());
             Files.createDirectory(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+            // Locked before it has a name others look up: the id's directory appears locked,
+            // and whoever waits for it gets it once this start has finished (or died).
+            fd = Libc.open(tmp.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
+            Libc.flock(fd, Libc.LOCK_EX, false, tmp.toString());
             write(tmp, CREATING, s);
             Files.move(tmp, dir(s.id())); // no replace: fails if the id's directory exists
+            return new Lock(fd);
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+            Libc.close(fd);
             removeDir(tmp);
             throw new BrigException("container with id exists: " + s.id());
-        } catch (IOException | BrigException e) {
+        } catch (IOException | BrigException | SyscallException e) {
+            Libc.close(fd);
             removeDir(tmp);
             throw new BrigException("cannot create state directory " + dir(s.id()) + ": " + e.getMessage());
+        }
+    }
+
+    /** A held lock on one container's directory; {@link #close} releases it. */
+    public static final class Lock implements AutoCloseable {
+        private int fd;
+
+        Lock(int fd) {
+            this.fd = fd;
+        }
+
+        @Override
+        public void close() {
+            Libc.close(fd);
+            fd = -1;
+        }
+    }
+
+    /** There is no container of that id: runc's words, which engines match. */
+    public static final class NotFound extends BrigException {
+        private static final long serialVersionUID = 1L;
+
+        NotFound() {
+            super("container does not exist");
+        }
+    }
+
+    public static NotFound notFound() {
+        return new NotFound();
+    }
+
+    /**
+     * Waits until no other command works on the container, and holds it: the lock on its
+     * directory. Fails with "container does not exist" when there is no such directory, or when
+     * the command that held it removed it (a delete).
+     */
+    public Lock lock(String id) throws BrigException {
+        checkId(id);
+        String d = dir(id).toString();
+        while (true) {
+            int fd;
+            try {
+                fd = Libc.open(d, Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
+            } catch (SyscallException e) {
+                if (e.errno() == Errno.ENOENT) throw notFound();
+                throw new BrigException("cannot lock container " + id + ": " + e.getMessage());
+            }
+            try {
+                Libc.flock(fd, Libc.LOCK_EX, true, d);
+                Libc.Stat held = Libc.statx(fd, "", Libc.AT_EMPTY_PATH), now = Libc.statx(Libc.AT_FDCWD, d, Libc.AT_SYMLINK_NOFOLLOW);
+                if (now == null) throw notFound();
+                if (held != null && held.ino() == now.ino()) {
+                    Lock l = new Lock(fd);
+                    fd = -1;
+                    return l;
+                }
+                // Removed and claimed anew while this waited: lock the new one.
+            } catch (SyscallException e) {
+                throw new BrigException("cannot lock container " + id + ": " + e.getMessage());
+            } finally {
+                Libc.close(fd);
+            }
+        }
+    }
+
+    /** Start tokens are 16 hex digits (Runtime.start). */
+    private static final Pattern START = Pattern.compile("[0-9a-f]{16}");
+
+    /**
+     * Removes the temporary directories of starts of this id that died before they claimed it
+     * (see {@link #claim}): those whose lock is free. One without its record yet may belong to
+     * a start between making it and locking it, so it goes only once it is older than that
+     * takes (a few ms; 10 s allowed).
+     */
+    public void sweepPending(String id) {
+        String prefix = "." + id + ".";
+        List<Path> found = new ArrayList<>();
+        try (var entries = Files.newDirectoryStream(root, e -> e.getFileName().toString().startsWith(prefix))) {
+            for (Path e : entries) {
+                if (START.matcher(e.getFileName().toString().substring(prefix.length())).matches()) found.add(e);
+            }
+        } catch (IOException e) {
+            return; // no root: nothing pending
+        }
+        for (Path p : found) {
+            int fd = -1;
+            try {
+                fd = Libc.open(p.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
+                if (!Libc.flock(fd, Libc.LOCK_EX, false, p.toString())) continue; // its start is alive
+                FileTime made = Files.getLastModifiedTime(p);
+                if (Files.exists(p.resolve(CREATING)) || made.toMillis() < System.currentTimeMillis() - 10_000) removeDir(p);
+            } catch (IOException | SyscallException e) {
+                // gone meanwhile
+            } finally {
+                Libc.close(fd);
+            }
         }
     }
 
@@ -76,6 +199,11 @@ public final class StateStore {
     /** Writes state.json atomically (a reader sees the old or the new file, never half). */
     public void write(ContainerState s) throws BrigException {
         write(dir(s.id()), "state.json", s);
+        try {
+            Files.deleteIfExists(dir(s.id()).resolve(CREATING)); // state.json says all it did
+        } catch (IOException e) {
+            // read() prefers state.json anyway
+        }
     }
 
     /** The record {@link #claim} writes, until state.json is. */
@@ -96,10 +224,84 @@ public final class StateStore {
     }
 
     /**
-     * The container's recorded state (state.json, or the first record of a start that has not
-     * written it yet), or null when there is none.
+     * The container's state with its status as it is now (see {@link #status}), or null when
+     * there is none.
      */
     public ContainerState read(String id) throws BrigException {
+        ContainerState s = readRecord(id);
+        return s == null ? null : s.withStatus(status(s));
+    }
+
+    /**
+     * The status, computed from what the system says now: "creating" until the first process
+     * exists; "stopped" once it has exited, or when its pid now names another process (its
+     * start time differs: a reused pid never shows as running); "created" while the exec fifo
+     * `start` opens is there; "paused" while its cgroup is frozen; else "running".
+     */
+    public String status(ContainerState s) {
+        if (s.pid() <= 0) return "creating";
+        if (!alive(s.pid(), s.pidStart())) return "stopped";
+        if (Files.exists(dir(s.id()).resolve("exec.fifo"), java.nio.file.LinkOption.NOFOLLOW_LINKS)) return "created";
+        try {
+            if (!s.cgroups().isEmpty() && Freezer.state(s.cgroups()) == Freezer.State.FROZEN) return "paused";
+        } catch (CgroupException e) {
+            // no freezer for it: it cannot be paused
+        }
+        return "running";
+    }
+
+    /** Whether pid is the process that started at {@code start} (field 22 of /proc/PID/stat) and not a zombie. */
+    static boolean alive(int pid, long start) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return !f[0].equals("Z") && !f[0].equals("X") && Long.parseLong(f[19]) == start;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Every container under the root, by id, with its status now; a directory that cannot be
+     * read is reported to {@code warn} and left out (as runc's list does).
+     */
+    public List<ContainerState> list(Consumer<String> warn) {
+        List<String> ids = new ArrayList<>();
+        try (var entries = Files.newDirectoryStream(root)) {
+            for (Path e : entries) {
+                String name = e.getFileName().toString();
+                if (!name.startsWith(".") && Files.isDirectory(e, java.nio.file.LinkOption.NOFOLLOW_LINKS)) ids.add(name);
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            warn.accept("cannot list " + root + ": " + e.getMessage());
+            return List.of();
+        }
+        ids.sort(null);
+        List<ContainerState> out = new ArrayList<>();
+        for (String id : ids) {
+            try {
+                ContainerState s = read(id);
+                if (s != null) out.add(s);
+            } catch (BrigException e) {
+                warn.accept("load container " + id + ": " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** Who owns the container's directory (runc's list shows it), by name where there is one. */
+    public String owner(String id) {
+        try {
+            return Files.getOwner(dir(id), java.nio.file.LinkOption.NOFOLLOW_LINKS).getName();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** The record on disk (state.json, or the first record of a start that has not written it yet), or null. */
+    ContainerState readRecord(String id) throws BrigException {
         checkId(id);
         Path file = stateFile(id);
         try {

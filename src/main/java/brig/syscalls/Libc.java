@@ -91,7 +91,8 @@ public final class Libc {
         FSETXATTR(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT),
         LSETXATTR(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT),
         STATX(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS),
-        ISATTY(JAVA_INT, JAVA_INT);
+        ISATTY(JAVA_INT, JAVA_INT),
+        FLOCK(JAVA_INT, JAVA_INT, JAVA_INT);
 
         private final FunctionDescriptor descriptor;
         private MemorySegment address;
@@ -632,6 +633,26 @@ public final class Libc {
     public static boolean isatty(int fd) {
         try (Arena a = Arena.ofConfined()) {
             return (int) call(state(a), Fn.ISATTY, fd) == 1;
+        }
+    }
+
+    public static final int LOCK_EX = 2, LOCK_NB = 4, AT_EMPTY_PATH = 0x1000;
+
+    /**
+     * flock(2) on {@code fd}: the lock belongs to the open file description, so every thread
+     * of this JVM that opens the file anew waits like another process would, and closing some
+     * other descriptor of the file does not drop it (Java's FileLock has neither property).
+     * Blocks unless {@code wait} is false; returns whether the lock was taken. Retries EINTR.
+     */
+    public static boolean flock(int fd, int op, boolean wait, String what) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            while (true) {
+                if ((int) call(st, Fn.FLOCK, fd, op | (wait ? 0 : LOCK_NB)) == 0) return true;
+                if (errno(st) == Errno.EINTR) continue;
+                if (!wait && errno(st) == Errno.EAGAIN) return false;
+                throw new SyscallException("flock", what, errno(st));
+            }
         }
     }
 }

@@ -255,11 +255,12 @@ class SupervisorSecurityIT {
         return pb.start();
     }
 
+    /** Asks `brig state`: the status is computed when read, not stored. */
     private static void awaitStatus(TestBundle b, String status) throws Exception {
-        Path f = b.stateRoot().resolve(b.id()).resolve("state.json");
-        for (int k = 0; k < 1000; k++) {
-            if (Files.exists(f) && Files.readString(f).contains("\"status\":\"" + status + "\"")) return;
-            Thread.sleep(10);
+        for (int k = 0; k < 200; k++) {
+            Brig.Result r = Brig.run(b.dir(), "--root", b.stateRoot().toString(), "state", b.id());
+            if (r.exit() == 0 && r.out().contains("\"status\": \"" + status + "\"")) return;
+            Thread.sleep(20);
         }
         throw new AssertionError("the container did not become " + status);
     }

@@ -1,0 +1,14 @@
+package brig.cli;
+
+import brig.runtime.Runtime;
+import brig.errors.BrigFailure;
+
+/** `brig start ID`: lets a created container run its program (runc's start). */
+final class StartCommand {
+    private StartCommand() {}
+
+    static int run(Invocation inv, Args a) throws BrigFailure {
+        new Runtime(inv.globals().root(), null).startCreated(a.exactly("start", 1).get(0));
+        return 0;
+    }
+}
