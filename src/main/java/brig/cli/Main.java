@@ -32,7 +32,7 @@ public final class Main {
 
     /** runc's verbs that Brig does not have yet: refused by name rather than "unknown". */
     private static final List<String> NOT_YET = List.of("create", "start", "state", "list", "ps", "kill",
-            "exec", "pause", "resume", "events", "update", "features", "checkpoint", "restore");
+            "exec", "pause", "resume", "events", "features", "checkpoint", "restore");
 
     /** Global settings every command sees. */
     record Globals(Path root, Path log, boolean json, boolean debug, boolean systemdCgroup) {}
@@ -74,6 +74,7 @@ public final class Main {
                 case "spec" -> SpecCommand.run(g, args);
                 case "run" -> RunCommand.run(g, args);
                 case "delete" -> DeleteCommand.run(g, args);
+                case "update" -> UpdateCommand.run(g, args);
                 case "demo" -> DemoCommand.run(g, args);
                 case "pull" -> PullCommand.run(g, args);
                 case "copy" -> CopyCommand.copy(g, args);
@@ -136,6 +137,7 @@ public final class Main {
                    spec     create a new specification file (config.json)
                    run      create and run a container from a bundle, in the foreground
                    delete   delete a container and all it holds (--force: one still running too)
+                   update   change a running container's resource limits (--resources FILE, runc's flags)
 
                 commands of brig's own:
                    demo     run a small container assembled from this host's /usr (no image needed)
