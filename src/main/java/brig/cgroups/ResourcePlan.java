@@ -104,7 +104,10 @@ public record ResourcePlan(List<CgroupWrite> writes, List<String> ignored) {
         List<CgroupWrite> v2 = new ArrayList<>();
         for (Controller c : CONTROLLERS) {
             ContainerCgroup.Dir v1 = cgroup.dirs().stream().filter(d -> d.hierarchy().has(c.v1())).findFirst().orElse(null);
-            List<CgroupWrite> asked = V1Resources.writes(r, c.v1(), now);
+            boolean inUnified = v1 == null && unified != null && c.v2() != null && host.unifiedControllers().contains(c.v2());
+            // The v1 writes also tell whether anything is asked of a controller mounted nowhere.
+            List<CgroupWrite> asked = inUnified ? V2Resources.writes(r, c.v2(), now)
+                    : V1Resources.writes(r, c.v1(), v1 != null ? now : CgroupLimits.NEW);
             if (asked.isEmpty()) continue;
             if (v1 != null) {
                 for (CgroupWrite w : asked) {
@@ -117,8 +120,8 @@ public record ResourcePlan(List<CgroupWrite> writes, List<String> ignored) {
                     }
                     out.add(w.in(v1.path()));
                 }
-            } else if (unified != null && c.v2() != null && host.unifiedControllers().contains(c.v2())) {
-                for (CgroupWrite w : V2Resources.writes(r, c.v2(), now)) v2.add(w.in(unified.path()));
+            } else if (inUnified) {
+                for (CgroupWrite w : asked) v2.add(w.in(unified.path()));
                 enable.add(c.v2());
             } else {
                 throw new CgroupException(asked.get(0).why() + ": the " + c.v1() + " controller is not mounted on this host");
