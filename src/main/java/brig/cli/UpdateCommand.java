@@ -74,7 +74,12 @@ final class UpdateCommand {
             if (a.bool("explain")) {
                 for (String line : req.named(plan).explain()) System.out.println(line);
             } else {
-                for (String i : req.named(plan).ignored()) System.err.println("brig: warning: " + i);
+                // Kernel memory limits are warned about, as runc does. Device rules are not:
+                // CRI sends every update with the container's whole linux.resources, device
+                // rules included, and runc skips them silently.
+                for (String i : req.named(plan).ignored()) {
+                    if (!i.startsWith("linux.resources.devices")) System.err.println("brig: warning: " + i);
+                }
             }
             return 0;
         } catch (BrigException | CgroupException e) {
