@@ -78,7 +78,9 @@ final class UpdateCommand {
                 // CRI sends every update with the container's whole linux.resources, device
                 // rules included, and runc skips them silently.
                 for (String i : req.named(plan).ignored()) {
-                    if (!i.startsWith("linux.resources.devices")) System.err.println("brig: warning: " + i);
+                    if (i.startsWith("linux.resources.devices")) continue;
+                    System.err.println("brig: warning: " + i);
+                    Main.log(g, "warning", i);
                 }
             }
             return 0;
