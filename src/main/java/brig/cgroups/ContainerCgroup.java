@@ -51,6 +51,23 @@ public record ContainerCgroup(List<Dir> dirs) {
         return new ContainerCgroup(dirs);
     }
 
+    /**
+     * A live container's cgroup from the directories its state records: each in the hierarchy
+     * mounted where it lies.
+     */
+    public static ContainerCgroup ofDirs(List<Hierarchy> hierarchies, List<Path> paths) throws CgroupException {
+        List<Dir> dirs = new ArrayList<>();
+        for (Path p : paths) {
+            Hierarchy in = null;
+            for (Hierarchy h : hierarchies) {
+                if (p.startsWith(h.mountPoint()) && (in == null || h.mountPoint().startsWith(in.mountPoint()))) in = h;
+            }
+            if (in == null) throw new CgroupException("cgroup: " + p + " is in no cgroup hierarchy this process is in");
+            dirs.add(new Dir(in, p));
+        }
+        return new ContainerCgroup(dirs);
+    }
+
     /** For a "cgroup" mount: the directory by the name the container sees ("" on a pure v2 host). */
     public Map<String, Path> mountDirs() {
         Map<String, Path> out = new LinkedHashMap<>();

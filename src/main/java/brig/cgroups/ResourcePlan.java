@@ -69,20 +69,45 @@ public record ResourcePlan(List<CgroupWrite> writes, List<String> ignored) {
 
     /** For a new cgroup (memory unlimited until now). */
     public static ResourcePlan of(Spec.Resources r, ContainerCgroup cgroup, Host host) throws CgroupException {
-        return of(r, cgroup, host, -1);
+        return of(r, cgroup, host, CgroupLimits.NEW);
     }
 
     /**
-     * @param currentLimit the v1 memory.limit_in_bytes the cgroup has now (-1: unlimited, as a new one)
+     * @param currentLimit the v1 memory.limit_in_bytes the cgroup has now (-1: unlimited, as a
+     *     new one), its memsw taken to be the same (the tightest it can be); the rest as new
      */
     public static ResourcePlan of(Spec.Resources r, ContainerCgroup cgroup, Host host, long currentLimit) throws CgroupException {
+        return of(r, cgroup, host, CgroupLimits.withMemory(currentLimit));
+    }
+
+    /**
+     * `update`: a partial linux.resources (only what is given changes) for a live cgroup,
+     * ordered against the limits it has now (read them with {@link CgroupLimits#read}). Device
+     * rules are not changed by an update, as runc's.
+     */
+    public static ResourcePlan update(Spec.Resources r, ContainerCgroup cgroup, Host host, CgroupLimits now) throws CgroupException {
+        ResourcePlan p = of(r, cgroup, host, now);
+        if (r.devices().isEmpty()) return p;
+        List<String> ignored = new ArrayList<>(p.ignored());
+        ignored.add("linux.resources.devices: an update does not change device rules (as runc's)");
+        return new ResourcePlan(p.writes(), ignored);
+    }
+
+    /**
+     * @param now the limits the cgroup has now ({@link CgroupLimits#NEW} for a new one): the
+     *     order of writes the kernel checks against each other depends on them
+     */
+    public static ResourcePlan of(Spec.Resources r, ContainerCgroup cgroup, Host host, CgroupLimits now) throws CgroupException {
         List<CgroupWrite> out = new ArrayList<>();
         ContainerCgroup.Dir unified = cgroup.dirs().stream().filter(d -> d.hierarchy().unified()).findFirst().orElse(null);
         Set<String> enable = new LinkedHashSet<>();
         List<CgroupWrite> v2 = new ArrayList<>();
         for (Controller c : CONTROLLERS) {
             ContainerCgroup.Dir v1 = cgroup.dirs().stream().filter(d -> d.hierarchy().has(c.v1())).findFirst().orElse(null);
-            List<CgroupWrite> asked = V1Resources.writes(r, c.v1(), currentLimit);
+            boolean inUnified = v1 == null && unified != null && c.v2() != null && host.unifiedControllers().contains(c.v2());
+            // The v1 writes also tell whether anything is asked of a controller mounted nowhere.
+            List<CgroupWrite> asked = inUnified ? V2Resources.writes(r, c.v2(), now)
+                    : V1Resources.writes(r, c.v1(), v1 != null ? now : CgroupLimits.NEW);
             if (asked.isEmpty()) continue;
             if (v1 != null) {
                 for (CgroupWrite w : asked) {
@@ -95,8 +120,8 @@ public record ResourcePlan(List<CgroupWrite> writes, List<String> ignored) {
                     }
                     out.add(w.in(v1.path()));
                 }
-            } else if (unified != null && c.v2() != null && host.unifiedControllers().contains(c.v2())) {
-                for (CgroupWrite w : V2Resources.writes(r, c.v2())) v2.add(w.in(unified.path()));
+            } else if (inUnified) {
+                for (CgroupWrite w : asked) v2.add(w.in(unified.path()));
                 enable.add(c.v2());
             } else {
                 throw new CgroupException(asked.get(0).why() + ": the " + c.v1() + " controller is not mounted on this host");

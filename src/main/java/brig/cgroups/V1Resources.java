@@ -15,13 +15,14 @@ public final class V1Resources {
 
     /**
      * @param controller a v1 controller name
-     * @param currentLimit the cgroup's memory.limit_in_bytes now, -1 when unlimited (a new cgroup)
+     * @param now the cgroup's limits now ({@link CgroupLimits#NEW} for a new cgroup): pairs of
+     *     files the kernel checks against each other are written in the order it accepts
      */
-    public static List<CgroupWrite> writes(Spec.Resources r, String controller, long currentLimit) throws CgroupException {
+    public static List<CgroupWrite> writes(Spec.Resources r, String controller, CgroupLimits now) throws CgroupException {
         List<CgroupWrite> out = new ArrayList<>();
         switch (controller) {
-            case "memory" -> memory(r.memory(), currentLimit, out);
-            case "cpu" -> cpu(r.cpu(), out);
+            case "memory" -> memory(r.memory(), now, out);
+            case "cpu" -> cpu(r.cpu(), now, out);
             // The cpuset directories were filled from their parent when made (ContainerCgroup.create).
             case "cpuset" -> cpuset(r, out);
             case "pids" -> pids(r, out);
@@ -48,20 +49,30 @@ public final class V1Resources {
     }
 
     /**
-     * memory.memsw.limit_in_bytes (memory plus swap) may never be below memory.limit_in_bytes:
-     * when the limit goes up, memsw goes up first; when it goes down, memsw follows it. A new
-     * cgroup is unlimited, so its limit goes down.
+     * memory.memsw.limit_in_bytes (memory plus swap) may never be below memory.limit_in_bytes,
+     * neither after a write nor between two (EINVAL). The limit goes first when the memsw the
+     * cgroup has now allows it, else memsw goes first (then the new memsw is above the limit
+     * the cgroup has now, as the new memsw is not below the new limit). A new cgroup has both
+     * unlimited, so its limit goes first; a live one raised moves memsw first, lowered last.
      */
-    private static void memory(Spec.Memory m, long currentLimit, List<CgroupWrite> out) {
+    private static void memory(Spec.Memory m, CgroupLimits now, List<CgroupWrite> out) throws CgroupException {
         if (m == null) return;
         Long limit = m.limit(), swap = m.swap();
         // runc: an unlimited memory with swap left out makes swap unlimited too.
         if (limit != null && limit == -1 && swap == null) swap = -1L;
+        long newLimit = limit == null ? now.memory() : unlimited(limit);
+        if (limit != null && swap == null && newLimit > now.memorySwap()) {
+            throw new CgroupException(M + "limit: " + limit + " is above the memory plus swap limit the cgroup has ("
+                    + now.memorySwap() + ", memory.memsw.limit_in_bytes): give the swap limit too");
+        }
+        if (swap != null && unlimited(swap) < newLimit) {
+            throw new CgroupException(M + "swap: memory plus swap (" + swap + ") must not be below the memory limit ("
+                    + (newLimit == CgroupLimits.UNLIMITED ? "unlimited" : newLimit) + (limit == null ? ", the cgroup's now" : "") + ")");
+        }
         CgroupWrite l = limit == null ? null : new CgroupWrite("memory", "memory.limit_in_bytes", limit.toString(), M + "limit");
         CgroupWrite s = swap == null ? null : new CgroupWrite("memory", "memory.memsw.limit_in_bytes", swap.toString(), M + "swap");
-        boolean raising = limit != null && (limit == -1 || (currentLimit != -1 && limit > currentLimit));
-        if (raising) {
-            if (s != null) out.add(s);
+        if (l != null && s != null && newLimit > now.memorySwap()) {
+            out.add(s);
             out.add(l);
         } else {
             if (l != null) out.add(l);
@@ -72,16 +83,39 @@ public final class V1Resources {
         if (m.disableOOMKiller()) out.add(new CgroupWrite("memory", "memory.oom_control", "1", M + "disableOOMKiller"));
     }
 
-    private static void cpu(Spec.Cpu c, List<CgroupWrite> out) {
+    /** -1 (the spec's unlimited) as the largest value, for comparisons. */
+    private static long unlimited(long v) {
+        return v < 0 ? CgroupLimits.UNLIMITED : v;
+    }
+
+    /**
+     * The kernel checks the CFS quota against its period (and, with a parent's limit, the
+     * quota/period ratio against the parent's), and the RT runtime against its period: between
+     * the two writes the cgroup has the new value of one and the old of the other. A growing
+     * period goes first (old quota over a longer period: a smaller ratio, the old runtime fits);
+     * a shrinking one last (the new quota over the old, longer period; the new runtime is below
+     * the new period, so below the old). runc retries after EINVAL instead.
+     */
+    private static void cpu(Spec.Cpu c, CgroupLimits now, List<CgroupWrite> out) {
         if (c == null) return;
         if (c.shares() != null) out.add(new CgroupWrite("cpu", "cpu.shares", c.shares().toString(), C + "shares"));
-        // The period first: the quota is checked against it.
-        if (c.period() != null) out.add(new CgroupWrite("cpu", "cpu.cfs_period_us", c.period().toString(), C + "period"));
-        if (c.quota() != null) out.add(new CgroupWrite("cpu", "cpu.cfs_quota_us", c.quota().toString(), C + "quota"));
+        CgroupWrite period = c.period() == null ? null : new CgroupWrite("cpu", "cpu.cfs_period_us", c.period().toString(), C + "period");
+        CgroupWrite quota = c.quota() == null ? null : new CgroupWrite("cpu", "cpu.cfs_quota_us", c.quota().toString(), C + "quota");
+        pair(period, c.period() != null && c.period() >= now.cpuPeriod(), quota, out);
         if (c.burst() != null) out.add(new CgroupWrite("cpu", "cpu.cfs_burst_us", c.burst().toString(), C + "burst"));
-        if (c.realtimePeriod() != null) out.add(new CgroupWrite("cpu", "cpu.rt_period_us", c.realtimePeriod().toString(), C + "realtimePeriod"));
-        if (c.realtimeRuntime() != null) out.add(new CgroupWrite("cpu", "cpu.rt_runtime_us", c.realtimeRuntime().toString(), C + "realtimeRuntime"));
+        CgroupWrite rtPeriod = c.realtimePeriod() == null ? null
+                : new CgroupWrite("cpu", "cpu.rt_period_us", c.realtimePeriod().toString(), C + "realtimePeriod");
+        CgroupWrite rtRuntime = c.realtimeRuntime() == null ? null
+                : new CgroupWrite("cpu", "cpu.rt_runtime_us", c.realtimeRuntime().toString(), C + "realtimeRuntime");
+        pair(rtPeriod, c.realtimePeriod() != null && c.realtimePeriod() >= now.rtPeriod(), rtRuntime, out);
         if (c.idle() != null) out.add(new CgroupWrite("cpu", "cpu.idle", c.idle().toString(), C + "idle"));
+    }
+
+    /** A period and what is checked against it (either may be null), the period first if so asked. */
+    private static void pair(CgroupWrite period, boolean periodFirst, CgroupWrite limited, List<CgroupWrite> out) {
+        if (period != null && periodFirst) out.add(period);
+        if (limited != null) out.add(limited);
+        if (period != null && !periodFirst) out.add(period);
     }
 
     private static void blkio(Spec.BlockIO b, List<CgroupWrite> out) {

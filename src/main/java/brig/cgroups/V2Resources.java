@@ -13,12 +13,16 @@ public final class V2Resources {
 
     private static final String M = "linux.resources.memory.", C = "linux.resources.cpu.", B = "linux.resources.blockIO.";
 
-    /** @param controller a v2 controller name ("io", not "blkio") */
-    public static List<CgroupWrite> writes(Spec.Resources r, String controller) throws CgroupException {
+    /**
+     * @param controller a v2 controller name ("io", not "blkio")
+     * @param now the cgroup's limits now ({@link CgroupLimits#NEW} for a new cgroup): what a
+     *     value given alone is combined with (swap without a limit, a period without a quota)
+     */
+    public static List<CgroupWrite> writes(Spec.Resources r, String controller, CgroupLimits now) throws CgroupException {
         List<CgroupWrite> out = new ArrayList<>();
         switch (controller) {
-            case "memory" -> memory(r.memory(), out);
-            case "cpu" -> cpu(r.cpu(), out);
+            case "memory" -> memory(r.memory(), now, out);
+            case "cpu" -> cpu(r.cpu(), now, out);
             case "cpuset" -> V1Resources.cpuset(r, out);
             case "pids" -> V1Resources.pids(r, out);
             case "io" -> io(r.blockIO(), out);
@@ -29,7 +33,7 @@ public final class V2Resources {
         return out;
     }
 
-    private static void memory(Spec.Memory m, List<CgroupWrite> out) throws CgroupException {
+    private static void memory(Spec.Memory m, CgroupLimits now, List<CgroupWrite> out) throws CgroupException {
         if (m == null) return;
         if (m.swappiness() != null) {
             throw new CgroupException(M + "swappiness: cgroup v2 has no swappiness (the memory controller is in the unified "
@@ -40,9 +44,19 @@ public final class V2Resources {
                     + "in the unified tree on this host)");
         }
         if (m.reservation() != null) out.add(new CgroupWrite("memory", "memory.low", max(m.reservation()), M + "reservation"));
-        // memory.swap.max is swap alone, the spec's swap is memory plus swap.
+        // memory.swap.max is swap alone, the spec's swap is memory plus swap: the limit given,
+        // or the one the cgroup has (an update may give swap alone). The two files are
+        // independent, so their order does not matter.
         if (m.swap() != null) {
-            String swap = m.swap() == -1 ? "max" : Long.toString(m.swap() - m.limit());
+            long limit = m.limit() != null ? m.limit() : now.memory() == CgroupLimits.UNLIMITED ? -1 : now.memory();
+            if (m.swap() != -1 && limit == -1) {
+                throw new CgroupException(M + "swap: a swap limit needs a memory limit, and the cgroup has none");
+            }
+            if (m.swap() != -1 && m.swap() < limit) {
+                throw new CgroupException(M + "swap: memory plus swap (" + m.swap() + ") must not be below the memory limit ("
+                        + limit + (m.limit() == null ? ", the cgroup's now" : "") + ")");
+            }
+            String swap = m.swap() == -1 ? "max" : Long.toString(m.swap() - limit);
             out.add(new CgroupWrite("memory", "memory.swap.max", swap, M + "swap"));
         }
         if (m.limit() != null) out.add(new CgroupWrite("memory", "memory.max", max(m.limit()), M + "limit"));
@@ -57,7 +71,7 @@ public final class V2Resources {
         return 1 + ((shares - 2) * 9999) / 262142;
     }
 
-    private static void cpu(Spec.Cpu c, List<CgroupWrite> out) throws CgroupException {
+    private static void cpu(Spec.Cpu c, CgroupLimits now, List<CgroupWrite> out) throws CgroupException {
         if (c == null) return;
         if (c.realtimeRuntime() != null || c.realtimePeriod() != null) {
             throw new CgroupException(C + (c.realtimeRuntime() != null ? "realtimeRuntime" : "realtimePeriod")
@@ -65,8 +79,10 @@ public final class V2Resources {
         }
         if (c.shares() != null) out.add(new CgroupWrite("cpu", "cpu.weight", Long.toString(weight(Math.max(c.shares(), 2))), C + "shares"));
         if (c.quota() != null || c.period() != null) {
-            // "QUOTA PERIOD"; the quota alone keeps the period the cgroup has.
-            String v = c.quota() != null && c.quota() > 0 ? c.quota().toString() : "max";
+            // "QUOTA PERIOD" in one write; the quota alone keeps the period the cgroup has, the
+            // period alone the quota.
+            long quota = c.quota() != null ? c.quota() : now.cpuQuota();
+            String v = quota > 0 ? Long.toString(quota) : "max";
             if (c.period() != null) v += " " + c.period();
             out.add(new CgroupWrite("cpu", "cpu.max", v, C + (c.quota() != null ? "quota" : "period")));
         }

@@ -57,7 +57,7 @@ public final class Main {
             Command.runc("pause", "freeze every process of a container", "<container-id>", List.of(), PauseCommand::pause),
             Command.runc("resume", "thaw a paused container", "<container-id>", List.of(), PauseCommand::resume),
             Command.notYet("events", "print a container's events and statistics"),
-            Command.notYet("update", "change a container's resource limits"),
+            Command.runc("update", "change a container's resource limits", "[options] <container-id>", UpdateCommand.FLAGS, UpdateCommand::run),
             Command.notYet("features", "print the features this runtime has, as JSON"),
             Command.notYet("checkpoint", "checkpoint a running container"),
             Command.notYet("restore", "restore a container from a checkpoint"),

@@ -1,6 +1,7 @@
 package brig.runtime;
 
 import brig.cgroups.CgroupException;
+import brig.cgroups.CgroupLimits;
 import brig.cgroups.ContainerCgroup;
 import brig.cgroups.Hierarchy;
 import brig.cgroups.OomWatch;
@@ -398,6 +399,40 @@ public final class Runtime {
         } catch (IOException | RuntimeException e) {
             return "stopped";
         }
+    }
+
+    /**
+     * runc's update: changes the limits of a live container's cgroup (created, running or
+     * paused). Only what {@code r} gives changes; the writes are ordered against the limits the
+     * cgroup has now (read from it), so that the kernel accepts each. Returns the plan, made,
+     * or with {@code dryRun} (`--explain`) only made up.
+     */
+    public ResourcePlan update(String id, Spec.Resources r, boolean dryRun) throws BrigException, CgroupException {
+        StateStore.checkId(id);
+        try (StateStore.Lock lock = store.lock(id)) {
+            return updateLocked(state(id), r, dryRun);
+        }
+    }
+
+    private ResourcePlan updateLocked(ContainerState s, Spec.Resources r, boolean dryRun) throws BrigException, CgroupException {
+        if (List.of("stopped", "creating").contains(s.status())) throw new BrigException("container not running");
+        List<Hierarchy> hierarchies;
+        try {
+            hierarchies = Hierarchy.discover();
+        } catch (IOException e) {
+            throw new CgroupException("cannot read this process's cgroups: " + e.getMessage());
+        }
+        ContainerCgroup cgroup = ContainerCgroup.ofDirs(hierarchies, s.cgroups());
+        ResourcePlan plan = ResourcePlan.update(r, cgroup, ResourcePlan.Host.live(hierarchies), CgroupLimits.read(cgroup));
+        if (dryRun) return plan;
+        try {
+            cgroup.apply(plan.writes());
+        } catch (CgroupException e) {
+            // It ended meanwhile, and its cgroup went with it.
+            if (status(s).equals("stopped")) throw new BrigException("container not running");
+            throw e;
+        }
+        return plan;
     }
 
     /** The made directories, with the default parent of each hierarchy first. */

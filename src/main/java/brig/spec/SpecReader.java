@@ -215,7 +215,7 @@ public final class SpecReader {
         absolute(l, "readonlyPaths", readonly);
         String cgroupsPath = l.string("cgroupsPath").filter(s -> !s.isEmpty()).orElse(null);
         noNul(cgroupsPath, l.path("cgroupsPath"));
-        Spec.Resources resources = l.object("resources").isPresent() ? resources(l.object("resources").get())
+        Spec.Resources resources = l.object("resources").isPresent() ? resources(l.object("resources").get(), false)
                 : Spec.Resources.NONE;
         return new Spec.Linux(namespaces, mappings(l, "uidMappings"), mappings(l, "gidMappings"), devices,
                 cgroupsPath, resources, propagation, sysctl, masked, readonly);
@@ -256,7 +256,18 @@ public final class SpecReader {
                 d.integer("uid", 0, U32).orElse(null), d.integer("gid", 0, U32).orElse(null));
     }
 
-    private static Spec.Resources resources(Fields r) throws JsonException {
+    /**
+     * A linux.resources object on its own, as `update --resources FILE` gives it (runc's
+     * format): only the fields given change. Unlike in a config, a swap limit may come without
+     * a memory limit (the cgroup's current one counts; the cgroup plan checks it).
+     *
+     * @param path how errors name its fields, e.g. "linux.resources"
+     */
+    public static Spec.Resources resources(JsonObject json, String path) throws JsonException {
+        return resources(new Fields(json, path), true);
+    }
+
+    private static Spec.Resources resources(Fields r, boolean partial) throws JsonException {
         List<Spec.DeviceRule> rules = new ArrayList<>();
         for (Fields d : r.objects("devices")) {
             if (!d.has("allow")) throw new JsonException(d.path("allow"), "required but missing");
@@ -271,7 +282,7 @@ public final class SpecReader {
             rules.add(new Spec.DeviceRule(d.bool("allow", false), type.charAt(0), d.integer("major", -1, 4095).orElse(-1L),
                     d.integer("minor", -1, 1048575).orElse(-1L), access.isEmpty() ? "rwm" : access));
         }
-        Spec.Memory memory = r.object("memory").isPresent() ? memory(r.object("memory").get()) : null;
+        Spec.Memory memory = r.object("memory").isPresent() ? memory(r.object("memory").get(), partial) : null;
         Spec.Cpu cpu = r.object("cpu").isPresent() ? cpu(r.object("cpu").get()) : null;
         Long pids = null;
         if (r.object("pids").isPresent()) {
@@ -340,13 +351,13 @@ public final class SpecReader {
         return v == null || v == 0 ? null : v;
     }
 
-    private static Spec.Memory memory(Fields m) throws JsonException {
+    private static Spec.Memory memory(Fields m, boolean partial) throws JsonException {
         Long limit = size(m, "limit"), swap = size(m, "swap");
         if (swap != null && swap > 0 && limit != null && limit > 0 && swap < limit) {
             throw new JsonException(m.path("swap"), "memory plus swap (" + swap + ") must not be below memory.limit ("
                     + limit + ")");
         }
-        if (swap != null && swap > 0 && (limit == null || limit < 0)) {
+        if (swap != null && swap > 0 && (limit == null ? !partial : limit < 0)) {
             throw new JsonException(m.path("swap"), "a swap limit needs a memory.limit");
         }
         Long swappiness = null;
