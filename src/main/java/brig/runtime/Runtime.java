@@ -107,7 +107,7 @@ public final class Runtime {
         }
         Path fifo = mode == Planner.Mode.CREATE ? store.dir(id).resolve("exec.fifo") : null;
         Planner.Context ctx = new Planner.Context(bundle, rootfs, mode, o.noPivot(), o.preserveFds(), fifo,
-                cgroup.mountDirs(), lastCap());
+                cgroup, lastCap());
         try {
             return new Prepared(id, bundle, spec, rootfs, cgroup, resources, Planner.plan(spec, ctx), mode);
         } catch (RootfsException e) {
@@ -183,7 +183,7 @@ public final class Runtime {
             pid = h.awaitPid();
             testCrashPoint("cloned");
             if (spec.linux().creates(NamespaceType.USER)) writeIdMaps(pid, spec.linux());
-            p.cgroup().add(pid);
+            p.cgroup().add(pid, h.clonedInto());
             if (spec.process().oomScoreAdj() != null) {
                 writeProc(pid, "oom_score_adj", spec.process().oomScoreAdj().toString());
             }

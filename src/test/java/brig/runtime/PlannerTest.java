@@ -31,7 +31,9 @@ class PlannerTest {
         edit.accept(c);
         Spec spec = SpecReader.parse(c);
         return Planner.plan(spec, new Planner.Context(Path.of("/b"), Path.of("/b/rootfs"), mode, false, 0,
-                Path.of("/run/brig/x/exec.fifo"), Map.of("memory", Path.of("/sys/fs/cgroup/memory/brig/x")), 40));
+                Path.of("/run/brig/x/exec.fifo"), new brig.cgroups.ContainerCgroup(List.of(new brig.cgroups.ContainerCgroup.Dir(
+                        new brig.cgroups.Hierarchy("memory", Path.of("/sys/fs/cgroup/memory"), "/"),
+                        Path.of("/sys/fs/cgroup/memory/brig/x")))), 40));
     }
 
     static Plan plan(Consumer<JsonObject> edit) throws Exception {
