@@ -798,8 +798,9 @@ static void run(struct step *s)
 		int32_t report[2] = { 0, 0 }; /* pid, created in the cgroup */
 		long pid = -1;
 		if (cgroupfd >= 0) {
-			struct clone_args a = { .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
-						.cgroup = (uint64_t)cgroupfd };
+			/* No exit_signal: clone3 refuses one with CLONE_PARENT (EINVAL), and the
+			 * child inherits ours, SIGCHLD, as with clone. */
+			struct clone_args a = { .flags = flags | CLONE_INTO_CGROUP, .cgroup = (uint64_t)cgroupfd };
 			pid = syscall(SYS_clone3, &a, sizeof a);
 			if (pid < 0 && errno != ENOSYS && errno != EINVAL && errno != E2BIG)
 				fail("clone3", "", errno);
