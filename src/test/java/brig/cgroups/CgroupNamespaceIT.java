@@ -79,6 +79,13 @@ class CgroupNamespaceIT {
     @Test
     void inItsOwnCgroupNamespaceTheContainersCgroupIsTheRootEverywhere() throws Exception {
         TestBundle b = bundle(dir).add("linux.namespaces", "{\"type\":\"cgroup\"}");
+        // Mounted afresh, not bound: inside a cgroup namespace the kernel shows both alike
+        // (mountinfo's root is relative to the reader's namespace), so the plan tells.
+        String plan = b.run("--explain").expect(0).out();
+        for (Hierarchy h : Hierarchy.discover()) {
+            assertTrue(plan.contains(h.unified() ? "mount cgroup2 on /sys/fs/cgroup/unified in the container (ro,"
+                    : "mount cgroup on /sys/fs/cgroup/" + h.name() + " in the container (ro,"), h.name() + ": " + plan);
+        }
         Path sibling = sibling(b);
         Brig.Result r;
         try {
@@ -91,7 +98,7 @@ class CgroupNamespaceIT {
         assertEquals(names.size(), s.get(0).lines().count(), s.get(0));
         assertTrue(s.get(0).lines().allMatch(l -> l.endsWith(":/")), "every hierarchy at its namespace's root: " + s.get(0));
         checkCommon(s, names);
-        // Fresh mounts: each one's root is the namespace's root; the unified tree is there.
+        // Each mount's root is the namespace's root; the unified tree is there.
         for (String name : names) {
             String type = name.equals("unified") ? "cgroup2" : "cgroup";
             assertTrue(s.get(4).lines().anyMatch(l -> l.equals("/sys/fs/cgroup/" + name + " / ro " + type)), name + ": " + s.get(4));
