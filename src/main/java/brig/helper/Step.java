@@ -90,6 +90,13 @@ public sealed interface Step {
                             + "a plain clone where the kernel refuses it, and brig moves the process)")
                     + ", in a session and process group of its own (setsid)";
         }
+        public String failure(String syscall, String path, int errno) {
+            // Born in the cgroup, the process counts against its pids.max from the start.
+            if (syscall.equals("clone3") && errno == Errno.EAGAIN) {
+                return Step.super.failure(syscall, path, errno) + " (the cgroup's pids.max allows no more processes?)";
+            }
+            return Step.super.failure(syscall, path, errno);
+        }
     }
 
     /** Waits for Brig's go-ahead; {@code why} says what Brig does meanwhile. */
