@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/capability.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -55,6 +56,7 @@ enum op {
 	OP_CHDIR = 20, OP_CAPBSET = 21, OP_SETGROUPS = 22, OP_SETRESGID = 23, OP_SETRESUID = 24,
 	OP_CAPSET = 25, OP_PTY = 26, OP_PTY_ATTACH = 27, OP_OPEN_FIFO = 28, OP_WAIT_START = 29,
 	OP_CLOSE_FDS = 30, OP_FIND_EXEC = 31, OP_EXEC = 32, OP_READY = 33, OP_HOME = 34,
+	OP_OPEN_CGROUP = 35,
 };
 
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -88,6 +90,7 @@ static int cur = -1;           /* index of the step being executed, for error re
 static int rootfd = AT_FDCWD;  /* directory that paths inside the container are resolved under */
 static int procfd = -1;        /* the host's procfs, opened before any mount of the container */
 static int ptyslave = -1, fifofd = -1, chdir_deferred;
+static int cgroupfd = -1;      /* OP_OPEN_CGROUP: the cgroup2 directory OP_CLONE creates the process in */
 static const char *exec_path;
 static char *home_env;         /* "HOME=..." found by OP_HOME, added to the exec environment */
 
@@ -781,17 +784,39 @@ static void run(struct step *s)
 		close(fd);
 		break;
 	}
+	case OP_OPEN_CGROUP:
+		cgroupfd = open(s->s[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cgroupfd < 0)
+			fail("open", s->s[0], errno);
+		break;
 	case OP_CLONE: {
 		/* The child becomes the container's first process. CLONE_PARENT makes it a child of
-		 * Brig's own process (our parent), which waits for it; this helper process exits. */
-		long pid = syscall(SYS_clone, (unsigned long)s->i[0] | CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+		 * Brig's own process (our parent), which waits for it; this helper process exits.
+		 * With a cgroup it is created there (clone3, CLONE_INTO_CGROUP); a kernel that does
+		 * not know clone3 or the flag gets a plain clone, and Java moves the process. */
+		uint64_t flags = (uint64_t)s->i[0] | CLONE_PARENT;
+		int32_t report[2] = { 0, 0 }; /* pid, created in the cgroup */
+		long pid = -1;
+		if (cgroupfd >= 0) {
+			/* No exit_signal: clone3 refuses one with CLONE_PARENT (EINVAL), and the
+			 * child inherits ours, SIGCHLD, as with clone. */
+			struct clone_args a = { .flags = flags | CLONE_INTO_CGROUP, .cgroup = (uint64_t)cgroupfd };
+			pid = syscall(SYS_clone3, &a, sizeof a);
+			if (pid < 0 && errno != ENOSYS && errno != EINVAL && errno != E2BIG)
+				fail("clone3", "", errno);
+			report[1] = pid >= 0;
+		}
+		if (pid < 0)
+			pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
 		if (pid < 0)
 			fail("clone", "", errno);
 		if (pid > 0) {
-			int32_t v = (int32_t)pid;
-			put_frame(FR_PID, &v, sizeof v, -1);
+			report[0] = (int32_t)pid;
+			put_frame(FR_PID, report, sizeof report, -1);
 			_exit(0);
 		}
+		if (cgroupfd >= 0)
+			close(cgroupfd);
 		/* A session and process group of its own, terminal or not: else the container
 		 * could signal brig's whole process group (kill 0) or use the caller's tty. */
 		if (setsid() < 0)

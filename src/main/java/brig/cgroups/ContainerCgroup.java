@@ -12,9 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A container's cgroup: one directory in every hierarchy this process is in.
@@ -66,14 +64,6 @@ public record ContainerCgroup(List<Dir> dirs) {
             dirs.add(new Dir(in, p));
         }
         return new ContainerCgroup(dirs);
-    }
-
-    /** For a "cgroup" mount: the directory by the name the container sees ("" on a pure v2 host). */
-    public Map<String, Path> mountDirs() {
-        Map<String, Path> out = new LinkedHashMap<>();
-        boolean pureV2 = dirs.size() == 1 && dirs.get(0).hierarchy().unified();
-        for (Dir d : dirs) out.put(pureV2 ? "" : d.hierarchy().name(), d.path());
-        return out;
     }
 
     /** The cgroup.procs file to find the container's processes in. */
@@ -240,7 +230,21 @@ public record ContainerCgroup(List<Dir> dirs) {
 
     /** Moves a process into the container's cgroup in every hierarchy. */
     public void add(int pid) throws CgroupException {
-        for (Dir d : dirs) write(d.path().resolve("cgroup.procs"), Integer.toString(pid));
+        add(pid, null);
+    }
+
+    /**
+     * Moves a process into the container's cgroup in every hierarchy but {@code joined}, the
+     * directory it was created in (CLONE_INTO_CGROUP; null for none), where it already is.
+     */
+    public void add(int pid, Path joined) throws CgroupException {
+        for (Dir d : dirs) if (!d.path().equals(joined)) write(d.path().resolve("cgroup.procs"), Integer.toString(pid));
+    }
+
+    /** The container's cgroup2 directory (on a hybrid host, in the unified tree), or null. */
+    public Path unified() {
+        for (Dir d : dirs) if (d.hierarchy().unified()) return d.path();
+        return null;
     }
 
     /**

@@ -19,8 +19,9 @@ import java.util.TreeSet;
  * in-memory copy of its binary (CVE-2019-5736). The conversation:
  * <ol>
  * <li>Brig sends the plan; the helper runs its host steps up to {@link Step.Clone}, then reports
- *     the new process's pid ({@link #awaitPid}) and exits, leaving the container's first
- *     process as Brig's own child.</li>
+ *     the new process's pid ({@link #awaitPid}) and whether it was born in its cgroup2
+ *     directory ({@link #clonedInto}), and exits, leaving the container's first process as
+ *     Brig's own child.</li>
  * <li>That process waits ({@link Step.Await}) until Brig has written id maps and cgroups and
  *     calls {@link #go}; then it runs the rest of the plan, reporting terminals, readiness or a
  *     failed step ({@link #next}). The socket closes when it calls execve.</li>
@@ -34,6 +35,7 @@ public final class Helper implements AutoCloseable {
     private int sock;
     private final int helperPid;
     private int childPid = -1;
+    private boolean intoCgroup;
 
     private Helper(Plan plan, int binary, int sock, int helperPid) {
         this.plan = plan;
@@ -111,8 +113,11 @@ public final class Helper implements AutoCloseable {
         try {
             if (f == null) throw new HelperException("brig-helper exited before starting the container" + exitNote());
             if (f.type == FR_ERROR) throw error(f);
-            if (f.type != FR_PID || f.payload.length != 4) throw new HelperException("brig-helper: unexpected message " + f.type);
-            childPid = ByteBuffer.wrap(f.payload).order(ByteOrder.nativeOrder()).getInt();
+            // The pid, and 1 if the process was created in the Clone step's cgroup.
+            if (f.type != FR_PID || f.payload.length != 8) throw new HelperException("brig-helper: unexpected message " + f.type);
+            ByteBuffer b = ByteBuffer.wrap(f.payload).order(ByteOrder.nativeOrder());
+            childPid = b.getInt();
+            intoCgroup = b.getInt() == 1;
             return childPid;
         } finally {
             reapHelper();
@@ -135,6 +140,16 @@ public final class Helper implements AutoCloseable {
         } catch (SyscallException ignored) {
             // already reaped by exitNote
         }
+    }
+
+    /**
+     * After {@link #awaitPid}: the cgroup2 directory the process was created in
+     * (CLONE_INTO_CGROUP), or null when the plan named none or the kernel refused it; then Brig
+     * must move the process there itself.
+     */
+    public Path clonedInto() {
+        Step.Clone clone = plan.find(Step.Clone.class);
+        return intoCgroup && clone != null && !clone.cgroup().isEmpty() ? Path.of(clone.cgroup()) : null;
     }
 
     /** Lets the container's first process go on with the plan. */

@@ -55,18 +55,47 @@ public sealed interface Step {
     }
 
     /**
+     * Opens the container's cgroup2 directory (a host path) for {@link Clone}: first in the
+     * plan, before any namespace is joined, as a joined mount namespace would resolve the path
+     * elsewhere.
+     */
+    record OpenCgroup(String path) implements Step {
+        public Op op() { return Op.OPEN_CGROUP; }
+        public List<String> strings() { return List.of(path); }
+        public String explain() { return "open the container's cgroup2 directory " + path + " for the clone"; }
+    }
+
+    /**
      * Creates the container's first process; the helper process itself ends here. The new
      * process starts a session of its own (setsid) whatever the terminal setting: in the
      * caller's process group it could signal brig and its caller (kill 0).
+     *
+     * <p>With a {@code cgroup} (the directory {@link OpenCgroup} opened; not sent, the helper
+     * uses that fd) the process is created in it with clone3(CLONE_INTO_CGROUP), so that it is
+     * charged there from its first instruction; where the kernel refuses clone3 or the flag
+     * (ENOSYS, EINVAL, E2BIG: before Linux 5.7, or a seccomp filter) a plain clone, and Brig
+     * moves it while it waits. The helper tells Brig which happened ({@link Helper#awaitPid}).
+     *
+     * @param cgroup the cgroup2 directory, or "" to clone into the helper's own cgroups
      */
-    record Clone(List<NamespaceType> create) implements Step {
+    record Clone(List<NamespaceType> create, String cgroup) implements Step {
         public Clone { create = List.copyOf(create); }
+        public Clone(List<NamespaceType> create) { this(create, ""); }
         public Op op() { return Op.CLONE; }
         public long[] ints() { return new long[] {cloneFlags(create)}; }
         public String explain() {
             return (create.isEmpty() ? "clone the container's first process (no new namespaces)"
                     : "clone the container's first process in new " + names(create) + " namespaces")
+                    + (cgroup.isEmpty() ? "" : ", directly into cgroup " + cgroup + " (clone3 with CLONE_INTO_CGROUP; "
+                            + "a plain clone where the kernel refuses it, and brig moves the process)")
                     + ", in a session and process group of its own (setsid)";
+        }
+        public String failure(String syscall, String path, int errno) {
+            // Born in the cgroup, the process counts against its pids.max from the start.
+            if (syscall.equals("clone3") && errno == Errno.EAGAIN) {
+                return Step.super.failure(syscall, path, errno) + " (the cgroup's pids.max allows no more processes?)";
+            }
+            return Step.super.failure(syscall, path, errno);
         }
     }
 

@@ -2,7 +2,9 @@ package brig.rootfs;
 
 import static brig.helper.MountFlags.*;
 
+import brig.cgroups.ContainerCgroup;
 import brig.helper.Step;
+import brig.spec.NamespaceType;
 import brig.spec.Spec;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,11 +30,10 @@ public final class RootfsPlanner {
      * @param userNamespace the container has its own user namespace (no mknod, locked flags)
      * @param ownNetwork the container has a network namespace of its own user namespace, so it
      *     may mount sysfs
-     * @param cgroupDirs for a "cgroup" mount: the container's cgroup directory on the host,
-     *     by the name it gets under the mount point ("memory", "unified"; "" for a pure v2 host)
+     * @param cgroup for a "cgroup" mount: the container's cgroup, one directory per hierarchy
      */
     public record Context(Path rootfs, Path bundle, boolean userNamespace, boolean ownNetwork,
-                          Map<String, Path> cgroupDirs) {}
+                          ContainerCgroup cgroup) {}
 
     /** Devices every container gets (runc's set), unless the config names the same path. */
     public static final List<Spec.Device> DEFAULT_DEVICES = List.of(
@@ -170,31 +171,53 @@ public final class RootfsPlanner {
     }
 
     /**
-     * A cgroup mount shows the container its own cgroups: on a v1 or hybrid host a tmpfs with
-     * one directory per hierarchy, each a bind of the container's cgroup; on a pure v2 host the
-     * container's cgroup itself.
+     * A cgroup mount shows the container its own cgroups and nothing above them: on a v1 or
+     * hybrid host a tmpfs with one directory per hierarchy the container is in (the unified
+     * tree as "unified"), on a pure v2 host the cgroup2 tree itself; read-only as its options say.
+     *
+     * <p>With a cgroup namespace of its own each is a fresh cgroup (v1, with the hierarchy's
+     * controllers as options) or cgroup2 mount, made in that namespace: the kernel roots it at
+     * the namespace's root, the container's cgroup, so the view agrees with /proc/self/cgroup
+     * ("/"). Planner puts the unshare of the cgroup namespace after the process is placed in its
+     * cgroups and before these mounts. Only in a namespace Brig made: a fresh cgroup2 mount in
+     * the host's cgroup namespace (one joined by path could be it) would show the whole tree and
+     * reset the host's cgroup2 mount options (nsdelegate, ...) to the defaults.
+     *
+     * <p>Without one, the container's cgroup directories are bound from the host; a bind's root
+     * is the directory bound, so ".." from it leads to the tmpfs, never to the host's parents.
      */
     private void cgroup(List<Step> steps, String dest, MountOptions o) {
         long flags = o.flags() | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        boolean fresh = spec.linux().creates(NamespaceType.CGROUP);
+        List<ContainerCgroup.Dir> dirs = ctx.cgroup().dirs();
         steps.add(new Step.MakeDirs(dest, 0755));
-        Path v2 = ctx.cgroupDirs().get("");
-        if (v2 != null) {
-            steps.add(new Step.Mount(v2.toString(), dest, "", MS_BIND | flags, "", Step.SRC_HOST));
+        if (dirs.size() == 1 && dirs.get(0).hierarchy().unified()) {
+            steps.add(cgroupMount(dirs.get(0), dest, flags, fresh));
             return;
         }
         steps.add(new Step.Mount("tmpfs", dest, "tmpfs", (flags & ~MS_RDONLY), "mode=755", 0));
-        for (Map.Entry<String, Path> e : ctx.cgroupDirs().entrySet()) {
-            String sub = dest + "/" + e.getKey();
+        for (ContainerCgroup.Dir d : dirs) {
+            String name = d.hierarchy().name();
+            String sub = dest + "/" + name;
             steps.add(new Step.MakeDirs(sub, 0755));
-            steps.add(new Step.Mount(e.getValue().toString(), sub, "", MS_BIND | flags, "", Step.SRC_HOST));
+            steps.add(cgroupMount(d, sub, flags, fresh));
             // "cpu,cpuacct" is also reachable as "cpu" and "cpuacct", as on the host.
-            if (e.getKey().contains(",")) {
-                for (String alias : e.getKey().split(",")) {
-                    if (!alias.startsWith("name=")) steps.add(new Step.Symlink(e.getKey(), dest + "/" + alias));
+            if (name.contains(",")) {
+                for (String alias : name.split(",")) {
+                    if (!alias.startsWith("name=")) steps.add(new Step.Symlink(name, dest + "/" + alias));
                 }
             }
         }
         if ((flags & MS_RDONLY) != 0) steps.add(new Step.Mount("", dest, "", MS_REMOUNT | flags, "mode=755", 0));
+    }
+
+    /** One hierarchy: mounted afresh in the container's cgroup namespace, or bound from the host. */
+    private static Step.Mount cgroupMount(ContainerCgroup.Dir d, String target, long flags, boolean fresh) {
+        if (!fresh) return new Step.Mount(d.path().toString(), target, "", MS_BIND | flags, "", Step.SRC_HOST);
+        if (d.hierarchy().unified()) return new Step.Mount("cgroup2", target, "cgroup2", flags, "", 0);
+        // The controllers as /proc/self/cgroup names them ("cpu,cpuacct", "name=systemd"): the
+        // kernel only lets a namespace mount an existing hierarchy, named exactly.
+        return new Step.Mount("cgroup", target, "cgroup", flags, d.hierarchy().controllers(), 0);
     }
 
     private void devices(List<Step> steps, boolean devpts) {

@@ -100,10 +100,16 @@ public sealed interface HostStep {
     /**
      * Moves the process into these cgroup directories (those the clone did not place it in
      * already), before it runs anything of its own.
+     *
+     * @param cloneInto whether the helper's clone was planned into the cgroup2 directory
+     *     (CLONE_INTO_CGROUP), so that only a refused clone3 leaves that one to Brig
      */
-    record JoinCgroups(ContainerCgroup cgroup) implements HostStep {
+    record JoinCgroups(ContainerCgroup cgroup, boolean cloneInto) implements HostStep {
         public Phase phase() { return Phase.AFTER_CLONE; }
-        public String explain() { return "place the process in its cgroups: write PID to cgroup.procs in " + dirs(cgroup); }
+        public String explain() {
+            String all = "place the process in its cgroups: write PID to cgroup.procs in " + dirs(cgroup);
+            return cloneInto ? all + " (the cgroup2 one only if the clone could not create it there)" : all;
+        }
     }
 
     /** process.oomScoreAdj, set before the program runs. */

@@ -16,17 +16,21 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Turns a validated spec into the helper's plan and Brig's host steps ({@link #host}). The
  * order of the kernel work is decided here:
  * <ol>
+ * <li>open the container's cgroup2 directory, before a joined mount namespace changes what
+ *     host paths mean;</li>
  * <li>join namespaces given by path, the user namespace last (joining a host namespace from
  *     inside a new user namespace would fail);</li>
  * <li>clone the first process into the new namespaces (a joined pid namespace takes effect in
- *     the clone), and wait while Brig does its host steps after the clone ({@link #host});</li>
- * <li>unshare the cgroup namespace, now that the process sits in its cgroups;</li>
+ *     the clone) and straight into its cgroup2 directory (CLONE_INTO_CGROUP), and wait while
+ *     Brig writes id maps and its other cgroups;</li>
+ * <li>unshare the cgroup namespace, now that the process sits in all its cgroups: the
+ *     namespace's root is where the process is, in every hierarchy, and the "cgroup" mounts
+ *     below are made in it;</li>
  * <li>hostname, filesystem (see {@link RootfsPlanner}), terminal, pivot_root, sysctls, masked
  *     and read-only paths;</li>
  * <li>HOME from the container's /etc/passwd when the environment lacks it; limits, identity
@@ -42,11 +46,24 @@ public final class Planner {
     /**
      * @param rootfs absolute rootfs path on the host
      * @param execFifo for {@link Mode#CREATE}: the fifo `start` writes to
-     * @param cgroupDirs the container's cgroup directories, for "cgroup" mounts
+     * @param cgroup the container's cgroup: where the first process is created, and for
+     *     "cgroup" mounts
      * @param lastCap /proc/sys/kernel/cap_last_cap
      */
     public record Context(Path bundle, Path rootfs, Mode mode, boolean noPivot, int preserveFds, Path execFifo,
-                          Map<String, Path> cgroupDirs, int lastCap) {}
+                          ContainerCgroup cgroup, int lastCap) {}
+
+    /**
+     * The cgroup2 directory the first process is created in, or "": the container's, unless the
+     * config joins a cgroup namespace by path (the kernel checks the clone against the caller's
+     * cgroup namespace, which may not contain it; Brig's own write is checked against the
+     * host's).
+     */
+    static String cloneInto(Spec spec, ContainerCgroup cgroup) {
+        Path unified = cgroup.unified();
+        boolean joinsCgroupNs = spec.linux().has(NamespaceType.CGROUP) && !spec.linux().creates(NamespaceType.CGROUP);
+        return unified == null || joinsCgroupNs ? "" : unified.toString();
+    }
 
     /**
      * Brig's own work on the host, in the order {@link Runtime#start} does it: before the
@@ -72,7 +89,7 @@ public final class Planner {
             out.add(new HostStep.WriteIdMap("uid_map", l.uidMappings(), "linux.uidMappings"));
             out.add(new HostStep.WriteIdMap("gid_map", l.gidMappings(), "linux.gidMappings"));
         }
-        out.add(new HostStep.JoinCgroups(cgroup));
+        out.add(new HostStep.JoinCgroups(cgroup, !cloneInto(spec, cgroup).isEmpty()));
         if (spec.process().oomScoreAdj() != null) out.add(new HostStep.WriteOomScoreAdj(spec.process().oomScoreAdj()));
         return List.copyOf(out);
     }
@@ -81,7 +98,12 @@ public final class Planner {
     static String awaitReason(List<HostStep> host) {
         List<String> what = new ArrayList<>();
         if (host.stream().anyMatch(s -> s instanceof HostStep.WriteIdMap)) what.add("writes the uid and gid maps");
-        if (host.stream().anyMatch(s -> s instanceof HostStep.JoinCgroups)) what.add("places the process in its cgroups");
+        for (HostStep s : host) {
+            if (!(s instanceof HostStep.JoinCgroups j)) continue;
+            if (!j.cloneInto()) what.add("places the process in its cgroups");
+            else if (j.cgroup().dirs().size() > 1) what.add("places the process in its v1 cgroups (and its cgroup2 one if the clone could not)");
+            else what.add("places the process in its cgroup if the clone could not");
+        }
         if (host.stream().anyMatch(s -> s instanceof HostStep.WriteOomScoreAdj)) what.add("sets its oom_score_adj");
         return what.isEmpty() ? "gives the go-ahead" : String.join(", ", what);
     }
@@ -96,12 +118,14 @@ public final class Planner {
         Spec.Linux l = spec.linux();
         List<Step> steps = new ArrayList<>();
 
+        String into = cloneInto(spec, c.cgroup());
+        if (!into.isEmpty()) steps.add(new Step.OpenCgroup(into));
         l.namespaces().stream().filter(n -> n.path() != null)
                 .sorted(Comparator.comparing(n -> n.type() == NamespaceType.USER))
                 .forEach(n -> steps.add(new Step.JoinNamespace(n.type(), n.path())));
         List<NamespaceType> create = l.namespaces().stream()
                 .filter(n -> n.path() == null && n.type() != NamespaceType.CGROUP).map(Spec.Namespace::type).toList();
-        steps.add(new Step.Clone(create));
+        steps.add(new Step.Clone(create, into));
         steps.add(new Step.Await(awaitReason(host)));
         if (l.has(NamespaceType.USER)) {
             // The process still has the host's ids, which mean nothing in its user namespace:
@@ -116,7 +140,7 @@ public final class Planner {
 
         boolean userns = l.has(NamespaceType.USER);
         RootfsPlanner rootfs = new RootfsPlanner(spec, new RootfsPlanner.Context(c.rootfs(), c.bundle(), userns,
-                l.creates(NamespaceType.NETWORK), c.cgroupDirs()));
+                l.creates(NamespaceType.NETWORK), c.cgroup()));
         steps.addAll(rootfs.prepare());
         if (p.terminal()) {
             int rows = p.consoleSize() != null ? p.consoleSize().height() : 0;

@@ -122,7 +122,8 @@ public final class Runtime {
         }
         Path fifo = mode == Planner.Mode.CREATE ? store.dir(id).resolve("exec.fifo") : null;
         Planner.Context ctx = new Planner.Context(bundle, rootfs, mode, o.noPivot(), o.preserveFds(), fifo,
-                cgroup.mountDirs(), lastCap());
+                cgroup, lastCap());
+
         List<HostStep> host = Planner.host(spec, cgroup, resources, spec.linux().cgroupsPath() == null, fifo);
         try {
             return new Prepared(id, bundle, spec, rootfs, cgroup, resources, host, Planner.plan(spec, ctx, host), mode);
@@ -195,6 +196,7 @@ public final class Runtime {
             h = Helper.start(helper, p.plan(), keepFds, passedFds);
             pid = h.awaitPid();
             testCrashPoint("cloned");
+            done.clonedInto = h.clonedInto();
             for (HostStep s : p.host()) if (s.phase() == HostStep.Phase.AFTER_CLONE) execute(s, pid, done);
             List<Path> made = done.made;
             // Recorded before the process may run, so that others can find it from then on.
@@ -249,6 +251,8 @@ public final class Runtime {
         List<Path> made;
         Path oomCounter;
         long oomBaseline = -1;
+        /** The cgroup2 directory the clone created the process in already (CLONE_INTO_CGROUP), or null. */
+        Path clonedInto;
     }
 
     /**
@@ -274,7 +278,7 @@ public final class Runtime {
         } else if (step instanceof HostStep.WriteIdMap m) {
             writeProc(pid, m.file(), m.text());
         } else if (step instanceof HostStep.JoinCgroups j) {
-            j.cgroup().add(pid);
+            j.cgroup().add(pid, done.clonedInto);
         } else if (step instanceof HostStep.WriteOomScoreAdj o) {
             writeProc(pid, "oom_score_adj", Integer.toString(o.value()));
         } else {

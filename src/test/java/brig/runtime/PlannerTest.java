@@ -34,7 +34,7 @@ class PlannerTest {
         brig.cgroups.ContainerCgroup cg = brig.cgroups.ContainerCgroup.resolve(
                 List.of(new brig.cgroups.Hierarchy("memory", Path.of("/sys/fs/cgroup/memory"), "/")), "/brig/x");
         return Planner.plan(spec, new Planner.Context(Path.of("/b"), Path.of("/b/rootfs"), mode, false, 0,
-                fifo, Map.of("memory", Path.of("/sys/fs/cgroup/memory/brig/x")), 40),
+                fifo, cg, 40),
                 Planner.host(spec, cg, brig.cgroups.ResourcePlan.NONE, false, mode == Planner.Mode.CREATE ? fifo : null));
     }
 
