@@ -1,5 +1,6 @@
 package brig.cgroups;
 
+import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -166,8 +167,16 @@ class CgroupV2LabIT {
         Map<String, String> s = sections(r.out());
         assertTrue(s.containsKey("end"), r.out() + r.err());
 
-        // The eater: its cgroup said 100M and no swap; it got near 100 MiB and was killed.
-        List<String> eat = s.get("eater").lines().toList();
+        // Every section is checked, each failure reported: a boot is too dear to learn one at a time.
+        assertAll(() -> eater(s.get("eater")), () -> bomb(s.get("bomb")), () -> cpu(s.get("cpu")),
+                () -> settings(s.get("settings")),
+                () -> assertEquals("bin\nexit 0\n", s.get("tiny"), "a container under a 512 KiB limit starts and runs"),
+                () -> assertEquals("0\n0\n", s.get("after"), "no cgroup and no state left"));
+    }
+
+    /** The eater: its cgroup said 100M and no swap; it got near 100 MiB and was killed, and counted. */
+    private static void eater(String section) {
+        List<String> eat = section.lines().toList();
         List<String> eaten = List.of(eat.get(0).split(" "));
         assertEquals(List.of("104857600", "0"), eaten.subList(0, 2), "memory.max and memory.swap.max: " + eat);
         assertEquals("exit 137", eaten.get(eaten.size() - 2) + " " + eaten.get(eaten.size() - 1), "SIGKILL: " + eat);
@@ -176,28 +185,37 @@ class CgroupV2LabIT {
         assertEquals(List.of("1", "2", "3"), eaten.subList(2, 5), "one line per MiB: " + eat);
         assertTrue(eat.contains("oom_kill 1"), "memory.events counts the kill: " + eat);
         assertEquals("dirs 0 tasks 0", eat.get(eat.size() - 1), "everything is gone: " + eat);
+    }
 
-        // The bomb: held at 10 tasks (the kernel's own peak), forks refused, everything gone.
-        List<String> b = s.get("bomb").lines().toList();
-        assertEquals("exit 0", b.get(0), s.get("bomb"));
+    /** The bomb: held at 10 tasks (the kernel's own peak), forks refused, everything gone. */
+    private static void bomb(String section) {
+        List<String> b = section.lines().toList();
+        assertEquals("exit 0", b.get(0), section);
         long peak = Long.parseLong(b.get(2).substring("peak ".length()));
         assertTrue(peak >= 9 && peak <= 10, "the bomb reached the limit and no more: " + b);
         assertTrue(b.get(3).matches("max [1-9][0-9]*"), "forks were refused at the limit: " + b);
         assertTrue(b.get(1).matches("complaints [1-9][0-9]*"), "the bomb's shells said so: " + b);
         assertEquals("dirs 0 tasks 0", b.get(4), "every task and cgroup is gone: " + b);
+    }
 
-        // Shares became weights by the kubelet's formula (1024 -> 39, 128 -> 5), and CFS gave
-        // the spinners CPU 0 about as they say (39:5 = 7.8:1; wide bounds, as in ResourcesIT).
-        List<String> c = s.get("cpu").lines().toList();
+    /**
+     * Shares became weights by the kubelet's formula (1024 -> 39, 128 -> 5), and CFS gave the
+     * spinners CPU 0 about as they say (39:5 = 7.8:1; wide bounds, as in ResourcesIT).
+     */
+    private static void cpu(String section) {
+        List<String> c = section.lines().toList();
         assertEquals(List.of("39", "exit 137", "5", "exit 137"), c.subList(1, 5), "weights, then killed by the guest: " + c);
         String[] usec = c.get(0).split(" ");
         long bigUs = Long.parseLong(usec[1]), smallUs = Long.parseLong(usec[2]);
         double ratio = (double) bigUs / Math.max(1, smallUs);
         assertTrue(bigUs > 1_000_000, "the 1024-share container ran most of the 2 s: " + c);
         assertTrue(ratio > 4 && ratio < 16, "CPU time 1024:128 should be about 8:1, was " + bigUs + ":" + smallUs);
+    }
 
+    /** The v2 files as the container reads them. */
+    private static void settings(String section) {
         Map<String, String> read = new LinkedHashMap<>();
-        for (String line : s.get("settings").lines().toList()) {
+        for (String line : section.lines().toList()) {
             int colon = line.indexOf(": ");
             if (colon > 0) read.put(line.substring(0, colon), line.substring(colon + 2));
         }
@@ -215,11 +233,8 @@ class CgroupV2LabIT {
         want.put("hugetlb.1GB.max", "0;");
         want.put("pids.max", "20;");
         want.put("cgroup.max.descendants", "3;");
-        assertEquals(want, read, s.get("settings"));
-        assertTrue(s.get("settings").endsWith("exit 0\n"), s.get("settings"));
-
-        assertEquals("bin\nexit 0\n", s.get("tiny"), "a container under a 512 KiB limit starts and runs");
-        assertEquals("0\n0\n", s.get("after"), "no cgroup and no state left");
+        assertEquals(want, read, section);
+        assertTrue(section.endsWith("exit 0\n"), section);
     }
 
     /** The guest's output by its "--- NAME" sections. */
