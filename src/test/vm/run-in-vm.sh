@@ -16,7 +16,8 @@
 #   BRIG_VM_ACCEL (auto|kvm|tcg), BRIG_VM_MEM (2G), BRIG_VM_SMP (2).
 #
 # The kernel is a stock Debian one: `apt-get download`ed and unpacked into the cache, never
-# installed on the host. Only its vmlinuz and the 9p/overlay modules are kept.
+# installed on the host. Only its vmlinuz and the 9p, overlay and RAM disk (brd)
+# modules are kept; the guest has one block device, /dev/ram0 (1:0), for the io tests.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 QEMU=${BRIG_VM_QEMU:-qemu-system-x86_64}
