@@ -42,12 +42,6 @@ public final class V2Resources {
         if (m.reservation() != null) out.add(new CgroupWrite("memory", "memory.low", max(m.reservation()), M + "reservation"));
         // memory.swap.max is swap alone, the spec's swap is memory plus swap.
         if (m.swap() != null) {
-            // (A config cannot get here without a limit, SpecReader sees to it; a plan for a live
-            // cgroup, as `update --memory-swap` alone, can.)
-            if (m.swap() != -1 && (m.limit() == null || m.limit() < 0)) {
-                throw new CgroupException(M + "swap: cgroup v2 limits swap alone (memory.swap.max = swap - limit), so a swap "
-                        + "limit needs memory.limit too");
-            }
             String swap = m.swap() == -1 ? "max" : Long.toString(m.swap() - m.limit());
             out.add(new CgroupWrite("memory", "memory.swap.max", swap, M + "swap"));
         }
