@@ -23,7 +23,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The lab's cgroup demos ({@link ResourcesIT} on this v1 host) on a pure cgroup v2 kernel, in
  * the project's VM ({@link Vm}): the memory eater, the fork bomb, shares against shares on one
- * CPU, and the v2 files linux.resources becomes, read back from inside the container.
+ * CPU, the v2 files linux.resources becomes, read back from inside the container, and the
+ * library behind pause, resume and events ({@link V2LabProbe}) on a live container.
  *
  * <p>All in one guest: a boot costs ~4 s and every brig run in it ~2-3 s (TCG emulation), so
  * the guest runs one script with a section per check, and the test asserts on each section.
@@ -154,7 +155,16 @@ class CgroupV2LabIT {
                 "u() { sed -n 's/^usage_usec //p' " + cg + "/brig/$1/cpu.stat; }",
                 "b0=$(u " + big.id() + ") s0=$(u " + small.id() + ")", "sleep 2",
                 "echo \"usec $(($(u " + big.id() + ") - b0)) $(($(u " + small.id() + ") - s0))\"",
-                "echo 1 > " + cg + "/brig/" + big.id() + "/cgroup.kill", "echo 1 > " + cg + "/brig/" + small.id() + "/cgroup.kill",
+                // The library behind pause, resume and events on the big one, still spinning.
+                // The small one is done with; the big one spins on at 20% of a CPU: under TCG a
+                // spinning vCPU halves the JVM's speed (the probe took 11.5 s beside both, at full speed).
+                "t pause", "echo 1 > " + cg + "/brig/" + small.id() + "/cgroup.kill", "echo '20000 100000' > " + cg + "/brig/" + big.id() + "/cpu.max",
+                "echo \"procs $(wc -l < " + cg + "/brig/" + big.id() + "/cgroup.procs)\"",
+                Brig.dist().resolve("runtime/bin/java") + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED -cp "
+                        + Brig.dist().resolve("lib/brig.jar") + ":" + Path.of("target/test-classes").toAbsolutePath() + " "
+                        + V2LabProbe.class.getName() + " " + cg + "/brig/" + big.id() + " 2>&1",
+                "t spinners",
+                "echo 1 > " + cg + "/brig/" + big.id() + "/cgroup.kill",
                 "wait $b $s", "cat /tmp/big.out /tmp/small.out /tmp/" + big.id() + ".err /tmp/" + small.id() + ".err",
                 "t settings", "run " + settings.dir() + " " + settings.id(), "cat /tmp/" + settings.id() + ".err",
                 "t tiny", "cat " + tiny.rootfs().resolve("bin/busybox") + " > /dev/null", "run " + tiny.dir() + " " + tiny.id() + " | grep -E '^(bin|exit)'",
@@ -169,7 +179,7 @@ class CgroupV2LabIT {
         assertTrue(s.containsKey("end"), r.out() + r.err());
 
         // Every section is checked, each failure reported: a boot is too dear to learn one at a time.
-        assertAll(() -> eater(s.get("eater")), () -> bomb(s.get("bomb")), () -> cpu(s.get("cpu")),
+        assertAll(() -> eater(s.get("eater")), () -> bomb(s.get("bomb")), () -> cpu(s.get("cpu"), s.get("spinners")), () -> pause(s.get("pause")),
                 () -> settings(s.get("settings")),
                 () -> assertEquals("bin\nexit 0\n", s.get("tiny"), "a container under a 512 KiB limit starts and runs"),
                 () -> assertEquals("0\n0\n", s.get("after"), "no cgroup and no state left"));
@@ -204,14 +214,40 @@ class CgroupV2LabIT {
      * Shares became weights by the kubelet's formula (1024 -> 39, 128 -> 5), and CFS gave the
      * spinners CPU 0 about as they say (39:5 = 7.8:1; wide bounds, as in ResourcesIT).
      */
-    private static void cpu(String section) {
+    private static void cpu(String section, String spinners) {
+        assertEquals("39\nexit 137\n5\nexit 137\n", spinners, "weights, then killed by the guest");
         List<String> c = section.lines().toList();
-        assertEquals(List.of("39", "exit 137", "5", "exit 137"), c.subList(1, c.size()), "weights, then killed by the guest: " + c);
         String[] usec = c.get(0).split(" ");
         long bigUs = Long.parseLong(usec[1]), smallUs = Long.parseLong(usec[2]);
         double ratio = (double) bigUs / Math.max(1, smallUs);
         assertTrue(bigUs > 1_000_000, "the 1024-share container ran most of the 2 s: " + c);
         assertTrue(ratio > 4 && ratio < 16, "CPU time 1024:128 should be about 8:1, was " + bigUs + ":" + smallUs);
+    }
+
+    /**
+     * Freezer and CgroupStats (pause, resume, events) on a real v2 cgroup: frozen, the spinner
+     * gets no CPU; thawed, it spins again; the stats are the cgroup's.
+     */
+    private static void pause(String section) {
+        List<String> p = section.lines().toList();
+        assertEquals(4, p.size(), section);
+        int procs = Integer.parseInt(p.get(0).substring("procs ".length()));
+        assertTrue(p.get(1).matches("frozen FROZEN ran [0-9]+"), section);
+        assertTrue(Long.parseLong(p.get(1).replaceFirst(".* ", "")) < 1000, "no CPU while frozen: " + section);
+        assertTrue(p.get(2).matches("thawed THAWED ran [0-9]+"), section);
+        // 300 ms at 20% of a CPU: ~60 ms.
+        assertTrue(Long.parseLong(p.get(2).replaceFirst(".* ", "")) > 10_000, "spinning again once thawed: " + section);
+        assertTrue(p.get(3).startsWith("stats {"), section);
+        com.google.gson.JsonObject stats = com.google.gson.JsonParser.parseString(p.get(3).substring(6)).getAsJsonObject();
+        assertTrue(stats.getAsJsonObject("cpu").getAsJsonObject("usage").get("total").getAsLong() > 1_000_000_000L,
+                "seconds of CPU, in ns: " + stats);
+        // It limits only CPU: pids and memory are accounted all the same (the controllers enabled for it).
+        assertTrue(stats.getAsJsonObject("pids").has("current"), "pids accounted: " + stats);
+        assertEquals(procs, stats.getAsJsonObject("pids").get("current").getAsInt(), "its tasks: " + stats);
+        assertTrue(stats.getAsJsonObject("memory").getAsJsonObject("usage").has("usage"), "memory accounted: " + stats);
+        assertEquals("[0]", stats.getAsJsonObject("cpuset").get("cpus").toString(), "its cpuset: " + stats);
+        assertTrue(stats.getAsJsonObject("cpu").getAsJsonObject("throttling").has("throttledPeriods"), "the 20% quota throttled it: " + stats);
+        assertTrue(stats.getAsJsonObject("memory").getAsJsonObject("usage").get("usage").getAsLong() > 0, "its memory: " + stats);
     }
 
     /** The v2 files as the container reads them. */
