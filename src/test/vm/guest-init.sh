@@ -1,8 +1,8 @@
 #!/bin/busybox sh
 # /init of the initramfs run-in-vm.sh builds: PID 1 of the guest, with only busybox.
-# Stage 1 (in the initramfs): load the 9p, overlay and RAM disk modules, mount the host's / (9p tag
-# "host", read-only) under a tmpfs overlay so the guest may write anywhere (nothing reaches the
-# host), and switch_root into it. Stage 2 (PID 1 on that root): fresh proc/sys/dev/tmp/run, a pure
+# Stage 1 (in the initramfs): load the 9p, overlay and RAM disk modules, mount the host's /
+# (9p tag "host", read-only) under a tmpfs overlay so the guest may write anywhere (nothing
+# reaches the host), and switch_root into it. Stage 2 (PID 1 on that root): fresh proc/sys/dev/tmp/run, a pure
 # cgroup2 hierarchy with every controller enabled at the root, then the command; its output
 # and exit code go to the read-write run directory (9p tag "run"), and the guest powers off.
 BB=/bin/busybox

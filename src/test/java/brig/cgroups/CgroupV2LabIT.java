@@ -155,10 +155,11 @@ class CgroupV2LabIT {
                 "u() { sed -n 's/^usage_usec //p' " + cg + "/brig/$1/cpu.stat; }",
                 "b0=$(u " + big.id() + ") s0=$(u " + small.id() + ")", "sleep 2",
                 "echo \"usec $(($(u " + big.id() + ") - b0)) $(($(u " + small.id() + ") - s0))\"",
-                // The library behind pause, resume and events on the big one, still spinning.
-                // The small one is done with; the big one spins on at 20% of a CPU: under TCG a
-                // spinning vCPU halves the JVM's speed (the probe took 11.5 s beside both, at full speed).
-                "t pause", "echo 1 > " + cg + "/brig/" + small.id() + "/cgroup.kill", "echo '20000 100000' > " + cg + "/brig/" + big.id() + "/cpu.max",
+                // The library behind pause, resume and events on the big one, still spinning. The
+                // small one is done with, the big one spins on at 20% of a CPU: under TCG a spinning
+                // vCPU halves the JVM's speed (the probe took 11.5 s beside both at full speed).
+                "t pause", "echo 1 > " + cg + "/brig/" + small.id() + "/cgroup.kill",
+                "echo '20000 100000' > " + cg + "/brig/" + big.id() + "/cpu.max",
                 "echo \"procs $(wc -l < " + cg + "/brig/" + big.id() + "/cgroup.procs)\"",
                 Brig.dist().resolve("runtime/bin/java") + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED -cp "
                         + Brig.dist().resolve("lib/brig.jar") + ":" + Path.of("target/test-classes").toAbsolutePath() + " "
@@ -167,7 +168,8 @@ class CgroupV2LabIT {
                 "echo 1 > " + cg + "/brig/" + big.id() + "/cgroup.kill",
                 "wait $b $s", "cat /tmp/big.out /tmp/small.out /tmp/" + big.id() + ".err /tmp/" + small.id() + ".err",
                 "t settings", "run " + settings.dir() + " " + settings.id(), "cat /tmp/" + settings.id() + ".err",
-                "t tiny", "cat " + tiny.rootfs().resolve("bin/busybox") + " > /dev/null", "run " + tiny.dir() + " " + tiny.id() + " | grep -E '^(bin|exit)'",
+                "t tiny", "cat " + tiny.rootfs().resolve("bin/busybox") + " > /dev/null",
+                "run " + tiny.dir() + " " + tiny.id() + " | grep -E '^(bin|exit)'",
                 "t after", "ls " + cg + "/brig 2>/dev/null | wc -l; ls /tmp/state | wc -l",
                 "t end");
         long t0 = System.nanoTime();
@@ -179,8 +181,8 @@ class CgroupV2LabIT {
         assertTrue(s.containsKey("end"), r.out() + r.err());
 
         // Every section is checked, each failure reported: a boot is too dear to learn one at a time.
-        assertAll(() -> eater(s.get("eater")), () -> bomb(s.get("bomb")), () -> cpu(s.get("cpu"), s.get("spinners")), () -> pause(s.get("pause")),
-                () -> settings(s.get("settings")),
+        assertAll(() -> eater(s.get("eater")), () -> bomb(s.get("bomb")), () -> cpu(s.get("cpu"), s.get("spinners")),
+                () -> pause(s.get("pause")), () -> settings(s.get("settings")),
                 () -> assertEquals("bin\nexit 0\n", s.get("tiny"), "a container under a 512 KiB limit starts and runs"),
                 () -> assertEquals("0\n0\n", s.get("after"), "no cgroup and no state left"));
     }
