@@ -1,8 +1,8 @@
 #!/bin/busybox sh
 # /init of the initramfs run-in-vm.sh builds: PID 1 of the guest, with only busybox.
-# Stage 1 (in the initramfs): load the 9p and overlay modules, mount the host's / (9p tag
-# "host", read-only) under a tmpfs overlay so the guest may write anywhere (nothing reaches the
-# host), and switch_root into it. Stage 2 (PID 1 on that root): fresh proc/sys/dev/tmp/run, a pure
+# Stage 1 (in the initramfs): load the 9p, overlay and RAM disk modules, mount the host's /
+# (9p tag "host", read-only) under a tmpfs overlay so the guest may write anywhere (nothing
+# reaches the host), and switch_root into it. Stage 2 (PID 1 on that root): fresh proc/sys/dev/tmp/run, a pure
 # cgroup2 hierarchy with every controller enabled at the root, then the command; its output
 # and exit code go to the read-write run directory (9p tag "run"), and the guest powers off.
 BB=/bin/busybox
@@ -15,7 +15,10 @@ if [ "$1" != stage2 ]; then
     $BB mount -t proc proc /proc
     $BB mount -t devtmpfs dev /dev
     # Order matters: each module needs the ones before it (netfs <- 9pnet <- 9pnet_virtio <- 9p).
-    for m in $($BB cat /modules/order); do $BB insmod /modules/$m.ko || die "insmod $m"; done
+    # A module's parameters, if any, are in NAME.params.
+    for m in $($BB cat /modules/order); do
+        $BB insmod /modules/$m.ko $($BB cat /modules/$m.params 2>/dev/null) || die "insmod $m"
+    done
     # msize above the default (128 KiB): fewer round trips reading the JDK and jars from the host.
     o=trans=virtio,version=9p2000.L,msize=512000
     $BB mount -t 9p -o $o,cache=loose,ro host /lower || die "mount 9p host"

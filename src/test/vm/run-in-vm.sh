@@ -16,7 +16,8 @@
 #   BRIG_VM_ACCEL (auto|kvm|tcg), BRIG_VM_MEM (2G), BRIG_VM_SMP (2).
 #
 # The kernel is a stock Debian one: `apt-get download`ed and unpacked into the cache, never
-# installed on the host. Only its vmlinuz and the 9p/overlay modules are kept.
+# installed on the host. Only its vmlinuz and the 9p, overlay and RAM disk (brd)
+# modules are kept; the guest has one block device, /dev/ram0 (1:0), for the io tests.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 QEMU=${BRIG_VM_QEMU:-qemu-system-x86_64}
@@ -41,7 +42,11 @@ QEMU=$(command -v "$QEMU") || unavailable "${BRIG_VM_QEMU:-qemu-system-x86_64} n
 mkdir -p "$CACHE"
 
 # --- kernel: vmlinuz and the modules the initramfs loads, in load order --------------------
-MODULES="netfs 9pnet 9pnet_virtio 9p overlay"
+# brd: a RAM disk (/dev/ram0, 1:0, 8 MiB), the block device the v2 io tests limit (io.max and
+# per-device io.weight need a disk; the guest has no other).
+MODULES="netfs 9pnet 9pnet_virtio 9p overlay brd"
+declare -A PARAMS=([brd]="rd_nr=1 rd_size=8192")
+WANTED="$MODULES; ${!PARAMS[*]}: ${PARAMS[*]}"
 KV=${BRIG_VM_KERNEL:-$(ls "$CACHE" | sed -n 's/^vmlinuz-//p' | sort -V | tail -1)}
 if [ -z "$KV" ]; then
     # Debian's versioned image packages (6.12.117+deb12-amd64, ...); the newest supports the
@@ -51,17 +56,19 @@ if [ -z "$KV" ]; then
     [ -n "$KV" ] || unavailable "apt knows no linux-image-*+deb*-amd64 package (apt-get update?)"
 fi
 KERNEL=$CACHE/vmlinuz-$KV
-if [ ! -f "$KERNEL" ]; then
+# A cache made for another module list is made again (the package is downloaded once more).
+if [ ! -f "$KERNEL" ] || [ "$(cat "$CACHE/modules-$KV/wanted" 2>/dev/null)" != "$WANTED" ]; then
     echo "run-in-vm: fetching linux-image-$KV into $CACHE (apt-get download, not installed)" >&2
     dl=$(mktemp -d "$CACHE/download.XXXXXX")
     trap 'rm -rf "$dl"' EXIT
     (cd "$dl" && apt-get download "linux-image-$KV") >"$dl/log" 2>&1 \
         || unavailable "apt-get download linux-image-$KV failed: $(tail -1 "$dl/log")"
-    # Of the ~100 MB package, only the kernel and five modules (~1 MB).
+    # Of the ~100 MB package, only the kernel and six modules (~1 MB).
     dpkg-deb --fsys-tarfile "$dl"/linux-image-*.deb | (cd "$dl" && tar -x --wildcards \
         "./boot/vmlinuz-$KV" "./lib/modules/$KV/modules.builtin" \
         "./lib/modules/$KV/kernel/fs/netfs/*" "./lib/modules/$KV/kernel/net/9p/*" \
-        "./lib/modules/$KV/kernel/fs/9p/*" "./lib/modules/$KV/kernel/fs/overlayfs/*") \
+        "./lib/modules/$KV/kernel/fs/9p/*" "./lib/modules/$KV/kernel/fs/overlayfs/*" \
+        "./lib/modules/$KV/kernel/drivers/block/brd.ko*") \
         || fail "cannot unpack linux-image-$KV"
     mkdir -p "$dl/modules"
     for m in $MODULES; do
@@ -74,9 +81,11 @@ if [ ! -f "$KERNEL" ]; then
             *.xz) xz -dc "$f" ;; *.zst) zstd -qdc "$f" ;; *.gz) gzip -dc "$f" ;; *) cat "$f" ;;
         esac > "$dl/modules/$m.ko"
         echo "$m" >> "$dl/modules/order"
+        [ -z "${PARAMS[$m]:-}" ] || echo "${PARAMS[$m]}" > "$dl/modules/$m.params"
     done
+    echo "$WANTED" > "$dl/modules/wanted"
     rm -rf "$CACHE/modules-$KV" && mv "$dl/modules" "$CACHE/modules-$KV"
-    mv "$dl/boot/vmlinuz-$KV" "$KERNEL"
+    mv -f "$dl/boot/vmlinuz-$KV" "$KERNEL"
     rm -rf "$dl"
     trap - EXIT
 fi

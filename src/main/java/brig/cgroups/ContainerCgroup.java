@@ -103,6 +103,7 @@ public record ContainerCgroup(List<Dir> dirs) {
                 Path root = d.hierarchy().mountPoint();
                 Path p = root;
                 for (Path part : root.relativize(d.path())) {
+                    if (dirs.size() == 1 && d.hierarchy().unified()) enableAvailable(p);
                     p = p.resolve(part);
                     if (mkdir(p)) made.add(p);
                     // v1 cpusets start empty, and a task cannot join an empty one. Filled at
@@ -180,6 +181,32 @@ public record ContainerCgroup(List<Dir> dirs) {
             return false;
         } catch (IOException | java.io.UncheckedIOException e) {
             throw new CgroupException("cgroup: cannot tell whether " + d.path() + " holds processes: " + e.getMessage());
+        }
+    }
+
+    /**
+     * On a pure cgroup v2 host, before a directory of the container's path is made in {@code
+     * parent}: enables for it every controller the parent has, as runc and crun do, so that the
+     * container's own cgroup accounts memory, pids and io even where nothing is limited (the
+     * memory.events of OOM reports, the files of stats; without it they are missing, as a
+     * container limiting only its CPU showed). A controller the kernel refuses (the parent
+     * holds processes, realtime tasks for cpu) is left off, as they leave it: the limits a
+     * config asks for are the plan's writes, which fail loudly instead.
+     */
+    private static void enableAvailable(Path parent) {
+        Path control = parent.resolve("cgroup.subtree_control");
+        try {
+            List<String> on = List.of(Files.readString(control).trim().split("\\s+"));
+            for (String c : Files.readString(parent.resolve("cgroup.controllers")).trim().split("\\s+")) {
+                if (c.isEmpty() || on.contains(c)) continue;
+                try {
+                    write(control, "+" + c);
+                } catch (CgroupException refused) {
+                    // accounting only: left off
+                }
+            }
+        } catch (IOException unreadable) {
+            // not a cgroup2 directory we may read: nothing to enable
         }
     }
 
