@@ -28,7 +28,8 @@ public record ContainerCgroup(List<Dir> dirs) {
 
     /**
      * Where the container's cgroup is: an absolute cgroupsPath is taken from each hierarchy's
-     * root, a relative one from this process's own cgroup, as runc does.
+     * root, a relative one from this process's own cgroup (on cgroup2 from its parent), as
+     * runc does.
      */
     public static ContainerCgroup resolve(List<Hierarchy> hierarchies, String cgroupsPath) throws CgroupException {
         if (cgroupsPath.contains("..") || cgroupsPath.contains("\0")) {
@@ -41,12 +42,20 @@ public record ContainerCgroup(List<Dir> dirs) {
         }
         List<Dir> dirs = new ArrayList<>();
         for (Hierarchy h : hierarchies) {
-            String base = cgroupsPath.startsWith("/") ? "" : h.own();
+            // A relative path on cgroup2 goes beside this process's cgroup, not below it: that
+            // one holds processes, so (the no-internal-process rule) it cannot hand controllers
+            // down to a child, and enabling one fails with EBUSY. runc's fs2 does the same.
+            String base = cgroupsPath.startsWith("/") ? "" : h.unified() ? parentOf(h.own()) : h.own();
             String rel = (base + "/" + cgroupsPath).replaceAll("/+", "/").replaceFirst("^/", "").replaceFirst("/$", "");
             if (rel.isEmpty()) throw new CgroupException("linux.cgroupsPath: the container needs a cgroup of its own, not the root");
             dirs.add(new Dir(h, h.mountPoint().resolve(rel)));
         }
         return new ContainerCgroup(dirs);
+    }
+
+    private static String parentOf(String cgroup) {
+        int slash = cgroup.lastIndexOf('/');
+        return slash <= 0 ? "/" : cgroup.substring(0, slash);
     }
 
     /**

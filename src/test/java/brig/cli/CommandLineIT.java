@@ -28,10 +28,10 @@ class CommandLineIT {
     @Test
     void helpComesFromTheTable() {
         Brig.Result all = Brig.run(dir, "--help").expect(0);
-        for (String verb : List.of("spec", "run", "delete", "demo", "pull", "images", "inspect", "rmi", "import", "unpack", "copy")) {
+        for (String verb : List.of("spec", "run", "delete", "create", "start", "state", "list", "ps", "kill", "pause", "resume", "update", "demo", "pull", "images", "inspect", "rmi", "import", "unpack", "copy")) {
             assertTrue(all.out().contains("\n   " + verb + " "), verb + " in\n" + all.out());
         }
-        assertTrue(all.out().contains("(not yet: create start state"), all.out());
+        assertTrue(all.out().contains("(not yet: exec events features checkpoint restore"), all.out());
         String viaHelp = Brig.run(dir, "help", "run").expect(0).out();
         assertEquals(viaHelp, Brig.run(dir, "run", "--help").expect(0).out());
         assertEquals(viaHelp, Brig.run(dir, "run", "-h").expect(0).out());
@@ -40,7 +40,7 @@ class CommandLineIT {
         assertTrue(Brig.run(dir, "images", "--help").expect(0).out().contains("--store value"));
         Brig.Result unknown = Brig.run(dir, "help", "frobnicate").expect(3);
         assertEquals("No help topic for 'frobnicate'\n", unknown.err());
-        assertEquals("brig: \"pause\" is not supported yet\n", Brig.run(dir, "pause", "x").expect(1).err());
+        assertEquals("brig: \"checkpoint\" is not supported yet\n", Brig.run(dir, "checkpoint", "x").expect(1).err());
     }
 
     @Test

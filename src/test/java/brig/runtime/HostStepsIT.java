@@ -29,11 +29,11 @@ class HostStepsIT {
         b.set("process.oomScoreAdj", "300");
         b.set("linux.resources", "{\"memory\":{\"limit\":67108864}}");
         List<String> plan = b.run("--explain").expect(0).out().lines().toList();
-        int await = index(plan, " 2. wait while brig writes the uid and gid maps, places the process in its cgroups, sets its oom_score_adj");
+        int await = index(plan, " 3. wait while brig writes the uid and gid maps, places the process in its v1 cgroups (and its cgroup2 one if the clone could not), sets its oom_score_adj");
         List<String> after = plan.stream().filter(l -> l.startsWith("host after clone: ")).toList();
         assertEquals(4, after.size(), String.join("\n", plan));
         assertEquals(await + 1, plan.indexOf(after.get(0)), "right after the wait: " + String.join("\n", plan));
-        assertTrue(index(plan, "host: write 67108864 to ") < index(plan, " 1. clone "), String.join("\n", plan));
+        assertTrue(index(plan, "host: write 67108864 to ") < index(plan, " 2. clone "), String.join("\n", plan));
 
         // Each value the plan writes, as the container reads it back.
         String out = b.run().expect(0).out();
