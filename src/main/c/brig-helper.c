@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -55,6 +56,7 @@ enum op {
 	OP_CHDIR = 20, OP_CAPBSET = 21, OP_SETGROUPS = 22, OP_SETRESGID = 23, OP_SETRESUID = 24,
 	OP_CAPSET = 25, OP_PTY = 26, OP_PTY_ATTACH = 27, OP_OPEN_FIFO = 28, OP_WAIT_START = 29,
 	OP_CLOSE_FDS = 30, OP_FIND_EXEC = 31, OP_EXEC = 32, OP_READY = 33, OP_HOME = 34,
+	OP_KEYRING = 40,
 };
 
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -713,6 +715,19 @@ static void do_pty(struct step *s)
 	close(master);
 }
 
+/* OP_KEYRING: s0 the name, i0 the permissions. A kernel without keyrings (ENOSYS) has no
+ * keyring of the caller's to share either. */
+static void do_keyring(struct step *s)
+{
+	long key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, s->s[0], 0, 0, 0);
+	if (key < 0 && errno == ENOSYS)
+		return;
+	if (key < 0)
+		fail("keyctl", "KEYCTL_JOIN_SESSION_KEYRING", errno);
+	if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, (unsigned long)s->i[0], 0, 0) < 0)
+		fail("keyctl", "KEYCTL_SETPERM", errno);
+}
+
 /* The process leads a session of its own since OP_CLONE: the terminal becomes its
  * controlling tty. */
 static void do_pty_attach(void)
@@ -949,6 +964,9 @@ static void run(struct step *s)
 		break;
 	case OP_HOME:
 		do_home(s);
+		break;
+	case OP_KEYRING:
+		do_keyring(s);
 		break;
 	default:
 		fail("plan", "unknown step", EPROTO);
