@@ -32,7 +32,7 @@ public final class ConsoleSocket implements AutoCloseable {
         try {
             return new ConsoleSocket(path, Libc.connectUnix(path.toString()));
         } catch (SyscallException e) {
-            throw new BrigException("--console-socket " + path + ": " + e.getMessage(), e);
+            throw new BrigException("--console-socket: " + e.getMessage(), e); // names the path
         }
     }
 
