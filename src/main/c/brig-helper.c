@@ -1022,10 +1022,12 @@ static void copy(int from, int to, int *open_flag)
 	}
 }
 
+/* A caller's terminal without a size (0 0: script(1) fed from a pipe, say) leaves the
+ * container's as process.consoleSize made it. */
 static void resize(int tty, int master)
 {
 	struct winsize ws;
-	if (ioctl(tty, TIOCGWINSZ, &ws) == 0)
+	if (ioctl(tty, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 

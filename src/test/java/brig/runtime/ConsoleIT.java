@@ -223,6 +223,8 @@ class ConsoleIT {
         InputStream out = script.getInputStream();
         String first = readUntil(out, s -> s.matches("(?s).*\\d+ \\d+\\r?\\n.*"));
         assertTrue(first.contains("/dev/pts/0") || first.contains("/dev/console"), first);
+        // process.consoleSize holds: the caller's terminal has no size to give (0 0).
+        assertTrue(first.contains("33 77"), first);
         script.getOutputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
         script.getOutputStream().flush();
         String all = first + readUntil(out, s -> s.contains("got:hello"));
@@ -232,6 +234,52 @@ class ConsoleIT {
         long echoes = all.lines().map(String::strip).filter(l -> l.equals("hello")).count();
         assertEquals(1, echoes, "typed input echoed " + echoes + " times: " + all);
         assertTrue(all.contains("got:hello"), all);
+    }
+
+    /**
+     * The caller's terminal changes size (SIGWINCH to brig, the session leader of it): the
+     * container's terminal follows. Python's pty module plays the user's terminal emulator.
+     */
+    @Test
+    void aResizeOfTheCallersTerminalReachesTheContainer() throws Exception {
+        TestBundle b = bundle("b", "/bin/sh", "-c", "echo ready; read x; echo size:$(stty size):");
+        b.process().addProperty("terminal", true);
+        b.write();
+        String driver = """
+                import fcntl, os, select, struct, sys, termios, time
+                import pty
+                pid, fd = pty.fork()
+                if pid == 0:
+                    os.execv(sys.argv[1], sys.argv[1:])
+                buf = b''
+                def until(marker):
+                    global buf
+                    end = time.time() + 20
+                    while marker not in buf:
+                        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))
+                        if not r:
+                            sys.exit('timed out waiting for %r: %r' % (marker, buf))
+                        try:
+                            data = os.read(fd, 4096)
+                        except OSError:
+                            data = b''
+                        if not data:
+                            sys.exit('ended waiting for %r: %r' % (marker, buf))
+                        buf += data
+                until(b'ready')
+                fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 41, 103, 0, 0))
+                time.sleep(0.5)
+                os.write(fd, b'go\\n')
+                until(b'size:')
+                until(b':\\r\\n')
+                sys.stdout.write(buf.decode(errors='replace'))
+                _, status = os.waitpid(pid, 0)
+                sys.exit(os.waitstatus_to_exitcode(status))
+                """;
+        Brig.Result r = Brig.exec(b.dir(), List.of("python3", "-c", driver, Brig.launcher().toString(), "--root", brig.root().toString(),
+                "run", "--bundle", b.dir().toString(), b.id()), null, Map.of("PATH", "/usr/bin:/bin"), 60);
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("size:41 103:"), r.out());
     }
 
     /**
