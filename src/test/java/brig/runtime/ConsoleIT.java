@@ -298,6 +298,22 @@ class ConsoleIT {
         Brig.Result r = brig.exec(b.dir(), Map.of(), List.of("/bin/sh", "-c", run.formatted("$$", "1"))).expect(0);
         assertEquals("fds=1 pid=1\nfrom-listen-fd\nfrom-preserved-fd\n", r.out(), r.err());
 
+        // As systemd passes them: a socket, the pid the process that execs brig has.
+        String activate = """
+                import os, socket, sys
+                a, b = socket.socketpair()
+                b.sendall(b'from-a-socket\\n')
+                b.close()
+                if a.fileno() != 3:
+                    os.dup2(a.fileno(), 3)
+                os.set_inheritable(3, True)
+                os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid()))
+                os.execv(sys.argv[1], sys.argv[1:])
+                """;
+        r = brig.exec(b.dir(), Map.of("PATH", "/usr/bin:/bin"), List.of("python3", "-c", activate, Brig.launcher().toString(),
+                "--root", brig.root().toString(), "run", "--bundle", b.dir().toString(), b.id())).expect(0);
+        assertEquals("fds=1 pid=1\nfrom-a-socket\nno-fd-4\n", r.out().replaceAll("(?m)^.*Bad file descriptor\n", ""), r.err());
+
         // Another process's LISTEN_PID: nothing passed, nothing announced; fd 3 is the
         // --preserve-fds range's now.
         r = brig.exec(b.dir(), Map.of(), List.of("/bin/sh", "-c", run.formatted("1", "1"))).expect(0);
