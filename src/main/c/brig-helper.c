@@ -21,6 +21,7 @@
 #include <linux/openat2.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
+#include <linux/keyctl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -57,6 +58,7 @@ enum op {
 	OP_CAPSET = 25, OP_PTY = 26, OP_PTY_ATTACH = 27, OP_OPEN_FIFO = 28, OP_WAIT_START = 29,
 	OP_CLOSE_FDS = 30, OP_FIND_EXEC = 31, OP_EXEC = 32, OP_READY = 33, OP_HOME = 34,
 	OP_OPEN_CGROUP = 35,
+	OP_KEYRING = 40,
 };
 
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -716,6 +718,19 @@ static void do_pty(struct step *s)
 	close(master);
 }
 
+/* OP_KEYRING: s0 the name, i0 the permissions. A kernel without keyrings (ENOSYS) has no
+ * keyring of the caller's to share either. */
+static void do_keyring(struct step *s)
+{
+	long key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, s->s[0], 0, 0, 0);
+	if (key < 0 && errno == ENOSYS)
+		return;
+	if (key < 0)
+		fail("keyctl", "KEYCTL_JOIN_SESSION_KEYRING", errno);
+	if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, (unsigned long)s->i[0], 0, 0) < 0)
+		fail("keyctl", "KEYCTL_SETPERM", errno);
+}
+
 /* The process leads a session of its own since OP_CLONE: the terminal becomes its
  * controlling tty. */
 static void do_pty_attach(void)
@@ -975,6 +990,9 @@ static void run(struct step *s)
 	case OP_HOME:
 		do_home(s);
 		break;
+	case OP_KEYRING:
+		do_keyring(s);
+		break;
 	default:
 		fail("plan", "unknown step", EPROTO);
 	}
@@ -1029,10 +1047,12 @@ static void copy(int from, int to, int *open_flag)
 	}
 }
 
+/* A caller's terminal without a size (0 0: script(1) fed from a pipe, say) leaves the
+ * container's as process.consoleSize made it. */
 static void resize(int tty, int master)
 {
 	struct winsize ws;
-	if (ioctl(tty, TIOCGWINSZ, &ws) == 0)
+	if (ioctl(tty, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 

@@ -1,14 +1,17 @@
 package brig.cli;
 
 import brig.errors.BrigFailure;
+import brig.runtime.ConsoleSocket;
 import brig.runtime.Planner;
 import brig.runtime.Runtime;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * `brig create [--bundle DIR] [--pid-file FILE] ID`: makes the container and returns once its
- * process waits for `brig start` (runc's create). The process outlives brig and its
+ * `brig create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N]
+ * [--no-new-keyring] ID`: makes the container and returns once its process waits for `brig
+ * start` (runc's create). With process.terminal, the terminal's master goes to the console
+ * socket (see {@link ConsoleSocket}). The process outlives brig and its
  * supervisor: the supervisor is told to forget it once it is made (it only removes a
  * container whose create died half-way).
  */
@@ -25,46 +28,68 @@ final class CreateCommand {
             Args.Flag.bool("print every kernel step of the plan in plain words, and run nothing", "explain"));
 
     static int run(Invocation inv, Args a) throws BrigFailure {
-        String id = a.exactly("create", 1).get(0);
+        return create(inv, a, a.exactly("create", 1).get(0), false);
+    }
+
+    /**
+     * create, and with {@code thenStart} start right after (`run -d`: runc's create and start in
+     * one, so a terminal's master reaches the console socket before the program runs). Returns
+     * once the container is made (and started); it outlives brig and its supervisor.
+     */
+    static int create(Invocation inv, Args a, String id, boolean thenStart) throws BrigFailure {
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
         Runtime rt = new Runtime(inv.globals().root(), inv.helper());
         Supervisor sv = inv.sv();
+        int listen = listenFds(inv);
         try {
             inv.host().ignoreDirectSignals();
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(inv.path(a.value("bundle", ".")),
-                    a.bool("no-pivot"), preserve), Planner.Mode.CREATE);
+                    a.bool("no-pivot"), preserve, listen, a.bool("no-new-keyring")), Planner.Mode.CREATE);
             if (a.bool("explain")) {
                 inv.out().print(p.explain());
                 return 0;
             }
-            // runc's words; the terminal itself (made inside, its master sent over the socket) is to come.
-            boolean terminal = p.spec().process().terminal();
-            if (terminal && !a.has("console-socket")) {
-                return inv.fail("cannot allocate tty if brig will detach without setting console socket");
-            }
-            if (!terminal && a.has("console-socket")) {
-                return inv.fail("cannot use console socket if brig will not detach or allocate tty");
-            }
-            if (a.has("console-socket")) return inv.fail("create --console-socket is not supported yet");
+            String misuse = ConsoleSocket.misuse(true, p.spec().process().terminal(), a.has("console-socket"));
+            if (misuse != null) return inv.fail(misuse);
             Path pidFile = a.has("pid-file") ? inv.path(a.value("pid-file", "")) : null;
             Runtime.BeforeRun beforeRun = pid -> {
                 if (pidFile != null) RunCommand.writePidFile(pidFile, pid);
             };
-            if (sv == null) {
-                rt.create(p, preserve, null, (cid, start) -> {}, beforeRun);
-            } else {
-                // Should this JVM die before the container is made, the supervisor removes it.
-                rt.create(p, preserve, sv.passedFds(), (cid, start) -> sv.starting(List.of("--root",
-                        inv.globals().root().toString(), "delete", "--force", "--start", start, cid)), beforeRun);
-                Runtime.testCrashPoint("created");
-                sv.forget(); // made: it is the user's now, not the supervisor's to clean up
+            // Connected first, as runc does: a wrong socket fails before anything is made.
+            try (ConsoleSocket console = a.has("console-socket") ? ConsoleSocket.connect(inv.path(a.value("console-socket", ""))) : null) {
+                if (sv == null) {
+                    rt.create(p, listen + preserve, null, (cid, start) -> {}, beforeRun, console);
+                } else {
+                    // Should this JVM die before the container is made, the supervisor removes it.
+                    rt.create(p, listen + preserve, sv.passedFds(), (cid, start) -> sv.starting(List.of("--root",
+                            inv.globals().root().toString(), "delete", "--force", "--start", start, cid)), beforeRun, console);
+                    Runtime.testCrashPoint("created");
+                    sv.forget(); // made: it is the user's now, not the supervisor's to clean up
+                }
             }
+            if (thenStart) rt.startCreated(id);
             return 0;
         } catch (BrigFailure e) {
             // Runtime.start removed what it made.
             if (sv != null) sv.forget();
             throw e;
+        }
+    }
+
+    /**
+     * Socket activation (sd_listen_fds): LISTEN_FDS fds from 3 up, meant for this runtime only
+     * if LISTEN_PID is the pid its caller started (under the launcher, the supervisor's; see
+     * {@link Invocation.Caller}). Anything else, or nonsense, is 0: the fds are not passed.
+     */
+    static int listenFds(Invocation inv) {
+        String fds = inv.env("LISTEN_FDS"), pid = inv.env("LISTEN_PID");
+        if (fds == null || pid == null) return 0;
+        try {
+            if (Long.parseLong(pid.trim()) != inv.caller().pid()) return 0;
+            return Math.max(0, Integer.parseInt(fds.trim()));
+        } catch (NumberFormatException e) {
+            return 0;
         }
     }
 }

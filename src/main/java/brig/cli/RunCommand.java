@@ -1,6 +1,7 @@
 package brig.cli;
 
 import brig.errors.BrigFailure;
+import brig.runtime.ConsoleSocket;
 import brig.runtime.Planner;
 import brig.runtime.Runtime;
 import brig.runtime.Started;
@@ -15,7 +16,9 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * `brig run [--bundle DIR] ID`: runs a container in the foreground. Once it has started, the
+ * `brig run [--bundle DIR] [-d] [--keep] ID`: runs a container in the foreground (with -d:
+ * create and start, see {@link CreateCommand#create}; with --keep the stopped container stays
+ * until `brig delete`). Once it has started, the
  * JVM hands it to the supervisor it runs under (see {@link Supervisor}) and exits; the
  * supervisor relays signals, copies the terminal, and exits with the container's status
  * (128+N if killed by signal N).
@@ -37,38 +40,42 @@ final class RunCommand {
 
     static int run(Invocation inv, Args a) throws BrigFailure {
         String id = a.exactly("run", 1).get(0);
-        if (a.bool("detach")) return inv.fail("run --detach is not supported yet");
-        if (a.has("console-socket")) return inv.fail("run --console-socket is not supported yet");
-        if (a.bool("keep")) return inv.fail("run --keep is not supported yet");
+        // -d: runc's create and start in one; the container goes on without brig.
+        if (a.bool("detach")) return CreateCommand.create(inv, a, id, true);
+        boolean keep = a.bool("keep");
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
+        int listen = CreateCommand.listenFds(inv);
         Runtime rt = new Runtime(inv.globals().root(), inv.helper());
         Supervisor sv = inv.sv();
         try {
             inv.host().ignoreDirectSignals();
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(inv.path(a.value("bundle", ".")),
-                    a.bool("no-pivot"), preserve), Planner.Mode.RUN);
+                    a.bool("no-pivot"), preserve, listen, a.bool("no-new-keyring")), Planner.Mode.RUN);
             if (a.bool("explain")) {
                 inv.out().print(p.explain());
                 return 0;
             }
+            // In the foreground a terminal is relayed by the supervisor, never sent to a socket.
+            String misuse = ConsoleSocket.misuse(false, p.spec().process().terminal(), a.has("console-socket"));
+            if (misuse != null) return inv.fail(misuse);
             // Under the supervisor: only fds the caller really passed, and if this JVM dies
             // half-way, the supervisor removes the container (delete --force, same --root).
             Path pidFile = a.has("pid-file") ? inv.path(a.value("pid-file", "")) : null;
             Runtime.BeforeRun beforeRun = pid -> {
                 if (pidFile != null) writePidFile(pidFile, pid);
             };
-            Started s = sv == null ? rt.start(p, preserve, null, (cid, start) -> {}, beforeRun)
-                    : rt.start(p, preserve, sv.passedFds(), (cid, start) -> sv.starting(List.of("--root",
+            Started s = sv == null ? rt.start(p, listen + preserve, null, (cid, start) -> {}, beforeRun)
+                    : rt.start(p, listen + preserve, sv.passedFds(), (cid, start) -> sv.starting(List.of("--root",
                             inv.globals().root().toString(), "delete", "--force", "--start", start, cid)), beforeRun);
             try {
                 Runtime.testCrashPoint("started");
                 if (sv == null) { // not under the launcher: wait here
-                    int status = s.waitFor();
+                    int status = s.waitFor(keep);
                     if (s.oomReport() != null) inv.err().println("brig: " + s.oomReport());
                     return status;
                 }
-                sv.container(s.pid(), s.terminalFd(), s.handOver());
+                sv.container(s.pid(), s.terminalFd(), s.handOver(keep));
                 return 0;
             } catch (BrigFailure e) {
                 s.abort();

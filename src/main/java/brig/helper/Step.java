@@ -425,6 +425,21 @@ public sealed interface Step {
         }
     }
 
+    /**
+     * Joins a fresh session keyring named {@code name} (keyctl KEYCTL_JOIN_SESSION_KEYRING),
+     * so the container does not share the caller's keys, and sets its permissions to
+     * {@code perm}. A kernel without keyrings (ENOSYS) is not an error, as for runc.
+     */
+    record JoinKeyring(String name, int perm) implements Step {
+        public Op op() { return Op.KEYRING; }
+        public long[] ints() { return new long[] {perm & 0xffffffffL}; }
+        public List<String> strings() { return List.of(name); }
+        public String explain() {
+            return "join a new session keyring " + name + " (permissions 0x" + Integer.toHexString(perm)
+                    + "; skipped if the kernel has no keyrings)";
+        }
+    }
+
     /** Tells Brig that everything up to here is done. */
     record Ready() implements Step {
         public Op op() { return Op.READY; }

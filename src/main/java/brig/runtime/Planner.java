@@ -49,9 +49,19 @@ public final class Planner {
      * @param cgroup the container's cgroup: where the first process is created, and for
      *     "cgroup" mounts
      * @param lastCap /proc/sys/kernel/cap_last_cap
+     * @param listenFds socket-activation fds (from 3 up, before the preserved ones), announced
+     *     to the program as LISTEN_FDS and LISTEN_PID=1
+     * @param keyring the name of a fresh session keyring to join ("_ses.ID", runc's), or null
+     *     to keep the caller's (--no-new-keyring)
      */
     public record Context(Path bundle, Path rootfs, Mode mode, boolean noPivot, int preserveFds, Path execFifo,
-                          ContainerCgroup cgroup, int lastCap) {}
+                          ContainerCgroup cgroup, int lastCap, int listenFds, String keyring) {
+        /** No listen fds, the caller's session keyring kept. */
+        public Context(Path bundle, Path rootfs, Mode mode, boolean noPivot, int preserveFds, Path execFifo,
+                       ContainerCgroup cgroup, int lastCap) {
+            this(bundle, rootfs, mode, noPivot, preserveFds, execFifo, cgroup, lastCap, 0, null);
+        }
+    }
 
     /**
      * The cgroup2 directory the first process is created in, or "": the container's, unless the
@@ -135,6 +145,7 @@ public final class Planner {
             steps.add(new Step.SetUid(0));
         }
         if (l.creates(NamespaceType.CGROUP)) steps.add(new Step.Unshare(List.of(NamespaceType.CGROUP)));
+        if (c.keyring() != null) steps.add(new Step.JoinKeyring(c.keyring(), keyringPerm(l.has(NamespaceType.USER))));
         if (!spec.hostname().isEmpty()) steps.add(new Step.SetHostname(spec.hostname()));
         if (!spec.domainname().isEmpty()) steps.add(new Step.SetDomainname(spec.domainname()));
 
@@ -157,15 +168,40 @@ public final class Planner {
 
         steps.addAll(ProcessPlanner.setup(p));
         steps.addAll(ProcessPlanner.identity(p, c.lastCap(), true));
-        List<String> env = p.env();
+        List<String> env = listenEnv(p.env(), c.listenFds());
         String program = p.args().get(0);
         steps.add(new Step.FindExecutable(program, ProcessPlanner.candidates(program, env)));
-        steps.add(new Step.CloseFds(3 + c.preserveFds()));
+        steps.add(new Step.CloseFds(3 + c.listenFds() + c.preserveFds()));
         if (c.mode() == Mode.CREATE) {
             steps.add(new Step.Ready());
             steps.add(new Step.WaitStart());
         }
         steps.add(new Step.Exec(p.args(), env));
         return new Plan(steps);
+    }
+
+    /**
+     * The program's environment with socket activation announced as runc does: LISTEN_FDS=N
+     * and LISTEN_PID=1 (the program is pid 1 of its pid namespace), replacing any the config
+     * set. Without listen fds, the config's environment as it is.
+     */
+    static List<String> listenEnv(List<String> env, int listenFds) {
+        if (listenFds <= 0) return env;
+        List<String> out = new ArrayList<>();
+        for (String e : env) if (!e.startsWith("LISTEN_FDS=") && !e.startsWith("LISTEN_PID=")) out.add(e);
+        out.add("LISTEN_FDS=" + listenFds);
+        out.add("LISTEN_PID=1");
+        return out;
+    }
+
+    /**
+     * The session keyring's permissions: the kernel's for a keyring made by
+     * KEYCTL_JOIN_SESSION_KEYRING (possessor all; user view, read, link) plus search, as runc
+     * adds it: for the user without a user namespace, for others with one (the container's
+     * ids are not the keyring owner's as the host sees it).
+     */
+    static int keyringPerm(boolean userns) {
+        int kernelDefault = 0x3f000000 | 0x00010000 | 0x00020000 | 0x00100000;
+        return kernelDefault | (userns ? 0x08 : 0x00080000);
     }
 }

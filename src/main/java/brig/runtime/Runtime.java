@@ -57,9 +57,22 @@ public final class Runtime {
     /**
      * @param bundle the bundle directory (config.json and, usually, rootfs)
      * @param noPivot enter the rootfs with a move and chroot instead of pivot_root
-     * @param preserveFds how many fds from 3 up the container inherits
+     * @param preserveFds how many fds the container inherits after the listen fds
+     * @param listenFds how many socket-activation fds (from 3 up) the container inherits first,
+     *     announced to it as LISTEN_FDS with LISTEN_PID=1; the caller decides whether they were
+     *     meant for the runtime (brig.cli: LISTEN_PID is the caller's pid)
+     * @param noNewKeyring keep the caller's session keyring instead of a fresh "_ses.ID"
      */
-    public record Options(Path bundle, boolean noPivot, int preserveFds) {}
+    public record Options(Path bundle, boolean noPivot, int preserveFds, int listenFds, boolean noNewKeyring) {
+        public Options(Path bundle, boolean noPivot, int preserveFds) {
+            this(bundle, noPivot, preserveFds, 0, false);
+        }
+
+        /** Every fd from 3 up the container inherits: the listen fds, then the preserved ones. */
+        public int keepFds() {
+            return listenFds + preserveFds;
+        }
+    }
 
     /**
      * A container planned but not started: nothing on the system has changed yet.
@@ -122,8 +135,7 @@ public final class Runtime {
         }
         Path fifo = mode == Planner.Mode.CREATE ? store.dir(id).resolve("exec.fifo") : null;
         Planner.Context ctx = new Planner.Context(bundle, rootfs, mode, o.noPivot(), o.preserveFds(), fifo,
-                cgroup, lastCap());
-
+                cgroup, lastCap(), o.listenFds(), o.noNewKeyring() ? null : "_ses." + id);
         List<HostStep> host = Planner.host(spec, cgroup, resources, spec.linux().cgroupsPath() == null, fifo);
         try {
             return new Prepared(id, bundle, spec, rootfs, cgroup, resources, host, Planner.plan(spec, ctx, host), mode);
@@ -476,13 +488,14 @@ public final class Runtime {
      * What the run's clean-up must do once the container has exited, as the supervisor's
      * arguments. First, while the cgroup exists: compare the OOM kill count with the one read
      * at the start ({@code oomCounter} null: nothing to compare), printing {@code oomMessage}
-     * if it grew.
+     * if it grew. With {@code keep}, nothing else.
      */
-    List<String> cleanupArgs(ContainerState s, Path oomCounter, long oomBaseline, String oomMessage) {
+    List<String> cleanupArgs(ContainerState s, Path oomCounter, long oomBaseline, String oomMessage, boolean keep) {
         List<String> args = new ArrayList<>();
         if (oomCounter != null) {
             args.addAll(List.of("--oom-message", oomMessage, "--oom-kills-above", oomBaseline + " " + oomCounter));
         }
+        if (keep) return args; // `run --keep`: `delete` removes it later
         args.addAll(ContainerCgroup.cleanupArgs(s.cgroups(), s.madeCgroups()));
         Path dir = store.dir(s.id());
         try (var files = Files.list(dir)) {
@@ -514,8 +527,28 @@ public final class Runtime {
      */
     public ContainerState create(Prepared p, int keepFds, Set<Integer> passedFds, Watcher watcher, BeforeRun beforeRun)
             throws BrigException, HelperException, CgroupException, SyscallException {
+        return create(p, keepFds, passedFds, watcher, beforeRun, null);
+    }
+
+    /**
+     * As {@link #create(Prepared, int, Set, Watcher, BeforeRun)}; with {@code console}, the
+     * terminal's master (process.terminal) is sent there before create returns, as runc does
+     * before its init waits for start, and this process keeps no copy. A failed send removes
+     * the container.
+     */
+    public ContainerState create(Prepared p, int keepFds, Set<Integer> passedFds, Watcher watcher, BeforeRun beforeRun,
+                                 ConsoleSocket console) throws BrigException, HelperException, CgroupException, SyscallException {
         if (p.mode() != Planner.Mode.CREATE) throw new IllegalArgumentException("create needs a plan made for create, not " + p.mode());
         Started s = start(p, keepFds, passedFds, watcher, beforeRun);
+        if (console != null) {
+            try {
+                if (s.terminalFd() < 0) throw new BrigException("--console-socket: the container has no terminal (process.terminal is false)");
+                console.send(s.terminalFd());
+            } catch (BrigException e) {
+                s.abort();
+                throw e;
+            }
+        }
         s.detach();
         return s.state();
     }

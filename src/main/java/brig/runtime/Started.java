@@ -42,13 +42,21 @@ public final class Started {
      * status (128+N when killed by signal N). Whether the OOM killer struck: {@link #oomReport}.
      */
     public int waitFor() throws SyscallException, CgroupException {
+        return waitFor(false);
+    }
+
+    /**
+     * As {@link #waitFor()}; with {@code keep} (`run --keep`) the container stays, stopped,
+     * with its state and cgroups, until `delete` removes it.
+     */
+    public int waitFor(boolean keep) throws SyscallException, CgroupException {
         int status = Libc.waitpid(state.pid(), 0);
         try {
             // Before the clean-up: the count goes with the cgroup.
             if (oomCounter != null) oomKills = Math.max(0, OomWatch.kills(oomCounter) - oomBaseline);
             // Kills what is left (without a pid namespace of its own, forks outlive the first
             // process), removes the cgroups and the state.
-            runtime.cleanup(state);
+            if (!keep) runtime.cleanup(state);
         } finally {
             helper.release();
             Libc.close(terminal);
@@ -88,7 +96,15 @@ public final class Started {
      * before them --oom-message and --oom-kills-above, which print the OOM report).
      */
     public List<String> handOver() {
+        return handOver(false);
+    }
+
+    /**
+     * As {@link #handOver()}; with {@code keep} (`run --keep`) only the OOM report is left to
+     * do: the stopped container stays for `delete`, which owns its teardown.
+     */
+    public List<String> handOver(boolean keep) {
         helper.release();
-        return runtime.cleanupArgs(state, oomCounter, oomBaseline, oomMessage);
+        return runtime.cleanupArgs(state, oomCounter, oomBaseline, oomMessage, keep);
     }
 }

@@ -92,7 +92,9 @@ public final class Libc {
         LSETXATTR(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT),
         STATX(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS),
         ISATTY(JAVA_INT, JAVA_INT),
-        FLOCK(JAVA_INT, JAVA_INT, JAVA_INT);
+        FLOCK(JAVA_INT, JAVA_INT, JAVA_INT),
+        SOCKET(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+        CONNECT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
 
         private final FunctionDescriptor descriptor;
         private MemorySegment address;
@@ -652,6 +654,42 @@ public final class Libc {
                 if (errno(st) == Errno.EINTR) continue;
                 if (!wait && errno(st) == Errno.EAGAIN) return false;
                 throw new SyscallException("flock", what, errno(st));
+            }
+        }
+    }
+
+    /**
+     * A stream socket connected to the AF_UNIX socket at {@code path}, close-on-exec. A path
+     * longer than sun_path holds (107 bytes) is reached through /proc/self/fd/N of its
+     * directory, as engines put sockets in deep state directories.
+     */
+    public static int connectUnix(String path) throws SyscallException {
+        byte[] name = path.getBytes(StandardCharsets.UTF_8);
+        if (name.length > 107) {
+            int slash = path.lastIndexOf('/');
+            if (slash <= 0) throw new SyscallException("connect", path, 36 /* ENAMETOOLONG */);
+            int dir = open(path.substring(0, slash), O_PATH | O_DIRECTORY, 0);
+            try {
+                return connectUnix("/proc/self/fd/" + dir + path.substring(slash));
+            } catch (SyscallException e) {
+                throw new SyscallException("connect", path, e.errno());
+            } finally {
+                close(dir);
+            }
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            int fd = (int) call(st, Fn.SOCKET, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (fd < 0) throw new SyscallException("socket", path, errno(st));
+            MemorySegment addr = a.allocate(110); // struct sockaddr_un: family, then sun_path
+            addr.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
+            MemorySegment.copy(name, 0, addr, JAVA_BYTE, 2, name.length);
+            while (true) {
+                if ((int) call(st, Fn.CONNECT, fd, ptr(addr), 2 + name.length + 1) == 0) return fd;
+                if (errno(st) == Errno.EINTR) continue;
+                int err = errno(st);
+                close(fd);
+                throw new SyscallException("connect", path, err);
             }
         }
     }
