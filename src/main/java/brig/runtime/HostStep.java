@@ -106,6 +106,19 @@ public sealed interface HostStep {
         public String explain() { return "place the process in its cgroups: write PID to cgroup.procs in " + dirs(cgroup); }
     }
 
+    /**
+     * `brig exec`: moves the process into the container's cgroup directories (as its state
+     * records them) while it waits, before it runs anything of its own.
+     */
+    record JoinContainerCgroups(List<Path> dirs) implements HostStep {
+        public JoinContainerCgroups { dirs = List.copyOf(dirs); }
+        public Phase phase() { return Phase.AFTER_CLONE; }
+        public String explain() {
+            return "place the process in the container's cgroups: write PID to cgroup.procs in "
+                    + dirs.stream().map(Path::toString).collect(Collectors.joining(", "));
+        }
+    }
+
     /** process.oomScoreAdj, set before the program runs. */
     record WriteOomScoreAdj(int value) implements HostStep {
         public Phase phase() { return Phase.AFTER_CLONE; }

@@ -82,6 +82,7 @@ public final class Planner {
         List<String> what = new ArrayList<>();
         if (host.stream().anyMatch(s -> s instanceof HostStep.WriteIdMap)) what.add("writes the uid and gid maps");
         if (host.stream().anyMatch(s -> s instanceof HostStep.JoinCgroups)) what.add("places the process in its cgroups");
+        if (host.stream().anyMatch(s -> s instanceof HostStep.JoinContainerCgroups)) what.add("places the process in the container's cgroups");
         if (host.stream().anyMatch(s -> s instanceof HostStep.WriteOomScoreAdj)) what.add("sets its oom_score_adj");
         return what.isEmpty() ? "gives the go-ahead" : String.join(", ", what);
     }
