@@ -439,5 +439,10 @@ public sealed interface Step {
         public String explain() {
             return "fork the process that runs the program (in the joined pid namespace), in a session and process group of its own (setsid)";
         }
+        public String failure(String syscall, String path, int errno) {
+            // clone(2): ENOMEM when the pid namespace's init has exited (the container stopped meanwhile).
+            if (syscall.equals("clone") && errno == Errno.ENOMEM) return "cannot exec in a stopped container";
+            return Step.super.failure(syscall, path, errno);
+        }
     }
 }

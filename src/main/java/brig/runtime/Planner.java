@@ -67,7 +67,10 @@ public final class Planner {
         for (CgroupWrite w : resources.writes()) out.add(new HostStep.WriteCgroup(cgroup, w));
         Path oom = OomWatch.killCounter(cgroup);
         if (oom != null) out.add(new HostStep.ReadOomKills(oom));
-        if (execFifo != null) out.add(new HostStep.MakeExecFifo(execFifo));
+        if (execFifo != null) {
+            boolean userns = l.creates(NamespaceType.USER);
+            out.add(new HostStep.MakeExecFifo(execFifo, userns ? rootId(l.uidMappings()) : -1, userns ? rootId(l.gidMappings()) : -1));
+        }
         if (l.creates(NamespaceType.USER)) {
             out.add(new HostStep.WriteIdMap("uid_map", l.uidMappings(), "linux.uidMappings"));
             out.add(new HostStep.WriteIdMap("gid_map", l.gidMappings(), "linux.gidMappings"));
@@ -75,6 +78,12 @@ public final class Planner {
         out.add(new HostStep.JoinCgroups(cgroup));
         if (spec.process().oomScoreAdj() != null) out.add(new HostStep.WriteOomScoreAdj(spec.process().oomScoreAdj()));
         return List.copyOf(out);
+    }
+
+    /** The host id that id 0 of the container maps to, or -1 if unmapped. */
+    static long rootId(List<Spec.IdMapping> maps) {
+        for (Spec.IdMapping m : maps) if (m.containerID() == 0 && m.size() > 0) return m.hostID();
+        return -1;
     }
 
     /** What Brig does while the first process waits (the host steps after the clone), for `--explain`. */

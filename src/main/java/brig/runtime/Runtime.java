@@ -270,6 +270,7 @@ public final class Runtime {
             }
         } else if (step instanceof HostStep.MakeExecFifo f) {
             Libc.mkfifo(f.fifo().toString(), 0622);
+            if (f.uid() >= 0) Libc.fchownat(Libc.AT_FDCWD, f.fifo().toString(), (int) f.uid(), (int) (f.gid() >= 0 ? f.gid() : -1), Libc.AT_SYMLINK_NOFOLLOW);
         } else if (step instanceof HostStep.WriteIdMap m) {
             writeProc(pid, m.file(), m.text());
         } else if (step instanceof HostStep.JoinCgroups j) {
