@@ -211,4 +211,30 @@ class ExecIT {
         assertTrue(plan.contains("execve touch /dev/shm/x"), plan);
         assertEquals("[" + initPid(b) + "]\n", brig.brig(null, "ps", "--format", "json", b.id()).expect(0).out());
     }
+    @Test
+    void preservedFdsAndNoNewPrivileges() throws Exception {
+        TestBundle b = running("f");
+        Path file = Files.writeString(dir.resolve("three.txt"), "through fd 3\n");
+        String brigCmd = Brig.launcher() + " --root " + brig.root() + " exec ";
+        // The caller's fd 3 reaches the process only with --preserve-fds.
+        assertEquals("through fd 3\n", brig.exec(null, Map.of(), List.of("/bin/sh", "-c", "exec 3<" + file + "; " + brigCmd
+                + "--preserve-fds 1 " + b.id() + " cat /proc/self/fd/3")).expect(0).out());
+        Brig.Result closed = brig.exec(null, Map.of(), List.of("/bin/sh", "-c", "exec 3<" + file + "; " + brigCmd + b.id()
+                + " cat /proc/self/fd/3"));
+        assertEquals(1, closed.exit(), closed.out());
+        // config.json's noNewPrivileges (true), or the flag's value.
+        assertEquals("NoNewPrivs:\t1\n", exec(b, b.id(), "grep", "NoNewPrivs", "/proc/self/status").expect(0).out());
+        assertEquals("NoNewPrivs:\t0\n", exec(b, "--no-new-privs=false", b.id(), "grep", "NoNewPrivs", "/proc/self/status").expect(0).out());
+    }
+
+    /** As a library (no supervisor): the caller waits for the process itself. */
+    @Test
+    void libraryExecWaitsForTheProcess() throws Exception {
+        TestBundle b = running("l");
+        Runtime rt = new Runtime(brig.root(), Brig.dist().resolve("libexec/brig-helper"));
+        Runtime.PreparedExec p = rt.prepareExec(b.id(), null, new ExecPlanner.Overrides(List.of("sh", "-c", "exit 3"), List.of(),
+                null, null, null, null, List.of(), null), false, 0);
+        assertEquals(3, rt.exec(p, 0, null, pid -> {}).waitFor());
+        assertEquals("running", brig.status(b.id()));
+    }
 }
