@@ -237,4 +237,15 @@ class ExecIT {
         assertEquals(3, rt.exec(p, 0, null, pid -> {}).waitFor());
         assertEquals("running", brig.status(b.id()));
     }
+    /** runc execs into a created container too (checked with runc 1.1.5 on this machine): its namespaces exist, its program waits. */
+    @Test
+    void aCreatedContainerTakesExecAsRuncs() throws Exception {
+        TestBundle b = TestBundle.busybox(dir.resolve("n")).args("sleep", "1000");
+        b.set("hostname", "\"exechost\"");
+        b.write();
+        ids.add(b.id());
+        brig.brig(b.dir(), Map.of(), List.of("create", "--bundle", b.dir().toString(), b.id())).expect(0);
+        assertEquals("exechost\n", exec(b, b.id(), "hostname").expect(0).out());
+        assertEquals("created", brig.status(b.id()));
+    }
 }
