@@ -27,7 +27,7 @@ final class ExecCommand {
             Args.Flag.value("UID (format: <uid>[:<gid>])", "user", "u"),
             Args.Flag.value("additional gids (repeatable)", "additional-gids", "g"),
             Args.Flag.value("add a capability to the bounding, effective and permitted sets (repeatable)", "cap", "c"),
-            Args.Flag.bool("allocate a pseudo-TTY (not supported yet)", "tty", "t"),
+            Args.Flag.bool("allocate a pseudo-TTY (made in the container; brig relays it)", "tty", "t"),
             Args.Flag.value("path to an AF_UNIX socket which will receive the console's master fd (not supported yet)", "console-socket"),
             Args.Flag.bool("detach from the process: brig returns once it runs", "detach", "d"),
             Args.Flag.value("specify the file to write the process id to", "pid-file"),
@@ -44,7 +44,6 @@ final class ExecCommand {
         boolean file = a.has("process");
         if (pos.isEmpty() || (!file && pos.size() < 2)) throw new Args.UsageException("\"exec\" requires a minimum of 2 arguments");
         String id = pos.get(0);
-        if (a.bool("tty")) return inv.fail("exec --tty is not supported yet");
         if (a.has("console-socket")) return inv.fail("exec --console-socket is not supported yet");
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
@@ -54,6 +53,7 @@ final class ExecCommand {
             for (String f : PROCESS_FLAGS) {
                 if (a.has(f)) throw new Args.UsageException("--process FILE describes the whole process: give " + f + " in it, not as --" + f);
             }
+            if (a.bool("tty")) throw new Args.UsageException("--process FILE describes the whole process: set \"terminal\": true in it, not -t");
             if (pos.size() > 1) throw new Args.UsageException("--process FILE describes the whole process: give the command in its \"args\", not after the container id");
             process = SpecReader.readProcess(inv.path(a.value("process", "")));
         } else {
@@ -67,6 +67,9 @@ final class ExecCommand {
             inv.out().print(p.explain());
             return 0;
         }
+        // runc's words; the terminal's master would have nobody to relay it.
+        if (p.process().terminal() && a.bool("detach")) return inv.fail("cannot allocate tty if brig will detach without setting console socket");
+        if (p.process().terminal() && sv == null) return inv.fail("exec with a terminal needs brig's launcher (bin/brig), which relays it");
         Path pidFile = a.has("pid-file") ? inv.path(a.value("pid-file", "")) : null;
         Runtime.ExecProcess x = rt.exec(p, preserve, sv == null ? null : sv.passedFds(), pid -> {
             if (pidFile != null) RunCommand.writePidFile(pidFile, pid);
@@ -74,8 +77,8 @@ final class ExecCommand {
         if (a.bool("detach")) return 0; // it is reparented when this process exits, and runs on
         if (sv == null) return x.waitFor();
         // The supervisor waits for it (it inherits it when this JVM exits), relays signals and
-        // exits with its status; no clean-up: only this process is its business.
-        sv.container(x.pid(), -1, List.of());
+        // the terminal, and exits with its status; no clean-up: only this process is its business.
+        sv.container(x.pid(), x.terminalFd(), List.of());
         return 0;
     }
 
@@ -112,7 +115,7 @@ final class ExecCommand {
             caps.add(cap);
         }
         Boolean nnp = a.has("no-new-privs") ? a.bool("no-new-privs") : null;
-        return new ExecPlanner.Overrides(args, env, cwd, uid, gid, gids, caps, nnp);
+        return new ExecPlanner.Overrides(args, env, cwd, uid, gid, gids, caps, nnp, a.bool("tty"));
     }
 
     private static long id(String s, String flag, String whole) throws Args.UsageException {

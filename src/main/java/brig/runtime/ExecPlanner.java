@@ -17,7 +17,7 @@ import java.util.List;
  * of the container's first process (its user namespace first, when it has one of its own:
  * joined from the host's, the others could then be refused), forks so that the program is
  * born in the container's pid namespace, and waits while Brig places it in the container's
- * cgroups; then the process's limits, identity and capabilities (see {@link ProcessPlanner},
+ * cgroups; then its terminal if it has one, the process's limits, identity and capabilities (see {@link ProcessPlanner},
  * as for the first process), and execve. Nothing of the container's filesystem is set up
  * again: the mount namespace joined is the container's as it is now.
  */
@@ -31,9 +31,10 @@ public final class ExecPlanner {
      * @param args the program and its arguments
      * @param env NAME=VALUE entries that replace a variable of that name or are added
      * @param caps added to the bounding, effective and permitted sets
+     * @param terminal whether the process gets a terminal (-t; as runc, whatever config.json says)
      */
     public record Overrides(List<String> args, List<String> env, String cwd, Long uid, Long gid, List<Long> additionalGids,
-                            List<Capability> caps, Boolean noNewPrivileges) {
+                            List<Capability> caps, Boolean noNewPrivileges, boolean terminal) {
         public Overrides {
             args = List.copyOf(args);
             env = List.copyOf(env);
@@ -58,7 +59,7 @@ public final class ExecPlanner {
             caps = new Spec.Capabilities(plus(caps.bounding(), o.caps()), plus(caps.effective(), o.caps()), caps.inheritable(),
                     plus(caps.permitted(), o.caps()), caps.ambient());
         }
-        return new Spec.Process(base.terminal(), base.consoleSize(), user, o.args().isEmpty() ? base.args() : o.args(), env,
+        return new Spec.Process(o.terminal(), base.consoleSize(), user, o.args().isEmpty() ? base.args() : o.args(), env,
                 o.cwd() != null ? o.cwd() : base.cwd(), caps, base.rlimits(),
                 o.noNewPrivileges() != null ? o.noNewPrivileges() : base.noNewPrivileges(), base.oomScoreAdj());
     }
@@ -115,6 +116,12 @@ public final class ExecPlanner {
         steps.add(new Step.JoinNamespacesOf(pid, pidStart, join));
         steps.add(new Step.Fork());
         steps.add(new Step.Await(Planner.awaitReason(host)));
+        if (p.terminal()) {
+            // From the container's own /dev/ptmx (its devpts), the master passed to Brig; no console bind.
+            int rows = p.consoleSize() != null ? p.consoleSize().height() : 0;
+            int cols = p.consoleSize() != null ? p.consoleSize().width() : 0;
+            steps.add(new Step.OpenTerminal("/dev/ptmx", "", rows, cols));
+        }
         steps.addAll(ProcessPlanner.home(p));
         steps.addAll(ProcessPlanner.setup(p));
         steps.addAll(ProcessPlanner.identity(p, lastCap, true));

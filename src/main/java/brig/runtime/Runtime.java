@@ -635,14 +635,17 @@ public final class Runtime {
             process = ExecPlanner.process(spec.process(), overrides);
         }
         if (process.args().isEmpty()) throw new BrigException("exec: process.args must not be empty");
-        if (process.terminal()) throw new BrigException("exec with a terminal (--tty, or process.terminal) is not supported yet");
         List<HostStep> host = ExecPlanner.host(process, s.cgroups());
         Plan plan = ExecPlanner.plan(process, s.pid(), s.pidStart(), ExecPlanner.namespacesOf(s.pid()), preserveFds, lastCap(), host);
         return new PreparedExec(id, s, process, host, plan);
     }
 
-    /** A process `exec` started, a child of this process until it exits (or this process does). */
-    public record ExecProcess(int pid) {
+    /**
+     * A process `exec` started, a child of this process until it exits (or this process does).
+     *
+     * @param terminalFd the master side of its terminal (the caller owns it), or -1
+     */
+    public record ExecProcess(int pid, int terminalFd) {
         /** Waits for the process; its exit status, 128+N if signal N killed it. Nothing else is cleaned up. */
         public int waitFor() throws SyscallException {
             int status = Libc.waitpid(pid, 0);
@@ -660,7 +663,7 @@ public final class Runtime {
     public ExecProcess exec(PreparedExec p, int keepFds, Set<Integer> passedFds, BeforeRun beforeRun)
             throws BrigException, HelperException, CgroupException, SyscallException {
         Helper h = Helper.start(helper, p.plan(), keepFds, passedFds);
-        int pid = -1;
+        int pid = -1, terminal = -1;
         try {
             pid = h.awaitPid();
             Done done = new Done();
@@ -671,11 +674,14 @@ public final class Runtime {
                 throw new BrigException(e.getMessage(), e);
             }
             h.go();
-            while (!(h.next() instanceof Helper.Event.Executed)) {
-                // no terminal and no Ready step in an exec plan: nothing else to wait for
+            while (true) {
+                Helper.Event e = h.next();
+                if (e instanceof Helper.Event.Terminal t) terminal = t.masterFd();
+                if (e instanceof Helper.Event.Executed) break;
             }
-            return new ExecProcess(pid);
+            return new ExecProcess(pid, terminal);
         } catch (BrigException | HelperException | CgroupException | SyscallException | RuntimeException e) {
+            Libc.close(terminal);
             if (pid > 0) {
                 Libc.kill(pid, Libc.SIGKILL);
                 Libc.waitpid(pid, 0);

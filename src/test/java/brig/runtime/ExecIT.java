@@ -233,7 +233,7 @@ class ExecIT {
         TestBundle b = running("l");
         Runtime rt = new Runtime(brig.root(), Brig.dist().resolve("libexec/brig-helper"));
         Runtime.PreparedExec p = rt.prepareExec(b.id(), null, new ExecPlanner.Overrides(List.of("sh", "-c", "exit 3"), List.of(),
-                null, null, null, null, List.of(), null), false, 0);
+                null, null, null, null, List.of(), null, false), false, 0);
         assertEquals(3, rt.exec(p, 0, null, pid -> {}).waitFor());
         assertEquals("running", brig.status(b.id()));
     }
@@ -247,5 +247,16 @@ class ExecIT {
         brig.brig(b.dir(), Map.of(), List.of("create", "--bundle", b.dir().toString(), b.id())).expect(0);
         assertEquals("exechost\n", exec(b, b.id(), "hostname").expect(0).out());
         assertEquals("created", brig.status(b.id()));
+    }
+    /** -t: a terminal made in the container (its own devpts), relayed by brig's supervisor. */
+    @Test
+    void ttyGivesTheProcessATerminalOfTheContainers() throws Exception {
+        TestBundle b = running("t");
+        assertEquals("/dev/pts/0\r\nhi\r\n", exec(b, "-t", b.id(), "sh", "-c", "tty; echo hi").expect(0).out());
+        assertEquals(5, exec(b, "--tty", b.id(), "sh", "-c", "exit 5").exit());
+        Brig.Result detached = exec(b, "-t", "-d", b.id(), "true");
+        assertEquals(1, detached.exit());
+        assertEquals("brig: cannot allocate tty if brig will detach without setting console socket\n", detached.err());
+        assertEquals("[" + initPid(b) + "]\n", brig.brig(null, "ps", "--format", "json", b.id()).expect(0).out());
     }
 }

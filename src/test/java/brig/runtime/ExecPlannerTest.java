@@ -24,7 +24,7 @@ class ExecPlannerTest {
     @Test
     void flagsChangeOnlyWhatTheyName() {
         Spec.Process p = ExecPlanner.process(BASE, new ExecPlanner.Overrides(List.of("sh"), List.of("TERM=dumb", "FOO=1"), "/tmp",
-                1000L, null, null, List.of(Capability.CAP_SYS_ADMIN, Capability.CAP_KILL), null));
+                1000L, null, null, List.of(Capability.CAP_SYS_ADMIN, Capability.CAP_KILL), null, false));
         assertEquals(List.of("sh"), p.args());
         assertEquals(List.of("PATH=/bin", "TERM=dumb", "FOO=1"), p.env(), "a variable given again is replaced");
         assertEquals("/tmp", p.cwd());
@@ -34,7 +34,7 @@ class ExecPlannerTest {
         assertEquals(List.of(Capability.CAP_KILL, Capability.CAP_SYS_ADMIN), p.capabilities().permitted());
         assertEquals(null, p.capabilities().ambient());
         assertTrue(p.noNewPrivileges());
-        Spec.Process same = ExecPlanner.process(BASE, new ExecPlanner.Overrides(List.of(), List.of(), null, null, null, null, List.of(), false));
+        Spec.Process same = ExecPlanner.process(BASE, new ExecPlanner.Overrides(List.of(), List.of(), null, null, null, null, List.of(), false, false));
         assertEquals(BASE.args(), same.args());
         assertEquals(BASE.capabilities(), same.capabilities());
         assertEquals(false, same.noNewPrivileges());
