@@ -116,6 +116,13 @@ public final class ExecPlanner {
         steps.add(new Step.JoinNamespacesOf(pid, pidStart, join));
         steps.add(new Step.Fork());
         steps.add(new Step.Await(Planner.awaitReason(host)));
+        if (join.contains(NamespaceType.USER)) {
+            // The host's ids mean nothing in the container's user namespace: take its root's,
+            // so that what the process makes (its terminal) is owned as in the container.
+            steps.add(new Step.SetGroups(List.of()));
+            steps.add(new Step.SetGid(0));
+            steps.add(new Step.SetUid(0));
+        }
         if (p.terminal()) {
             // From the container's own /dev/ptmx (its devpts), the master passed to Brig; no console bind.
             int rows = p.consoleSize() != null ? p.consoleSize().height() : 0;

@@ -104,6 +104,8 @@ class ExecIT {
         TestBundle b = running("u", t -> t.userNamespace(100000, 65536));
         String id = b.id();
         assertEquals("0\n", exec(b, id, "id", "-u").expect(0).out());
+        // Its terminal is the container root's, as one it made itself.
+        assertEquals("/dev/pts/0 0\r\n", exec(b, "-t", id, "sh", "-c", "echo $(tty) $(stat -c %u $(tty))").expect(0).out());
         Path pidFile = dir.resolve("exec.pid");
         // Detached: brig returns while the process sleeps (a foreground exec would time out here).
         exec(b, "-d", "--pid-file", pidFile.toString(), id, "sleep", "1000").expect(0);
