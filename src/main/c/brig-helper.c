@@ -59,6 +59,8 @@ enum op {
 	OP_CLOSE_FDS = 30, OP_FIND_EXEC = 31, OP_EXEC = 32, OP_READY = 33, OP_HOME = 34,
 	OP_OPEN_CGROUP = 35,
 	OP_KEYRING = 40,
+	/* brig exec: join a running container's namespaces, then fork into its pid namespace */
+	OP_JOIN_NS = 42, OP_FORK = 43,
 };
 
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -785,6 +787,70 @@ static void do_exec(struct step *s)
 	fail("execve", exec_path ? exec_path : argv[0], errno);
 }
 
+/* ---- brig exec: entering a running container ---- */
+
+/* OP_JOIN_NS: i0 the container's first process, i1 its start time (field 22 of /proc/PID/stat),
+ * i2.. the CLONE_NEW* flag of each namespace to join, in the order to join them; s0.. their
+ * names under /proc/PID/ns. Everything is opened through one fd of the host's /proc/PID, on
+ * which the start time is checked first: a reused pid fails here, and once the checked process
+ * is gone that fd opens nothing. All namespaces are opened before the first setns (after
+ * joining a user namespace, the others could no longer be opened). */
+static void do_join_ns(struct step *s)
+{
+	char name[64], stat[1024];
+	int fds[16], n = (int)s->nint - 2;
+	if (n < 0 || n > 16 || (uint32_t)n != s->nstr)
+		fail("plan", "bad namespace list", EPROTO);
+	snprintf(name, sizeof name, "%lld", (long long)s->i[0]);
+	int dir = openat(procfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		fail("open", "/proc/PID", errno);
+	int fd = openat(dir, "stat", O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd < 0 ? -1 : read(fd, stat, sizeof stat - 1);
+	if (len <= 0)
+		fail("read", "/proc/PID/stat", fd < 0 || len < 0 ? errno : ESRCH);
+	close(fd);
+	stat[len] = 0;
+	/* After the command's ")" (field 2): the state (field 3), ..., the start time (field 22).
+	 * A zombie is as gone as a reused pid. */
+	char *state = strrchr(stat, ')'), *p = state;
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || state[1] != ' ' || state[2] == 'Z' || strtoll(p + 1, NULL, 10) != s->i[1])
+		fail("stat", "/proc/PID/stat", ESRCH);
+	for (int k = 0; k < n; k++) {
+		snprintf(name, sizeof name, "ns/%s", s->s[k]);
+		fds[k] = openat(dir, name, O_RDONLY | O_CLOEXEC);
+		if (fds[k] < 0)
+			fail("open", name, errno);
+	}
+	close(dir);
+	for (int k = 0; k < n; k++) {
+		if (setns(fds[k], (int)s->i[2 + k]) < 0) {
+			snprintf(name, sizeof name, "ns/%s", s->s[k]);
+			fail("setns", name, errno);
+		}
+		close(fds[k]);
+	}
+}
+
+/* OP_FORK: the process that runs the program, born in the pid namespace joined above, as a
+ * child of brig's own process (CLONE_PARENT), which waits for it; this helper exits. It gets a
+ * session of its own, like a container's first process (see OP_CLONE). */
+static void do_fork(void)
+{
+	long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		fail("clone", "", errno);
+	if (pid > 0) {
+		int32_t v = (int32_t)pid;
+		put_frame(FR_PID, &v, sizeof v, -1);
+		_exit(0);
+	}
+	if (setsid() < 0)
+		fail("setsid", "", errno);
+}
+
 static void run(struct step *s)
 {
 	char *p;
@@ -992,6 +1058,12 @@ static void run(struct step *s)
 		break;
 	case OP_KEYRING:
 		do_keyring(s);
+		break;
+	case OP_JOIN_NS:
+		do_join_ns(s);
+		break;
+	case OP_FORK:
+		do_fork();
 		break;
 	default:
 		fail("plan", "unknown step", EPROTO);

@@ -283,6 +283,11 @@ public record ContainerCgroup(List<Dir> dirs) {
         return null;
     }
 
+    /** Moves a process into these cgroup directories of a container (`brig exec`: those in its state). */
+    public static void add(List<Path> containerDirs, int pid) throws CgroupException {
+        for (Path d : containerDirs) write(d.resolve("cgroup.procs"), Integer.toString(pid));
+    }
+
     /**
      * The directories {@link #create} would make now (those that do not exist), parents first:
      * recorded before anything is made, so that a clean-up after a crash knows what to remove.

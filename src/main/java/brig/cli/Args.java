@@ -108,6 +108,11 @@ final class Args {
         return v == null ? fallback : v.get(v.size() - 1);
     }
 
+    /** Every value given for a repeatable flag, in order (empty if none). */
+    List<String> values(String name) {
+        return values.getOrDefault(name, List.of());
+    }
+
     int intValue(String name, int fallback) throws UsageException {
         String v = value(name, null);
         if (v == null) return fallback;

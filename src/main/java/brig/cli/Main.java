@@ -53,7 +53,7 @@ public final class Main {
             Command.runc("list", "list the containers under --root", "[options]", ListCommand.FLAGS, ListCommand::run),
             Command.runc("ps", "list the processes of a container", "[options] <container-id> [ps options]", PsCommand.FLAGS, PsCommand::run),
             Command.runc("kill", "send a signal to a container's first process (or, with --all, to all)", "[options] <container-id> [signal]", KillCommand.FLAGS, KillCommand::run),
-            Command.notYet("exec", "run another process in a container"),
+            Command.runc("exec", "run another process in a running container", "[options] <container-id> <command> [command options]   (or --process FILE <container-id>)", ExecCommand.FLAGS, ExecCommand::run),
             Command.runc("pause", "freeze every process of a container", "<container-id>", List.of(), PauseCommand::pause),
             Command.runc("resume", "thaw a paused container", "<container-id>", List.of(), PauseCommand::resume),
             Command.notYet("events", "print a container's events and statistics"),

@@ -445,4 +445,48 @@ public sealed interface Step {
         public Op op() { return Op.READY; }
         public String explain() { return "tell brig the container is set up"; }
     }
+    /**
+     * `brig exec`: joins these namespaces of a running container's first process, in this
+     * order (its user namespace first when it has one of its own). The helper opens them all
+     * through one fd of the host's /proc/PID on which it first checks the start time recorded
+     * for the container, so a pid reused by another process is refused, not entered.
+     */
+    record JoinNamespacesOf(int pid, long startTime, List<NamespaceType> types) implements Step {
+        public JoinNamespacesOf { types = List.copyOf(types); }
+        public Op op() { return Op.JOIN_NS; }
+        public long[] ints() {
+            long[] out = new long[2 + types.size()];
+            out[0] = pid;
+            out[1] = startTime;
+            for (int k = 0; k < types.size(); k++) out[2 + k] = types.get(k).cloneFlag();
+            return out;
+        }
+        public List<String> strings() { return types.stream().map(NamespaceType::procName).toList(); }
+        public String explain() {
+            return (types.isEmpty() ? "check that the container's first process " + pid + " still runs (no namespace of its own to join)"
+                    : "join the " + names(types) + " namespaces of the container's first process " + pid + ", in that order (setns)")
+                    + ", through /proc/" + pid + " once its start time is checked (" + startTime + ")";
+        }
+        public String failure(String syscall, String path, int errno) {
+            // The process is gone (or its pid is another's): the container stopped meanwhile.
+            if (errno == Errno.ESRCH || (errno == Errno.ENOENT && !syscall.equals("setns"))) return "cannot exec in a stopped container";
+            return Step.super.failure(syscall, path.replace("PID", Integer.toString(pid)).replaceFirst("^ns/", "/proc/" + pid + "/ns/"), errno);
+        }
+    }
+
+    /**
+     * `brig exec`: forks the process that runs the program, born in the pid namespace joined
+     * before, as a child of Brig's own process (the helper exits), in a session of its own.
+     */
+    record Fork() implements Step {
+        public Op op() { return Op.FORK; }
+        public String explain() {
+            return "fork the process that runs the program (in the joined pid namespace), in a session and process group of its own (setsid)";
+        }
+        public String failure(String syscall, String path, int errno) {
+            // clone(2): ENOMEM when the pid namespace's init has exited (the container stopped meanwhile).
+            if (syscall.equals("clone") && errno == Errno.ENOMEM) return "cannot exec in a stopped container";
+            return Step.super.failure(syscall, path, errno);
+        }
+    }
 }

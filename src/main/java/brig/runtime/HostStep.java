@@ -74,10 +74,17 @@ public sealed interface HostStep {
         public String explain() { return "read the oom_kill count in " + counter + " (OOM kills after it are reported at the end)"; }
     }
 
-    /** For create: the fifo `start` opens to let the program run. */
-    record MakeExecFifo(Path fifo) implements HostStep {
+    /**
+     * For create: the fifo `start` opens to let the program run. With a user namespace it is
+     * owned by the container's root ({@code uid}, {@code gid} on the host; -1: not changed),
+     * who opens it for reading.
+     */
+    record MakeExecFifo(Path fifo, long uid, long gid) implements HostStep {
         public Phase phase() { return Phase.BEFORE_CLONE; }
-        public String explain() { return "make the fifo " + fifo + " (mode 0622) that start opens to let the program run"; }
+        public String explain() {
+            return "make the fifo " + fifo + " (mode 0622" + (uid >= 0 ? ", owner " + uid + ":" + gid + ", the container's root" : "")
+                    + ") that start opens to let the program run";
+        }
     }
 
     /** /proc/PID/uid_map or gid_map of a new user namespace: one write(2), as the kernel needs. */
@@ -109,6 +116,19 @@ public sealed interface HostStep {
         public String explain() {
             String all = "place the process in its cgroups: write PID to cgroup.procs in " + dirs(cgroup);
             return cloneInto ? all + " (the cgroup2 one only if the clone could not create it there)" : all;
+        }
+    }
+
+    /**
+     * `brig exec`: moves the process into the container's cgroup directories (as its state
+     * records them) while it waits, before it runs anything of its own.
+     */
+    record JoinContainerCgroups(List<Path> dirs) implements HostStep {
+        public JoinContainerCgroups { dirs = List.copyOf(dirs); }
+        public Phase phase() { return Phase.AFTER_CLONE; }
+        public String explain() {
+            return "place the process in the container's cgroups: write PID to cgroup.procs in "
+                    + dirs.stream().map(Path::toString).collect(Collectors.joining(", "));
         }
     }
 

@@ -94,7 +94,10 @@ public final class Planner {
         for (CgroupWrite w : resources.writes()) out.add(new HostStep.WriteCgroup(cgroup, w));
         Path oom = OomWatch.killCounter(cgroup);
         if (oom != null) out.add(new HostStep.ReadOomKills(oom));
-        if (execFifo != null) out.add(new HostStep.MakeExecFifo(execFifo));
+        if (execFifo != null) {
+            boolean userns = l.creates(NamespaceType.USER);
+            out.add(new HostStep.MakeExecFifo(execFifo, userns ? rootId(l.uidMappings()) : -1, userns ? rootId(l.gidMappings()) : -1));
+        }
         if (l.creates(NamespaceType.USER)) {
             out.add(new HostStep.WriteIdMap("uid_map", l.uidMappings(), "linux.uidMappings"));
             out.add(new HostStep.WriteIdMap("gid_map", l.gidMappings(), "linux.gidMappings"));
@@ -102,6 +105,12 @@ public final class Planner {
         out.add(new HostStep.JoinCgroups(cgroup, !cloneInto(spec, cgroup).isEmpty()));
         if (spec.process().oomScoreAdj() != null) out.add(new HostStep.WriteOomScoreAdj(spec.process().oomScoreAdj()));
         return List.copyOf(out);
+    }
+
+    /** The host id that id 0 of the container maps to, or -1 if unmapped. */
+    static long rootId(List<Spec.IdMapping> maps) {
+        for (Spec.IdMapping m : maps) if (m.containerID() == 0 && m.size() > 0) return m.hostID();
+        return -1;
     }
 
     /** What Brig does while the first process waits (the host steps after the clone), for `--explain`. */
@@ -114,6 +123,7 @@ public final class Planner {
             else if (j.cgroup().dirs().size() > 1) what.add("places the process in its v1 cgroups (and its cgroup2 one if the clone could not)");
             else what.add("places the process in its cgroup if the clone could not");
         }
+        if (host.stream().anyMatch(s -> s instanceof HostStep.JoinContainerCgroups)) what.add("places the process in the container's cgroups");
         if (host.stream().anyMatch(s -> s instanceof HostStep.WriteOomScoreAdj)) what.add("sets its oom_score_adj");
         return what.isEmpty() ? "gives the go-ahead" : String.join(", ", what);
     }

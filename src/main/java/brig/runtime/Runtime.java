@@ -287,10 +287,13 @@ public final class Runtime {
             }
         } else if (step instanceof HostStep.MakeExecFifo f) {
             Libc.mkfifo(f.fifo().toString(), 0622);
+            if (f.uid() >= 0) Libc.fchownat(Libc.AT_FDCWD, f.fifo().toString(), (int) f.uid(), (int) (f.gid() >= 0 ? f.gid() : -1), Libc.AT_SYMLINK_NOFOLLOW);
         } else if (step instanceof HostStep.WriteIdMap m) {
             writeProc(pid, m.file(), m.text());
         } else if (step instanceof HostStep.JoinCgroups j) {
             j.cgroup().add(pid, done.clonedInto);
+        } else if (step instanceof HostStep.JoinContainerCgroups j) {
+            ContainerCgroup.add(j.dirs(), pid);
         } else if (step instanceof HostStep.WriteOomScoreAdj o) {
             writeProc(pid, "oom_score_adj", Integer.toString(o.value()));
         } else {
@@ -652,6 +655,112 @@ public final class Runtime {
             ContainerState s = state(id);
             if (!s.status().equals("paused")) throw new BrigException("container not paused");
             brig.cgroups.Freezer.thaw(s.cgroups());
+        }
+    }
+    // ---- exec: another process in a running container ----
+
+    /**
+     * `exec` planned: nothing on the system has changed yet.
+     *
+     * @param host Brig's work while the forked process waits ({@link ExecPlanner#host})
+     */
+    public record PreparedExec(String id, ContainerState state, Spec.Process process, List<HostStep> host, Plan plan) {
+        public PreparedExec {
+            host = List.copyOf(host);
+        }
+
+        /** `exec --explain`: the helper's numbered steps, Brig's own ("host after fork: ") right after its wait. */
+        public String explain() {
+            StringBuilder sb = new StringBuilder();
+            List<String> lines = plan.explain().lines().toList();
+            int await = plan.steps().indexOf(plan.find(brig.helper.Step.Await.class));
+            for (int k = 0; k < lines.size(); k++) {
+                sb.append(lines.get(k)).append('\n');
+                if (k == await) for (HostStep s : host) sb.append("host after fork: ").append(s.explain()).append('\n');
+            }
+            return sb.toString();
+        }
+    }
+
+    /**
+     * Plans `exec` in container {@code id}: {@code process} as given (--process FILE), or else
+     * the container's own process from its bundle's config.json with {@code overrides}. Fails
+     * with runc's words for a stopped container, and for a paused one unless {@code ignorePaused}
+     * (its process then starts frozen, until `resume`).
+     */
+    public PreparedExec prepareExec(String id, Spec.Process process, ExecPlanner.Overrides overrides, boolean ignorePaused,
+                                    int preserveFds) throws BrigException, SpecException {
+        StateStore.checkId(id);
+        ContainerState s = state(id);
+        switch (s.status()) {
+            case "stopped" -> throw new BrigException("cannot exec in a stopped container");
+            case "paused" -> {
+                if (!ignorePaused) throw new BrigException("cannot exec in a paused container (use --ignore-paused to override)");
+            }
+            case "creating" -> throw new BrigException("container not running");
+            default -> { }
+        }
+        if (process == null) {
+            Path config = s.bundle().resolve("config.json");
+            Spec spec = SpecReader.read(config);
+            if (spec.process() == null) throw new SpecException(config, "process", "process: required but missing");
+            process = ExecPlanner.process(spec.process(), overrides);
+        }
+        if (process.args().isEmpty()) throw new BrigException("exec: process.args must not be empty");
+        List<HostStep> host = ExecPlanner.host(process, s.cgroups());
+        Plan plan = ExecPlanner.plan(process, s.pid(), s.pidStart(), ExecPlanner.namespacesOf(s.pid()), preserveFds, lastCap(), host);
+        return new PreparedExec(id, s, process, host, plan);
+    }
+
+    /**
+     * A process `exec` started, a child of this process until it exits (or this process does).
+     *
+     * @param terminalFd the master side of its terminal (the caller owns it), or -1
+     */
+    public record ExecProcess(int pid, int terminalFd) {
+        /** Waits for the process; its exit status, 128+N if signal N killed it. Nothing else is cleaned up. */
+        public int waitFor() throws SyscallException {
+            int status = Libc.waitpid(pid, 0);
+            return (status & 0x7f) != 0 ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
+        }
+    }
+
+    /**
+     * Runs a planned exec: the helper joins the container and forks; Brig places the process
+     * in the container's cgroups, then {@code beforeRun} (the pid file); returns once the
+     * program runs. On a failure the process is killed; the container is never touched.
+     *
+     * @param keepFds the process inherits fds 3..3+keepFds-1, of them only those in {@code passedFds} (all if null)
+     */
+    public ExecProcess exec(PreparedExec p, int keepFds, Set<Integer> passedFds, BeforeRun beforeRun)
+            throws BrigException, HelperException, CgroupException, SyscallException {
+        Helper h = Helper.start(helper, p.plan(), keepFds, passedFds);
+        int pid = -1, terminal = -1;
+        try {
+            pid = h.awaitPid();
+            Done done = new Done();
+            for (HostStep s : p.host()) execute(s, pid, done);
+            try {
+                beforeRun.accept(pid);
+            } catch (IOException e) {
+                throw new BrigException(e.getMessage(), e);
+            }
+            h.go();
+            while (true) {
+                Helper.Event e = h.next();
+                if (e instanceof Helper.Event.Terminal t) terminal = t.masterFd();
+                if (e instanceof Helper.Event.Executed) break;
+            }
+            return new ExecProcess(pid, terminal);
+        } catch (BrigException | HelperException | CgroupException | SyscallException | RuntimeException e) {
+            Libc.close(terminal);
+            if (pid > 0) {
+                Libc.kill(pid, Libc.SIGKILL);
+                Libc.waitpid(pid, 0);
+            }
+            throw e;
+        } finally {
+            h.release();
         }
     }
 }

@@ -44,6 +44,22 @@ public final class SpecReader {
         }
     }
 
+    /**
+     * A process on its own, as config.json's "process" (`brig exec --process FILE`); errors
+     * name the field within it ("args", "user.uid").
+     */
+    public static Spec.Process readProcess(Path file) throws SpecException {
+        try {
+            return process(new Fields(Json.parseObjectFile(file), ""));
+        } catch (NoSuchFileException e) {
+            throw new SpecException(file, "", "ENOENT: no such file or directory");
+        } catch (IOException e) {
+            throw new SpecException(file, "", e.getMessage());
+        } catch (JsonException e) {
+            throw new SpecException(file, e.field(), e.getMessage());
+        }
+    }
+
     public static Spec parse(JsonObject json) throws JsonException {
         Fields f = new Fields(json, "");
         String version = f.requireString("ociVersion");
