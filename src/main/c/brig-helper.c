@@ -843,8 +843,8 @@ static void do_fork(void)
 	if (pid < 0)
 		fail("clone", "", errno);
 	if (pid > 0) {
-		int32_t v = (int32_t)pid;
-		put_frame(FR_PID, &v, sizeof v, -1);
+		int32_t report[2] = { (int32_t)pid, 0 }; /* as the Clone step's: not born in a cgroup */
+		put_frame(FR_PID, report, sizeof report, -1);
 		_exit(0);
 	}
 	if (setsid() < 0)
