@@ -28,7 +28,7 @@ final class CreateCommand {
         String id = a.exactly("create", 1).get(0);
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
-        Runtime rt = new Runtime(inv.globals().root(), inv.helper());
+        Runtime rt = new Runtime(inv.globals().root(), inv.helper(), inv::warn);
         Supervisor sv = inv.sv();
         try {
             inv.host().ignoreDirectSignals();

@@ -42,7 +42,7 @@ final class RunCommand {
         if (a.bool("keep")) return inv.fail("run --keep is not supported yet");
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
-        Runtime rt = new Runtime(inv.globals().root(), inv.helper());
+        Runtime rt = new Runtime(inv.globals().root(), inv.helper(), inv::warn);
         Supervisor sv = inv.sv();
         try {
             inv.host().ignoreDirectSignals();

@@ -9,7 +9,9 @@ public enum Op {
     SYMLINK(10), PIVOT_ROOT(11), MOVE_ROOT(12), MASK(13), SETHOSTNAME(14), SETDOMAINNAME(15),
     SYSCTL(16), RLIMIT(17), PRCTL(18), UMASK(19), CHDIR(20), CAPBSET(21), SETGROUPS(22),
     SETRESGID(23), SETRESUID(24), CAPSET(25), PTY(26), PTY_ATTACH(27), OPEN_FIFO(28),
-    WAIT_START(29), CLOSE_FDS(30), FIND_EXEC(31), EXEC(32), READY(33), HOME(34);
+    WAIT_START(29), CLOSE_FDS(30), FIND_EXEC(31), EXEC(32), READY(33), HOME(34),
+    // Hooks: far from the others' next numbers, so that branches adding ops do not collide.
+    HOOK(50);
 
     public final int code;
 
