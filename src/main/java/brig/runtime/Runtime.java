@@ -94,7 +94,8 @@ public final class Runtime {
             for (String i : resources.ignored()) sb.append("host: ignored: ").append(i).append('\n');
             List<String> lines = plan.explain().lines().toList();
             int await = plan.steps().indexOf(plan.find(brig.helper.Step.Await.class));
-            int pause = plan.steps().indexOf(plan.find(brig.helper.Step.Pause.class));
+            int pause = -1;
+            for (int k = 0; k < plan.steps().size(); k++) if (plan.steps().get(k) instanceof brig.helper.Step.Pause) pause = k;
             for (int k = 0; k < lines.size(); k++) {
                 sb.append(lines.get(k)).append('\n');
                 if (k == await) phase(sb, HostStep.Phase.AFTER_CLONE);
