@@ -225,6 +225,12 @@ class HooksIT {
         assertEquals(1, r.exit());
         assertEquals("brig: hooks.createContainer[0] /nonexistent/hook: execve: ENOENT: no such file or directory\n", r.err());
         assertFalse(Files.exists(b.stateRoot().resolve(b.id())));
+        // The helper's timeout, in the container.
+        hooks("{\"createContainer\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"sleep 1000\"],\"timeout\":1}]}");
+        r = b.run();
+        assertEquals(1, r.exit());
+        assertEquals("brig: hooks.createContainer[0] /bin/sh: still running after its timeout of 1 s (hooks.createContainer[0].timeout): killed\n", r.err());
+        assertFalse(Files.exists(b.stateRoot().resolve(b.id())));
     }
 
     @Test
