@@ -300,7 +300,9 @@ public final class Hooks {
         String[] parts = new String(frame, 16, Math.min(len, frame.length - 8) - 8, StandardCharsets.UTF_8).split("\0", -1);
         String how = parts[0], label = parts.length > 1 ? parts[1] : "";
         Spec.Hook hook = find(s.hooks(), label);
-        if (hook == null) throw new BrigException("cannot start container " + s.id() + ": " + how + " " + label + " failed");
+        if (hook == null) { // not a hook's: the process failed after the start (its execve, say)
+            throw new BrigException("cannot start container " + s.id() + ": " + how + " " + label + ": " + brig.syscalls.Errno.describe(code));
+        }
         throw new HookException(label, hook.path(), how, code, hook.timeout() == null ? 0 : hook.timeout());
     }
 
