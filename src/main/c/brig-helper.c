@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -39,6 +40,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -61,6 +63,7 @@ enum op {
 	OP_KEYRING = 40,
 	/* brig exec: join a running container's namespaces, then fork into its pid namespace */
 	OP_JOIN_NS = 42, OP_FORK = 43,
+	OP_HOOK = 50,
 };
 
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -97,6 +100,9 @@ static int ptyslave = -1, fifofd = -1, chdir_deferred;
 static int cgroupfd = -1;      /* OP_OPEN_CGROUP: the cgroup2 directory OP_CLONE creates the process in */
 static const char *exec_path;
 static char *home_env;         /* "HOME=..." found by OP_HOME, added to the exec environment */
+static char *states;           /* the go-ahead's payload: the states hooks get (OP_HOOK) */
+static uint32_t states_len;
+static int reportfd = -1;      /* create: the fifo `start` reads failures from (OP_OPEN_FIFO) */
 
 static void put_frame(uint32_t type, const void *data, uint32_t len, int fd)
 {
@@ -114,8 +120,11 @@ static void put_frame(uint32_t type, const void *data, uint32_t len, int fd)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
-	while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+	ssize_t r;
+	while ((r = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
 		;
+	if (r < 0 && errno == ENOTSOCK) /* the report fifo `start` reads (OP_WAIT_START) */
+		(void)!writev(sock, iov, (int)m.msg_iovlen);
 }
 
 /* Report the failing step to Java and stop. Java turns this into one clear line. */
@@ -771,6 +780,63 @@ static void do_find_exec(struct step *s)
 	fail("exec", bad, err);
 }
 
+/* OP_HOOK: s0 names the hook for errors, s1 is the program, then i0 arguments (argv) and its
+ * whole environment; i1 timeout in seconds (0: none); i2 which of the states in the go-ahead
+ * goes to its stdin; i3 start it in the root. The state is an in-memory file, so nothing
+ * blocks on a hook that does not read it. On timeout its process group is killed. Failures
+ * are reported as "exit", "signal" or "timeout" with the number in place of an errno. */
+static void do_hook(struct step *s)
+{
+	int argc = (int)s->i[0], errpipe[2], err, st, r;
+	const char *state = states ? states : "";
+	if (s->i[2] && state + strlen(state) + 1 < states + states_len)
+		state += strlen(state) + 1;
+	char **argv = calloc((size_t)argc + 1, sizeof *argv), **envp = calloc(s->nstr, sizeof *envp);
+	int in = memfd_create("state", MFD_CLOEXEC);
+	if (!argv || !envp || in < 0 || write(in, state, strlen(state)) < 0 || lseek(in, 0, SEEK_SET) < 0)
+		fail("memfd_create", s->s[0], argv && envp ? errno : ENOMEM);
+	memcpy(argv, s->s + 2, (size_t)argc * sizeof *argv);
+	memcpy(envp, s->s + 2 + argc, (s->nstr - 2 - (size_t)argc) * sizeof *envp);
+	if (pipe2(errpipe, O_CLOEXEC) < 0)
+		fail("pipe2", s->s[0], errno);
+	pid_t pid = fork();
+	if (pid < 0)
+		fail("fork", s->s[0], errno);
+	if (pid == 0) {
+		if (setpgid(0, 0) == 0 && dup2(in, 0) == 0 && (!s->i[3] || fchdir(rootfd) == 0) &&
+		    syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+			execve(s->s[1], argv, envp);
+		err = errno; /* the pipe closes at a successful execve; else it carries the errno */
+		(void)!write(errpipe[1], &err, sizeof err);
+		_exit(127);
+	}
+	close(errpipe[1]);
+	close(in);
+	if (read(errpipe[0], &err, sizeof err) == sizeof err) {
+		waitpid(pid, NULL, 0);
+		fail("execve", s->s[0], err);
+	}
+	close(errpipe[0]);
+	struct pollfd p = { (int)syscall(SYS_pidfd_open, pid, 0), POLLIN, 0 };
+	if (p.fd < 0)
+		fail("pidfd_open", s->s[0], errno);
+	while ((r = poll(&p, 1, s->i[1] > 0 ? (int)s->i[1] * 1000 : -1)) < 0 && errno == EINTR)
+		;
+	if (r == 0)
+		kill(-pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	close(p.fd);
+	if (r == 0)
+		fail("timeout", s->s[0], (int)s->i[1]);
+	if (WIFSIGNALED(st))
+		fail("signal", s->s[0], WTERMSIG(st));
+	if (WEXITSTATUS(st))
+		fail("exit", s->s[0], WEXITSTATUS(st));
+	free(argv);
+	free(envp);
+}
+
 /* OP_EXEC: i0 argc; strings: argv then environment. */
 static void do_exec(struct step *s)
 {
@@ -908,7 +974,11 @@ static void run(struct step *s)
 		p = get_frame(&type, &len);
 		if (type != FR_GO)
 			_exit(1);
-		free(p);
+		if (len && !states) { /* the hooks' states, NUL-terminated */
+			states = p;
+			states_len = len;
+		} else
+			free(p);
 		break;
 	case OP_UNSHARE:
 		if (unshare((int)s->i[0]) < 0)
@@ -1022,11 +1092,12 @@ static void run(struct step *s)
 		/* Opened read-write so the open never blocks; OP_WAIT_START reads the byte that
 		 * `start` writes. */
 		struct stat st;
-		fifofd = open(s->s[0], O_RDWR | O_CLOEXEC);
-		if (fifofd < 0)
+		int fd = open(s->s[0], O_RDWR | O_CLOEXEC);
+		if (fd < 0)
 			fail("open", s->s[0], errno);
-		if (fstat(fifofd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
 			fail("open", s->s[0], EINVAL);
+		*(s->nint && s->i[0] ? &reportfd : &fifofd) = fd; /* i0 1: the report fifo */
 		break;
 	}
 	case OP_WAIT_START: {
@@ -1037,6 +1108,8 @@ static void run(struct step *s)
 		if (r != 1)
 			fail("read", "exec fifo", r < 0 ? errno : EPIPE);
 		close(fifofd);
+		if (reportfd >= 0) /* the create's brig is gone: failures from here on go to `start` */
+			sock = reportfd;
 		break;
 	}
 	case OP_CLOSE_FDS:
@@ -1064,6 +1137,9 @@ static void run(struct step *s)
 		break;
 	case OP_FORK:
 		do_fork();
+		break;
+	case OP_HOOK:
+		do_hook(s);
 		break;
 	default:
 		fail("plan", "unknown step", EPROTO);
@@ -1231,9 +1307,11 @@ static long long oom_kills(const char *file)
 	return -1;
 }
 
+static void undo_start(char **argv);
+
 /* Runs the clean-up Java planned once the container has exited (see
  * brig.cgroups.ContainerCgroup.cleanupArgs and brig.runtime.Runtime.cleanupArgs). */
-static void cleanup(void)
+static void cleanup(char **argv)
 {
 	char *arg[2] = { 0 };
 	const char *oom_message = "";
@@ -1271,6 +1349,13 @@ static void cleanup(void)
 			rmdir(arg[1]); /* a parent made for the container: may hold others */
 		else if (!strcmp(arg[0], "--unlink") && unlink(arg[1]) < 0 && errno != ENOENT)
 			dprintf(2, "brig: cleanup: unlink %s: %s\n", arg[1], strerror(errno));
+		else if (!strcmp(arg[0], "--run-brig")) {
+			/* The rest of the list: arguments for brig's JVM (a delete that runs hooks). */
+			sv.undo = arg[1];
+			sv.undo_len = (size_t)(sv.cleanup + sv.cleanup_len - arg[1]);
+			undo_start(argv);
+			return;
+		}
 	}
 }
 
@@ -1601,7 +1686,7 @@ static int launch(int argc, char **argv)
 	}
 	if (raw)
 		tcsetattr(0, TCSANOW, &saved);
-	cleanup();
+	cleanup(argv);
 	return status_code(sv.container_status);
 }
 

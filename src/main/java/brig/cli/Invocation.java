@@ -168,6 +168,12 @@ record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, 
         return 1;
     }
 
+    /** Reports a warning (a failed poststart or poststop hook): one line on stderr, and in the --log file. */
+    void warn(String message) {
+        err.println("brig: warning: " + message);
+        log("warning", message, null);
+    }
+
     /**
      * A line in the --log file, as runc writes it: logrus's text format, or with --log-format
      * json one JSON object per line ({"level":"error","msg":"...","time":"..."}), where

@@ -154,7 +154,12 @@ public final class Helper implements AutoCloseable {
 
     /** Lets the container's first process go on with the plan. */
     public void go() throws SyscallException {
-        send(FR_GO, new byte[0]);
+        go(new byte[0]);
+    }
+
+    /** {@link #go()}, with what the plan's later steps need from Brig (the hooks' states, see Step.RunHook). */
+    public void go(byte[] payload) throws SyscallException {
+        send(FR_GO, payload);
     }
 
     /** What the helper reports after {@link #go}. */

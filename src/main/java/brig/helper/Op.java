@@ -12,7 +12,9 @@ public enum Op {
     WAIT_START(29), CLOSE_FDS(30), FIND_EXEC(31), EXEC(32), READY(33), HOME(34), OPEN_CGROUP(35),
     KEYRING(40),
     // brig exec
-    JOIN_NS(42), FORK(43);
+    JOIN_NS(42), FORK(43),
+    // Hooks: far from the others' next numbers, so that branches adding ops do not collide.
+    HOOK(50);
 
     public final int code;
 

@@ -440,6 +440,15 @@ public sealed interface Step {
         }
     }
 
+    /**
+     * Tells Brig that the mounts are done (a {@link Await} follows, while Brig runs the
+     * prestart and createRuntime hooks); the same message as {@link Ready}.
+     */
+    record Pause() implements Step {
+        public Op op() { return Op.READY; }
+        public String explain() { return "tell brig the mounts are done"; }
+    }
+
     /** Tells Brig that everything up to here is done. */
     record Ready() implements Step {
         public Op op() { return Op.READY; }
@@ -475,6 +484,62 @@ public sealed interface Step {
     }
 
     /**
+     * A hook the container's process runs (createContainer before pivot_root, startContainer
+     * right before execve): {@code path} with exactly {@code argv} and {@code env}, the
+     * container's state on its stdin (state {@code state} of those Brig sends with the
+     * go-ahead: 0 "creating", 1 "created"), killed with its process group after
+     * {@code timeout} seconds (0: none). {@code inRoot}: it starts in the rootfs (before
+     * pivot_root the helper's own directory is elsewhere). {@code label} names it in errors
+     * ("hooks.startContainer[0]").
+     */
+    record RunHook(String label, String path, List<String> argv, List<String> env, int timeout, int state, boolean inRoot)
+            implements Step {
+        public RunHook {
+            argv = List.copyOf(argv);
+            env = List.copyOf(env);
+        }
+        public Op op() { return Op.HOOK; }
+        public long[] ints() { return new long[] {argv.size(), timeout, state, inRoot ? 1 : 0}; }
+        public List<String> strings() {
+            List<String> all = new ArrayList<>(List.of(label, path));
+            all.addAll(argv);
+            all.addAll(env);
+            return all;
+        }
+        public String explain() {
+            return "run " + label + ": " + describe(path, argv, env, timeout) + ", the state (status "
+                    + (state == 0 ? "creating" : "created") + ", pid as the container sees it) on stdin";
+        }
+        public String failure(String syscall, String path, int code) {
+            return failure(label, this.path, syscall, code, timeout);
+        }
+
+        /** A hook in plain words: "/x/hook a b (2 environment variables, timeout 5 s)". */
+        public static String describe(String path, List<String> argv, List<String> env, int timeout) {
+            String args = argv.stream().skip(1).map(a -> a.contains(" ") || a.isEmpty() ? "'" + a + "'" : a)
+                    .collect(Collectors.joining(" "));
+            String argv0 = argv.isEmpty() || argv.get(0).equals(path) ? "" : " (argv[0] " + argv.get(0) + ")";
+            return path + (args.isEmpty() ? "" : " " + args) + argv0 + " with " + env.size() + " environment variable"
+                    + (env.size() == 1 ? "" : "s") + (timeout > 0 ? ", timeout " + timeout + " s" : "");
+        }
+
+        /**
+         * The one line for a failed hook, whoever ran it. {@code how}: "exit" ({@code code} the
+         * exit status), "signal" (the signal), "timeout", or the system call that failed
+         * ({@code code} its errno).
+         */
+        public static String failure(String label, String path, String how, int code, int timeout) {
+            String what = switch (how) {
+                case "exit" -> "exit status " + code;
+                case "signal" -> "killed by signal " + code;
+                case "timeout" -> "still running after its timeout of " + timeout + " s (" + label + ".timeout): killed";
+                default -> how + ": " + Errno.describe(code);
+            };
+            return label + " " + path + ": " + what;
+        }
+    }
+
+    /**
      * `brig exec`: forks the process that runs the program, born in the pid namespace joined
      * before, as a child of Brig's own process (the helper exits), in a session of its own.
      */
@@ -488,5 +553,17 @@ public sealed interface Step {
             if (syscall.equals("clone") && errno == Errno.ENOMEM) return "cannot exec in a stopped container";
             return Step.super.failure(syscall, path, errno);
         }
+    }
+
+    /**
+     * For create with hooks at start: a fifo the process holds open (close-on-exec) from here
+     * until execve, and reports a failure into after the start (a startContainer hook's);
+     * `start` reads it to end of file, which comes at execve.
+     */
+    record OpenStartReport(String path) implements Step {
+        public Op op() { return Op.OPEN_FIFO; }
+        public long[] ints() { return new long[] {1}; }
+        public List<String> strings() { return List.of(path); }
+        public String explain() { return "open the fifo " + path + " that start reads the outcome of the start from (to end of file at execve)"; }
     }
 }

@@ -11,4 +11,9 @@ public class BrigException extends brig.errors.BrigFailure {
     public BrigException(String message, Throwable cause) {
         super(message, cause);
     }
+
+    /** With what the failure is about (see {@link brig.errors.BrigFailure}). */
+    protected BrigException(String message, String field, String path, String syscall, int errno) {
+        super(message, null, field, path, syscall, errno);
+    }
 }

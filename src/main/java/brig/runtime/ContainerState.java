@@ -20,20 +20,31 @@ import java.util.Map;
  *     and Brig's default parent, parents first
  * @param start a random token naming the start that made it: a clean-up after that start
  *     died removes only the container that start made (see Runtime.delete)
+ * @param hooks the container's hooks as config.json had them at create (start and delete run
+ *     them; the config may have changed since)
  */
 public record ContainerState(String ociVersion, String id, int pid, long pidStart, String status, Path bundle,
                              Path rootfs, String created, Map<String, String> annotations, List<Path> cgroups,
-                             List<Path> madeCgroups, String start) {
+                             List<Path> madeCgroups, String start, brig.spec.Spec.Hooks hooks) {
 
     public ContainerState {
         annotations = Map.copyOf(annotations);
         cgroups = List.copyOf(cgroups);
         madeCgroups = List.copyOf(madeCgroups);
+        if (hooks == null) hooks = brig.spec.Spec.Hooks.NONE;
+    }
+
+    /** A state without hooks. */
+    public ContainerState(String ociVersion, String id, int pid, long pidStart, String status, Path bundle, Path rootfs,
+                          String created, Map<String, String> annotations, List<Path> cgroups, List<Path> madeCgroups,
+                          String start) {
+        this(ociVersion, id, pid, pidStart, status, bundle, rootfs, created, annotations, cgroups, madeCgroups, start,
+                brig.spec.Spec.Hooks.NONE);
     }
 
     public ContainerState withStatus(String newStatus) {
         return new ContainerState(ociVersion, id, pid, pidStart, newStatus, bundle, rootfs, created, annotations,
-                cgroups, madeCgroups, start);
+                cgroups, madeCgroups, start, hooks);
     }
 
     /** The JSON of `state`, as runc prints it. */
@@ -70,6 +81,7 @@ public record ContainerState(String ociVersion, String id, int pid, long pidStar
         b.add("cgroups", paths(cgroups));
         b.add("madeCgroups", paths(madeCgroups));
         b.addProperty("start", start);
+        if (!hooks.isEmpty()) b.add("hooks", Hooks.toJson(hooks));
         o.add("brig", b);
         return o;
     }
@@ -83,7 +95,8 @@ public record ContainerState(String ociVersion, String id, int pid, long pidStar
                 b.get("pidStart").getAsLong(), o.has("status") ? o.get("status").getAsString() : "creating", Path.of(o.get("bundle").getAsString()),
                 Path.of(o.get("rootfs").getAsString()), o.get("created").getAsString(), annotations,
                 paths(b.getAsJsonArray("cgroups")), paths(b.getAsJsonArray("madeCgroups")),
-                b.has("start") ? b.get("start").getAsString() : "");
+                b.has("start") ? b.get("start").getAsString() : "",
+                b.has("hooks") ? Hooks.fromJson(b.getAsJsonObject("hooks")) : brig.spec.Spec.Hooks.NONE);
     }
 
     private static List<Path> paths(JsonArray a) {

@@ -19,7 +19,13 @@ public sealed interface HostStep {
 
     /** When a step runs: before the helper clones, or after, while the first process waits. */
     enum Phase {
-        BEFORE_CLONE("host: "), AFTER_CLONE("host after clone: ");
+        BEFORE_CLONE("host: "), AFTER_CLONE("host after clone: "),
+        /** While the process waits after its mounts, before pivot_root (prestart, createRuntime hooks). */
+        AFTER_MOUNTS("host after the mounts: "),
+        /** Once the program runs: at the end of run, or in start (poststart hooks). */
+        AFTER_EXEC("host after execve: "),
+        /** When the container is deleted, after everything of it is gone (poststop hooks). */
+        AFTER_DELETE("host after delete: ");
 
         /** How `--explain` starts the step's line. */
         public final String prefix;
@@ -136,6 +142,26 @@ public sealed interface HostStep {
     record WriteOomScoreAdj(int value) implements HostStep {
         public Phase phase() { return Phase.AFTER_CLONE; }
         public String explain() { return "write " + value + " to /proc/PID/oom_score_adj (process.oomScoreAdj)"; }
+    }
+
+    /**
+     * A hook that runs in the runtime's namespaces (prestart, createRuntime, poststart,
+     * poststop), with the container's state on stdin; see {@link Hooks}.
+     */
+    record RunHook(Hooks.Kind kind, int index, Spec.Hook hook) implements HostStep {
+        public Phase phase() { return kind.phase; }
+        public String label() { return kind.label(index); }
+        public String explain() {
+            return "run " + label() + ": " + brig.helper.Step.RunHook.describe(hook.path(), hook.argv(), hook.env(),
+                    hook.timeout() == null ? 0 : hook.timeout()) + ", the state (status " + kind.status + ") on stdin"
+                    + (kind.fatal ? "" : "; a failure is a warning");
+        }
+    }
+
+    /** For create with hooks at start: the fifo `start` reads the outcome from (see brig.helper.Step.OpenStartReport). */
+    record MakeStartReport(Path fifo) implements HostStep {
+        public Phase phase() { return Phase.BEFORE_CLONE; }
+        public String explain() { return "make the fifo " + fifo + " (mode 0622) that start reads the outcome of the start from"; }
     }
 
     private static String dirs(ContainerCgroup cgroup) {

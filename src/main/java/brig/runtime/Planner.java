@@ -104,6 +104,7 @@ public final class Planner {
         }
         out.add(new HostStep.JoinCgroups(cgroup, !cloneInto(spec, cgroup).isEmpty()));
         if (spec.process().oomScoreAdj() != null) out.add(new HostStep.WriteOomScoreAdj(spec.process().oomScoreAdj()));
+        out.addAll(Hooks.hostSteps(spec.hooks(), execFifo));
         return List.copyOf(out);
     }
 
@@ -169,6 +170,10 @@ public final class Planner {
             steps.add(new Step.OpenTerminal("/dev/ptmx", "/dev/console", rows, cols));
         }
         if (c.mode() == Mode.CREATE) steps.add(new Step.OpenExecFifo(c.execFifo().toString()));
+        if (c.mode() == Mode.CREATE && Hooks.startWaits(spec.hooks())) {
+            steps.add(new Step.OpenStartReport(Hooks.reportFifo(c.execFifo()).toString()));
+        }
+        steps.addAll(Hooks.beforePivot(spec.hooks()));
         steps.add(rootfs.enter(c.noPivot()));
         // Before read-only paths: /proc/sys is usually one of them.
         l.sysctl().forEach((k, v) -> steps.add(new Step.Sysctl(k, v)));
@@ -186,6 +191,7 @@ public final class Planner {
             steps.add(new Step.Ready());
             steps.add(new Step.WaitStart());
         }
+        steps.addAll(Hooks.beforeExec(spec.hooks()));
         steps.add(new Step.Exec(p.args(), env));
         return new Plan(steps);
     }

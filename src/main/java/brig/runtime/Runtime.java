@@ -40,10 +40,18 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class Runtime {
     private final StateStore store;
     private final Path helper;
+    private final java.util.function.Consumer<String> warn;
 
+    /** A runtime whose warnings (a failed poststart or poststop hook) are dropped. */
     public Runtime(Path stateRoot, Path helperBinary) {
+        this(stateRoot, helperBinary, w -> {});
+    }
+
+    /** @param warn told each warning, one line (a poststart or poststop hook that failed) */
+    public Runtime(Path stateRoot, Path helperBinary, java.util.function.Consumer<String> warn) {
         this.store = new StateStore(stateRoot);
         this.helper = helperBinary;
+        this.warn = warn;
     }
 
     public StateStore store() { return store; }
@@ -91,20 +99,29 @@ public final class Runtime {
          * `--explain`: every step in the order it happens. The host steps before the clone
          * ("host: "), the fields linux.resources ignores, the helper's numbered steps, and
          * the host steps after the clone ("host after clone: ") right after the helper's wait
-         * for them.
+         * for them, those after the mounts (hooks) after the wait that follows the
+         * {@link brig.helper.Step.Pause}, and those after execve and at delete at the end.
          */
         public String explain() {
             StringBuilder sb = new StringBuilder();
-            for (HostStep s : host) if (s.phase() == HostStep.Phase.BEFORE_CLONE) sb.append(s.phase().prefix).append(s.explain()).append('\n');
+            phase(sb, HostStep.Phase.BEFORE_CLONE);
             for (String i : resources.ignored()) sb.append("host: ignored: ").append(i).append('\n');
             List<String> lines = plan.explain().lines().toList();
             int await = plan.steps().indexOf(plan.find(brig.helper.Step.Await.class));
+            int pause = -1;
+            for (int k = 0; k < plan.steps().size(); k++) if (plan.steps().get(k) instanceof brig.helper.Step.Pause) pause = k;
             for (int k = 0; k < lines.size(); k++) {
                 sb.append(lines.get(k)).append('\n');
-                if (k != await) continue;
-                for (HostStep s : host) if (s.phase() == HostStep.Phase.AFTER_CLONE) sb.append(s.phase().prefix).append(s.explain()).append('\n');
+                if (k == await) phase(sb, HostStep.Phase.AFTER_CLONE);
+                if (pause >= 0 && k == pause + 1) phase(sb, HostStep.Phase.AFTER_MOUNTS);
             }
+            phase(sb, HostStep.Phase.AFTER_EXEC);
+            phase(sb, HostStep.Phase.AFTER_DELETE);
             return sb.toString();
+        }
+
+        private void phase(StringBuilder sb, HostStep.Phase phase) {
+            for (HostStep s : host) if (s.phase() == phase) sb.append(phase.prefix).append(s.explain()).append('\n');
         }
     }
 
@@ -194,7 +211,7 @@ public final class Runtime {
         if (spec.linux().cgroupsPath() == null) toMake = withDefaultParents(p.cgroup(), toMake);
         String start = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
         ContainerState state = new ContainerState("1.2.0", p.id(), 0, 0, "creating", p.bundle(), p.rootfs(),
-                Instant.now().toString(), p.spec().annotations(), cgroups, toMake, start);
+                Instant.now().toString(), p.spec().annotations(), cgroups, toMake, start, spec.hooks());
         watcher.starting(p.id(), start);
         StateStore.Lock lock = store.claim(state); // held until the container is made or removed again
         Done done = new Done();
@@ -213,19 +230,25 @@ public final class Runtime {
             List<Path> made = done.made;
             // Recorded before the process may run, so that others can find it from then on.
             state = new ContainerState("1.2.0", p.id(), pid, startTime(pid), "creating", p.bundle(),
-                    p.rootfs(), state.created(), p.spec().annotations(), cgroups, made, start);
+                    p.rootfs(), state.created(), p.spec().annotations(), cgroups, made, start, spec.hooks());
             store.write(state);
+            done.state = state;
             try {
                 beforeRun.accept(pid);
             } catch (IOException e) {
                 throw new BrigException(e.getMessage(), e);
             }
-            h.go();
+            h.go(Hooks.containerStates(state, spec.hooks()));
+            boolean pause = p.plan().find(brig.helper.Step.Pause.class) != null;
             // Plain instanceof: a pattern switch bootstraps a class at run time, in every run.
             while (true) {
                 Helper.Event e = h.next();
                 if (e instanceof Helper.Event.Terminal t) {
                     terminal = t.masterFd();
+                } else if (e instanceof Helper.Event.Ready && pause) { // the mounts are done: prestart, createRuntime
+                    pause = false;
+                    for (HostStep s : p.host()) if (s.phase() == HostStep.Phase.AFTER_MOUNTS) execute(s, pid, done);
+                    h.go();
                 } else if (e instanceof Helper.Event.Executed || p.mode() == Planner.Mode.CREATE) {
                     break;
                 }
@@ -233,6 +256,7 @@ public final class Runtime {
             h.close();
             state = state.withStatus(p.mode() == Planner.Mode.CREATE ? "created" : "running");
             store.write(state);
+            if (p.mode() == Planner.Mode.RUN) Hooks.runWarned(Hooks.Kind.POSTSTART, state, warn);
             return new Started(this, state, h, terminal, done.oomCounter, done.oomBaseline, oomMessage(p));
         } catch (BrigException | HelperException | CgroupException | SyscallException | RuntimeException e) {
             if (pid > 0) {
@@ -251,6 +275,9 @@ public final class Runtime {
                 // reported failure is the original one
             }
             store.remove(p.id());
+            // The lifecycle goes on at its end, as after a delete (runtime-spec, "Lifecycle").
+            if (pid > 0) Hooks.runWarned(Hooks.Kind.POSTSTOP, state, warn);
+            if (e instanceof HelperException he && he.step() instanceof brig.helper.Step.RunHook r) throw Hooks.of(he, r);
             throw e;
         } finally {
             lock.close();
@@ -265,6 +292,8 @@ public final class Runtime {
         long oomBaseline = -1;
         /** The cgroup2 directory the clone created the process in already (CLONE_INTO_CGROUP), or null. */
         Path clonedInto;
+        /** The state hooks get, once the process exists. */
+        ContainerState state;
     }
 
     /**
@@ -272,7 +301,7 @@ public final class Runtime {
      * (-1 before the clone). Plain instanceof, not a pattern switch: that bootstraps a class
      * at run time, in every run (measured: +3.5 ms at start-up with C1 only).
      */
-    private static void execute(HostStep step, int pid, Done done) throws CgroupException, SyscallException {
+    private static void execute(HostStep step, int pid, Done done) throws CgroupException, SyscallException, BrigException {
         if (step instanceof HostStep.MakeCgroups m) {
             List<Path> made = m.cgroup().create();
             done.made = m.brigParent() ? withDefaultParents(m.cgroup(), made) : made;
@@ -288,6 +317,10 @@ public final class Runtime {
         } else if (step instanceof HostStep.MakeExecFifo f) {
             Libc.mkfifo(f.fifo().toString(), 0622);
             if (f.uid() >= 0) Libc.fchownat(Libc.AT_FDCWD, f.fifo().toString(), (int) f.uid(), (int) (f.gid() >= 0 ? f.gid() : -1), Libc.AT_SYMLINK_NOFOLLOW);
+        } else if (step instanceof HostStep.MakeStartReport f) {
+            Libc.mkfifo(f.fifo().toString(), 0622); // as the exec fifo: the process opens it before it changes identity
+        } else if (step instanceof HostStep.RunHook r) {
+            Hooks.run(r, done.state);
         } else if (step instanceof HostStep.WriteIdMap m) {
             writeProc(pid, m.file(), m.text());
         } else if (step instanceof HostStep.JoinCgroups j) {
@@ -499,6 +532,12 @@ public final class Runtime {
             args.addAll(List.of("--oom-message", oomMessage, "--oom-kills-above", oomBaseline + " " + oomCounter));
         }
         if (keep) return args; // `run --keep`: `delete` removes it later
+        if (!s.hooks().poststop().isEmpty()) {
+            // Poststop hooks run in Java: the supervisor runs `brig delete`, which removes the
+            // rest and then runs them. It must come last: its arguments are the list's rest.
+            args.addAll(List.of("--run-brig", "--root", store.root().toString(), "delete", s.id()));
+            return args;
+        }
         args.addAll(ContainerCgroup.cleanupArgs(s.cgroups(), s.madeCgroups()));
         Path dir = store.dir(s.id());
         try (var files = Files.list(dir)) {
@@ -510,7 +549,7 @@ public final class Runtime {
         return args;
     }
 
-    /** Removes what a container left: its processes, its cgroups and its state. */
+    /** Removes what a container left: its processes, its cgroups and its state; then runs its poststop hooks. */
     void cleanup(ContainerState s) throws CgroupException {
         try {
             ContainerCgroup.kill(s.cgroups());
@@ -518,6 +557,7 @@ public final class Runtime {
         } finally {
             store.remove(s.id());
         }
+        Hooks.runWarned(Hooks.Kind.POSTSTOP, s, warn);
     }
 
     // ---- the lifecycle after create: each command on one container holds its lock (StateStore.lock) ----
@@ -570,6 +610,7 @@ public final class Runtime {
                 default -> throw new BrigException("cannot start a container in the " + s.status() + " state");
             }
             Path fifo = store.dir(id).resolve("exec.fifo");
+            int report = Hooks.openReport(fifo); // before the start is let go; -1 without hooks at start
             int fd;
             try {
                 // Non-blocking: with no reader (the process died) it fails at once, with ENXIO.
@@ -578,17 +619,35 @@ public final class Runtime {
                 if (e.errno() != brig.syscalls.Errno.ENXIO) throw new BrigException("cannot start container " + id + ": " + e.getMessage());
                 // No reader: the process died, or a start that died after writing let it run.
                 boolean running = store.status(s).equals("running") || StateStore.alive(s.pid(), s.pidStart());
+                Libc.close(report);
                 removeFifo(fifo);
                 throw new BrigException(running ? "cannot start an already running container" : "cannot start a container that has stopped");
             }
             try {
                 Libc.writeFully(fd, new byte[] {'0'});
             } catch (SyscallException e) {
+                Libc.close(report);
                 throw new BrigException("cannot start container " + id + ": " + e.getMessage());
             } finally {
                 Libc.close(fd);
             }
             removeFifo(fifo);
+            if (report >= 0) {
+                try {
+                    Hooks.awaitExec(report, s); // the startContainer hooks ran, the program runs
+                } catch (BrigException e) {
+                    // The process reported and ended; what it may have left goes too: the container is stopped.
+                    try {
+                        ContainerCgroup.kill(s.cgroups());
+                    } catch (CgroupException ignored) {
+                        // the failure reported is the hook's
+                    }
+                    throw e;
+                } finally {
+                    removeFifo(Hooks.reportFifo(fifo));
+                }
+                Hooks.runWarned(Hooks.Kind.POSTSTART, s.withStatus("running"), warn);
+            }
         }
     }
 

@@ -10,10 +10,52 @@ import java.util.Map;
  * @param process null when absent (allowed by the spec for create, not for run)
  */
 public record Spec(String ociVersion, Process process, Root root, String hostname,
-                   String domainname, List<Mount> mounts, Map<String, String> annotations, Linux linux) {
+                   String domainname, List<Mount> mounts, Map<String, String> annotations, Linux linux, Hooks hooks) {
     public Spec {
         mounts = List.copyOf(mounts);
         annotations = Map.copyOf(annotations);
+        if (hooks == null) hooks = Hooks.NONE;
+    }
+
+    /** A spec without hooks. */
+    public Spec(String ociVersion, Process process, Root root, String hostname, String domainname, List<Mount> mounts,
+                Map<String, String> annotations, Linux linux) {
+        this(ociVersion, process, root, hostname, domainname, mounts, annotations, linux, Hooks.NONE);
+    }
+
+    /**
+     * One entry of "hooks": a program, its whole argv (args[0] is argv[0]; when the config has
+     * no args, the path) and its whole environment (nothing else is inherited).
+     *
+     * @param timeout seconds, or null for none
+     */
+    public record Hook(String path, List<String> args, List<String> env, Integer timeout) {
+        public Hook {
+            args = List.copyOf(args);
+            env = List.copyOf(env);
+        }
+
+        /** What the program gets as argv. */
+        public List<String> argv() {
+            return args.isEmpty() ? List.of(path) : args;
+        }
+    }
+
+    /** "hooks", each list in config.json's order (runtime-spec "POSIX-platform Hooks"). */
+    public record Hooks(List<Hook> prestart, List<Hook> createRuntime, List<Hook> createContainer,
+                        List<Hook> startContainer, List<Hook> poststart, List<Hook> poststop) {
+        public static final Hooks NONE = new Hooks(List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
+
+        public Hooks {
+            prestart = List.copyOf(prestart);
+            createRuntime = List.copyOf(createRuntime);
+            createContainer = List.copyOf(createContainer);
+            startContainer = List.copyOf(startContainer);
+            poststart = List.copyOf(poststart);
+            poststop = List.copyOf(poststop);
+        }
+
+        public boolean isEmpty() { return equals(NONE); }
     }
 
     public record Root(String path, boolean readonly) {}

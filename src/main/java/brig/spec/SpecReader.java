@@ -66,7 +66,6 @@ public final class SpecReader {
         if (!version.startsWith("1.")) {
             throw new JsonException("ociVersion", "unsupported version " + version + " (Brig reads 1.x)");
         }
-        refuse(f, "hooks", "hooks are not supported yet");
         refuse(f, "solaris", "this is a Linux runtime");
         refuse(f, "windows", "this is a Linux runtime");
         refuse(f, "vm", "this runtime does not start virtual machines");
@@ -79,7 +78,31 @@ public final class SpecReader {
         for (Fields m : f.objects("mounts")) mounts.add(mount(m));
         Spec.Linux linux = f.object("linux").isPresent() ? linux(f.object("linux").get()) : Spec.Linux.EMPTY;
         return new Spec(version, process, new Spec.Root(rootPath, root.bool("readonly", false)),
-                cString(f, "hostname"), cString(f, "domainname"), mounts, f.stringMap("annotations"), linux);
+                cString(f, "hostname"), cString(f, "domainname"), mounts, f.stringMap("annotations"), linux,
+                f.object("hooks").isPresent() ? hooks(f.object("hooks").get()) : Spec.Hooks.NONE);
+    }
+
+    /** "hooks" (also as Brig keeps them in a container's state). */
+    public static Spec.Hooks hooks(Fields h) throws JsonException {
+        return new Spec.Hooks(hookList(h, "prestart"), hookList(h, "createRuntime"), hookList(h, "createContainer"),
+                hookList(h, "startContainer"), hookList(h, "poststart"), hookList(h, "poststop"));
+    }
+
+    private static List<Spec.Hook> hookList(Fields h, String key) throws JsonException {
+        List<Spec.Hook> out = new ArrayList<>();
+        for (Fields e : h.objects(key)) {
+            String path = e.requireString("path");
+            noNul(path, e.path("path"));
+            if (!path.startsWith("/")) throw new JsonException(e.path("path"), "must be an absolute path, got \"" + path + "\"");
+            Integer timeout = null;
+            if (e.has("timeout")) {
+                long t = e.integer("timeout", Long.MIN_VALUE, Integer.MAX_VALUE).orElse(1L);
+                if (t <= 0) throw new JsonException(e.path("timeout"), "must be greater than zero, got " + t);
+                timeout = (int) t;
+            }
+            out.add(new Spec.Hook(path, cStrings(e, "args"), cStrings(e, "env"), timeout));
+        }
+        return out;
     }
 
     /** A field present with content (not null, {}, [] or ""), for a feature not there yet. */

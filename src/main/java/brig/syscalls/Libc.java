@@ -94,7 +94,20 @@ public final class Libc {
         ISATTY(JAVA_INT, JAVA_INT),
         FLOCK(JAVA_INT, JAVA_INT, JAVA_INT),
         SOCKET(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-        CONNECT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
+        CONNECT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+        // For hooks (spawnWithStdin): posix_spawn's file actions and attributes.
+        POSIX_SPAWN_FILE_ACTIONS_INIT(JAVA_INT, ADDRESS),
+        POSIX_SPAWN_FILE_ACTIONS_ADDDUP2(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+        POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP(JAVA_INT, ADDRESS, JAVA_INT),
+        POSIX_SPAWN_FILE_ACTIONS_DESTROY(JAVA_INT, ADDRESS),
+        POSIX_SPAWNATTR_INIT(JAVA_INT, ADDRESS),
+        POSIX_SPAWNATTR_SETFLAGS(JAVA_INT, ADDRESS, JAVA_INT),
+        POSIX_SPAWNATTR_SETSIGMASK(JAVA_INT, ADDRESS, ADDRESS),
+        POSIX_SPAWNATTR_SETSIGDEFAULT(JAVA_INT, ADDRESS, ADDRESS),
+        POSIX_SPAWNATTR_SETPGROUP(JAVA_INT, ADDRESS, JAVA_INT),
+        POSIX_SPAWNATTR_DESTROY(JAVA_INT, ADDRESS),
+        SIGFILLSET(JAVA_INT, ADDRESS),
+        SIGEMPTYSET(JAVA_INT, ADDRESS);
 
         private final FunctionDescriptor descriptor;
         private MemorySegment address;
@@ -450,6 +463,64 @@ public final class Libc {
                     ptr(cStrings(a, argv)), ptr(cStrings(a, env)));
             if (r != 0) throw new SyscallException("posix_spawn", path, r);
             return pid.get(JAVA_INT, 0);
+        }
+    }
+
+    private static final int POSIX_SPAWN_SETPGROUP = 0x02, POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
+
+    /**
+     * posix_spawn for a program that must get nothing of this process but fds 1 and 2: fd
+     * {@code stdin} becomes its fd 0, every other fd is closed, every signal is at its default
+     * and unblocked, and it leads a process group of its own (so that a timeout can kill what
+     * it started too). {@code argv} and {@code env} are used exactly as given.
+     */
+    public static int spawnWithStdin(String path, List<String> argv, List<String> env, int stdin) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            // glibc's posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, sigset_t 128 (x86-64, aarch64).
+            MemorySegment st = state(a), pid = a.allocate(JAVA_INT), fa = a.allocate(1024, 16), attr = a.allocate(1024, 16);
+            MemorySegment all = a.allocate(128, 8), none = a.allocate(128, 8);
+            call(st, Fn.SIGFILLSET, ptr(all));
+            call(st, Fn.SIGEMPTYSET, ptr(none));
+            call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_INIT, ptr(fa));
+            call(st, Fn.POSIX_SPAWNATTR_INIT, ptr(attr));
+            try {
+                int r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDDUP2, ptr(fa), stdin, 0);
+                if (r == 0) r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP, ptr(fa), 3);
+                if (r == 0) r = (int) call(st, Fn.POSIX_SPAWNATTR_SETSIGDEFAULT, ptr(attr), ptr(all));
+                if (r == 0) r = (int) call(st, Fn.POSIX_SPAWNATTR_SETSIGMASK, ptr(attr), ptr(none));
+                if (r == 0) r = (int) call(st, Fn.POSIX_SPAWNATTR_SETPGROUP, ptr(attr), 0);
+                if (r == 0) r = (int) call(st, Fn.POSIX_SPAWNATTR_SETFLAGS, ptr(attr),
+                        POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+                if (r == 0) r = (int) call(st, Fn.POSIX_SPAWN, ptr(pid), ptr(a.allocateFrom(path)), ptr(fa), ptr(attr),
+                        ptr(cStrings(a, argv)), ptr(cStrings(a, env)));
+                if (r != 0) throw new SyscallException("posix_spawn", path, r);
+                return pid.get(JAVA_INT, 0);
+            } finally {
+                call(st, Fn.POSIX_SPAWNATTR_DESTROY, ptr(attr));
+                call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_DESTROY, ptr(fa));
+            }
+        }
+    }
+
+    /**
+     * A read-only fd (close-on-exec) on a new in-memory file holding {@code data}, read from
+     * its start: a program's stdin that never blocks the writer.
+     */
+    public static int memoryFile(String name, byte[] data) throws SyscallException {
+        int fd;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            // MFD_NOEXEC_SEAL (Linux 6.3; 0x08): data, never a program.
+            fd = (int) call(st, Fn.MEMFD_CREATE, ptr(a.allocateFrom(name)), MFD_CLOEXEC | 0x08);
+            if (fd < 0 && errno(st) == Errno.EINVAL) fd = (int) call(st, Fn.MEMFD_CREATE, ptr(a.allocateFrom(name)), MFD_CLOEXEC);
+            if (fd < 0) throw new SyscallException("memfd_create", name, errno(st));
+        }
+        try {
+            writeFully(fd, data);
+            // A second open has its own offset (0) and cannot write.
+            return open("/proc/self/fd/" + fd, O_RDONLY, 0);
+        } finally {
+            close(fd);
         }
     }
 

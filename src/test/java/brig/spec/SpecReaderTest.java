@@ -80,8 +80,6 @@ class SpecReaderTest {
                 error(c -> c.getAsJsonObject("linux").add("seccomp", Json.parseQuietly("{\"defaultAction\":\"SCMP_ACT_ALLOW\"}"))));
         assertEquals("linux.resources.memory.checkBeforeUpdate: not supported yet",
                 error(c -> c.getAsJsonObject("linux").getAsJsonObject("resources").add("memory", Json.parseQuietly("{\"checkBeforeUpdate\":true}"))));
-        assertEquals("hooks: hooks are not supported yet",
-                error(c -> c.add("hooks", Json.parseQuietly("{\"prestart\":[{\"path\":\"/bin/true\"}]}"))));
     }
 
     @Test
