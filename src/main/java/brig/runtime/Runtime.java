@@ -352,7 +352,7 @@ public final class Runtime {
             lock = store.lock(id); // a create of this id in progress finishes first
         } catch (StateStore.NotFound e) {
             if (force) return;
-            throw new BrigException("container " + id + " does not exist");
+            throw StateStore.notFound(); // runc's words, without the id
         }
         try (lock) {
             deleteLocked(id, force, start);
@@ -366,7 +366,7 @@ public final class Runtime {
             boolean existed = Files.isDirectory(store.dir(id));
             if (existed) store.remove(id);
             if (force) return;
-            throw new BrigException("container " + id + " does not exist");
+            throw StateStore.notFound(); // runc's words, without the id
         }
         String status = status(s);
         if (!force && !status.equals("stopped") && !status.equals("created")) {
@@ -563,6 +563,25 @@ public final class Runtime {
     /** `ps`: the pids of every process in the container's cgroups, ascending. */
     public List<Integer> pids(String id) throws BrigException {
         return ContainerCgroup.pids(state(id).cgroups());
+    }
+
+    /**
+     * `events --stats`: the container's resource usage now, in runc's shape
+     * ({@link brig.cgroups.CgroupStats#toEvent}). "container with id ID is not running" once it
+     * has stopped.
+     */
+    public Events.Stats stats(String id) throws BrigException, CgroupException {
+        return Events.stats(store, id);
+    }
+
+    /**
+     * `events`: reports the container's stats every {@code interval} and each OOM in it to
+     * {@code sink}, until the container stops (see {@link Events#watch}); stats it could not
+     * read go to {@code warn}.
+     */
+    public void events(String id, java.time.Duration interval, java.util.function.Consumer<Events.Event> sink,
+                       java.util.function.Consumer<String> warn) throws BrigException, CgroupException {
+        Events.watch(store, id, interval, sink, warn);
     }
 
     /** `pause`: freezes every process of a running (or created) container. */
