@@ -434,29 +434,23 @@ public final class Runtime {
     }
 
     /**
-     * What the run's clean-up must do once the container has exited, as the supervisor's
-     * arguments. First, while the cgroup exists: compare the OOM kill count with the one read
-     * at the start ({@code oomCounter} null: nothing to compare), printing {@code oomMessage}
-     * if it grew.
+     * What the run's supervisor reports once the container has exited, as its arguments:
+     * compare the OOM kill count with the one read at the start ({@code oomCounter} null:
+     * nothing to compare), printing {@code oomMessage} if it grew. It does so before it runs
+     * the delete that removes the container ({@link #delete}, the one home of teardown).
      */
-    List<String> cleanupArgs(ContainerState s, Path oomCounter, long oomBaseline, String oomMessage) {
-        List<String> args = new ArrayList<>();
-        if (oomCounter != null) {
-            args.addAll(List.of("--oom-message", oomMessage, "--oom-kills-above", oomBaseline + " " + oomCounter));
-        }
-        args.addAll(ContainerCgroup.cleanupArgs(s.cgroups(), s.madeCgroups()));
-        Path dir = store.dir(s.id());
-        try (var files = Files.list(dir)) {
-            for (Path f : files.toList()) args.addAll(List.of("--unlink", f.toString()));
-        } catch (IOException ignored) {
-            // nothing to list
-        }
-        args.addAll(List.of("--rmdir", dir.toString()));
-        return args;
+    static List<String> reportArgs(Path oomCounter, long oomBaseline, String oomMessage) {
+        if (oomCounter == null) return List.of();
+        return List.of("--oom-message", oomMessage, "--oom-kills-above", oomBaseline + " " + oomCounter);
     }
 
-    /** Removes what a container left: its processes, its cgroups and its state. */
-    void cleanup(ContainerState s) throws CgroupException {
+    /**
+     * Removes what a container left: its processes, its cgroups in every hierarchy and its
+     * state. Only {@link #deleteLocked} calls it, under the container's lock: `delete`,
+     * `run`'s end (Started.waitFor here, the supervisor's delete under the launcher) and the
+     * clean-up after a start that died all come through {@link #delete}.
+     */
+    private void cleanup(ContainerState s) throws CgroupException {
         try {
             ContainerCgroup.kill(s.cgroups());
             ContainerCgroup.destroy(s.cgroups(), s.madeCgroups());
