@@ -106,6 +106,17 @@ class EventsIT {
         // runc's other keys, its Go nil included.
         for (String k : List.of("cpuset", "blkio", "hugetlb", "intel_rdt", "network_interfaces")) assertTrue(data.has(k), k + ": " + data);
         assertTrue(data.get("network_interfaces").isJsonNull());
+        // v1's cpuset flags as the files say (runc reads them; sched_relax_domain_level is -1 by default).
+        for (brig.cgroups.Hierarchy h : brig.cgroups.Hierarchy.discover()) {
+            Path cs = h.mountPoint().resolve("brig").resolve(b.id());
+            for (String flag : List.of("sched_load_balance", "sched_relax_domain_level", "cpu_exclusive")) {
+                Path f = cs.resolve("cpuset." + flag);
+                if (Files.exists(f)) {
+                    assertEquals(Long.parseLong(Files.readString(f).strip()),
+                            data.getAsJsonObject("cpuset").get(flag).getAsLong(), flag);
+                }
+            }
+        }
     }
 
     @Test
