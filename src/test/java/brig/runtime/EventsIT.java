@@ -3,6 +3,7 @@ package brig.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import brig.cgroups.Hierarchy;
 import brig.json.Json;
 import brig.testing.Brig;
 import brig.testing.Lifecycle;
@@ -107,7 +108,7 @@ class EventsIT {
         for (String k : List.of("cpuset", "blkio", "hugetlb", "intel_rdt", "network_interfaces")) assertTrue(data.has(k), k + ": " + data);
         assertTrue(data.get("network_interfaces").isJsonNull());
         // v1's cpuset flags as the files say (runc reads them; sched_relax_domain_level is -1 by default).
-        for (brig.cgroups.Hierarchy h : brig.cgroups.Hierarchy.discover()) {
+        for (Hierarchy h : Hierarchy.discover()) {
             Path cs = h.mountPoint().resolve("brig").resolve(b.id());
             for (String flag : List.of("sched_load_balance", "sched_relax_domain_level", "cpu_exclusive")) {
                 Path f = cs.resolve("cpuset." + flag);
