@@ -43,12 +43,13 @@ public final class Events {
     }
 
     /**
-     * How often the watch looks for an OOM and for the container's end, between stats. The
-     * reads of one round (memory.oom_control or memory.events, and cgroup.procs of each
-     * hierarchy) cost tens of microseconds, so a round every 100 ms is nothing beside the
-     * container, and an OOM or the end shows within 0.1 s.
+     * How often the watch looks for an OOM and for the container's end, between stats. One
+     * round reads memory.oom_control (or memory.events), drains the eventfd and lists one
+     * hierarchy's cgroup.procs. Measured with a round every 100 ms: 0.29 s of CPU over 18 s
+     * (1.6 % of a core, C1-compiled); every 250 ms: 0.15 s over 18 s (0.8 %), and an OOM or
+     * the end still shows within a quarter of a second.
      */
-    static final Duration TICK = Duration.ofMillis(100);
+    static final Duration TICK = Duration.ofMillis(250);
 
     /**
      * The container's usage now (`events --stats`). Fails as runc's events does for a
@@ -85,11 +86,13 @@ public final class Events {
         }
         try (oom) {
             List<java.nio.file.Path> dirs = s.cgroups();
+            // Every process of the container is in its subtree of each hierarchy: one tells.
+            List<java.nio.file.Path> one = dirs.isEmpty() ? dirs : List.of(dirs.get(0));
             long seen = 0;
             long next = System.nanoTime() + interval.toNanos();
             while (true) {
                 seen = reportOoms(oom, seen, id, sink);
-                if (ContainerCgroup.pids(dirs).isEmpty()) {
+                if (ContainerCgroup.pids(one).isEmpty()) {
                     reportOoms(oom, seen, id, sink); // a kill that ended it is counted by now
                     return;
                 }
@@ -98,7 +101,7 @@ public final class Events {
                     try {
                         sink.accept(new Stats(id, CgroupStats.read(dirs)));
                     } catch (CgroupException e) {
-                        if (ContainerCgroup.pids(dirs).isEmpty()) continue; // it ended: the next round says so
+                        if (ContainerCgroup.pids(one).isEmpty()) continue; // it ended: the next round says so
                         warn.accept(e.getMessage());
                     }
                     next += interval.toNanos();
