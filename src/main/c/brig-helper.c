@@ -1159,7 +1159,9 @@ static void run(struct step *s)
  * Its own fds live high and close-on-exec, so none can land in the range a container is given
  * (--preserve-fds); it tells the JVM which fds the caller really passed (BRIG_FDS). It takes
  * messages only from the JVM it started: if that JVM dies while a container is half-made, it
- * kills its children and runs the JVM again to remove the container ("delete --force"). */
+ * kills its children and runs the JVM again to remove the container ("delete --force"). Once a
+ * container it was handed has exited, it runs that same delete: removing a container is Java's
+ * (brig.runtime.Runtime.delete), in one place; this process only relays signals and reaps. */
 
 enum { SV_FORWARD = 1, SV_CONTAINER = 2, SV_STARTING = 3, SV_FORGET = 4 };
 
@@ -1167,8 +1169,8 @@ static struct {
 	pid_t jvm, container;
 	int jvm_status, container_status, jvm_done, container_done;
 	int ctl, master, forward, nheld, held[64];
-	char *cleanup; /* NUL-terminated pairs "--OP ARG", planned by Java (brig.cgroups.ContainerCgroup) */
-	size_t cleanup_len;
+	char *report; /* NUL-terminated pairs "--OP ARG" for the OOM report (brig.runtime.Runtime.reportArgs) */
+	size_t report_len;
 	char *undo; /* SV_STARTING: NUL-terminated arguments of brig.cli.Main that remove the container */
 	size_t undo_len;
 } sv = { .ctl = -1, .master = -1 };
@@ -1214,81 +1216,6 @@ static void pause_10ms(void)
 		;
 }
 
-static int write_file(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, value, strlen(value)) < 0) {
-		if (errno != ENOENT) /* removed already, by `brig delete --force` say */
-			dprintf(2, "brig: cleanup: write %s to %s: %s\n", value, path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
-/* Calls fn on DIR and every directory below it, children first. */
-static int walk(const char *dir, int (*fn)(const char *))
-{
-	int any = 0;
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		char sub[4096];
-		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) < (int)sizeof sub)
-			any |= walk(sub, fn);
-	}
-	if (d)
-		closedir(d);
-	return fn(dir) | any;
-}
-
-/* SIGKILL to every task in DIR's cgroup.procs; returns whether there was one. */
-static int kill_in(const char *dir)
-{
-	char procs[4200];
-	int pid, any = 0;
-	snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
-	FILE *f = fopen(procs, "re");
-	if (!f)
-		return 0;
-	while (fscanf(f, "%d", &pid) == 1)
-		any |= kill(pid, SIGKILL) == 0;
-	fclose(f);
-	return any;
-}
-
-static int rmdir_busy(const char *path)
-{
-	/* A cgroup stays busy until its last task is gone; retry for up to a second. */
-	for (int round = 0; round < 100; round++) {
-		if (rmdir(path) == 0 || errno == ENOENT)
-			return 0;
-		if (errno != EBUSY)
-			break;
-		pause_10ms();
-	}
-	dprintf(2, "brig: cleanup: rmdir %s: %s\n", path, strerror(errno));
-	return 0;
-}
-
-static void wait_frozen(const char *state)
-{
-	for (int round = 0; round < 100; round++) {
-		char buf[32] = "";
-		int fd = open(state, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-		if (fd >= 0)
-			close(fd);
-		if (n < 0 || !strncmp(buf, "FROZEN", 6))
-			return;
-		pause_10ms();
-	}
-}
-
 /* The N of the "oom_kill N" line in a v1 memory.oom_control or v2 memory.events file; -1 if
  * there is none. */
 static long long oom_kills(const char *file)
@@ -1307,16 +1234,14 @@ static long long oom_kills(const char *file)
 	return -1;
 }
 
-static void undo_start(char **argv);
-
-/* Runs the clean-up Java planned once the container has exited (see
- * brig.cgroups.ContainerCgroup.cleanupArgs and brig.runtime.Runtime.cleanupArgs). */
-static void cleanup(char **argv)
+/* Tells the user whether the OOM killer struck in the container, which has exited: its cgroup
+ * still counts the kills until the delete removes it (brig.runtime.Runtime.reportArgs). */
+static void report_oom(void)
 {
 	char *arg[2] = { 0 };
 	const char *oom_message = "";
 	int k = 0;
-	for (char *p = sv.cleanup; p && p < sv.cleanup + sv.cleanup_len; p += strlen(p) + 1) {
+	for (char *p = sv.report; p && p < sv.report + sv.report_len; p += strlen(p) + 1) {
 		arg[k++] = p;
 		if (k < 2)
 			continue;
@@ -1329,32 +1254,6 @@ static void cleanup(char **argv)
 			long long baseline = strtoll(arg[1], &file, 10);
 			if (*file == ' ' && oom_kills(file + 1) > baseline)
 				dprintf(2, "brig: %s\n", oom_message);
-		} else if (!strcmp(arg[0], "--cgroup-kill"))
-			write_file(arg[1], "1"); /* cgroup2: kills the whole subtree at once */
-		else if (!strcmp(arg[0], "--freeze")) {
-			if (write_file(arg[1], "FROZEN") == 0)
-				wait_frozen(arg[1]);
-		} else if (!strcmp(arg[0], "--thaw"))
-			write_file(arg[1], "THAWED");
-		else if (!strcmp(arg[0], "--kill-frozen"))
-			walk(arg[1], kill_in); /* frozen tasks cannot fork; they die once thawed */
-		else if (!strcmp(arg[0], "--kill-tree")) {
-			for (int round = 0; round < 100 && walk(arg[1], kill_in); round++)
-				pause_10ms();
-		} else if (!strcmp(arg[0], "--rmtree"))
-			walk(arg[1], rmdir_busy);
-		else if (!strcmp(arg[0], "--rmdir"))
-			rmdir_busy(arg[1]);
-		else if (!strcmp(arg[0], "--prune"))
-			rmdir(arg[1]); /* a parent made for the container: may hold others */
-		else if (!strcmp(arg[0], "--unlink") && unlink(arg[1]) < 0 && errno != ENOENT)
-			dprintf(2, "brig: cleanup: unlink %s: %s\n", arg[1], strerror(errno));
-		else if (!strcmp(arg[0], "--run-brig")) {
-			/* The rest of the list: arguments for brig's JVM (a delete that runs hooks). */
-			sv.undo = arg[1];
-			sv.undo_len = (size_t)(sv.cleanup + sv.cleanup_len - arg[1]);
-			undo_start(argv);
-			return;
 		}
 	}
 }
@@ -1382,7 +1281,8 @@ static void kill_children(void)
 	}
 }
 
-/* ...then run brig's JVM again, with the arguments it gave for that (delete --force ID). */
+/* ...then run brig's JVM again, with the arguments it gave for that (delete --force ID); the
+ * same once a container handed over has exited. */
 static void undo_start(char **argv)
 {
 	int n = 0, main_at = -1;
@@ -1493,11 +1393,10 @@ static void read_ctl(void)
 			sv.undo = NULL;
 		} else if (hdr[0] == SV_CONTAINER && hdr[1] >= 4 && !sv.container) {
 			memcpy(&sv.container, p, 4);
-			sv.cleanup = p + 4;
-			sv.cleanup_len = hdr[1] - 4;
+			sv.report = p + 4;
+			sv.report_len = hdr[1] - 4;
 			sv.master = fd;
-			free(sv.undo); /* handed over: the clean-up list takes over */
-			sv.undo = NULL;
+			/* sv.undo stays: the container is removed by that delete once it has exited. */
 			for (int k = 0; k < sv.nheld; k++)
 				deliver(sv.held[k]);
 			continue;
@@ -1686,7 +1585,9 @@ static int launch(int argc, char **argv)
 	}
 	if (raw)
 		tcsetattr(0, TCSANOW, &saved);
-	cleanup(argv);
+	report_oom();
+	if (sv.undo)
+		undo_start(argv);
 	return status_code(sv.container_status);
 }
 

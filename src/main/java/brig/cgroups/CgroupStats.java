@@ -45,10 +45,19 @@ public record CgroupStats(Cpu cpu, CpuSet cpuset, Memory memory, Pids pids, Blki
 
     public record Cpu(CpuUsage usage, Throttling throttling) {}
 
-    public record CpuSet(List<Integer> cpus, List<Integer> mems) {
+    /**
+     * @param flags v1's cpuset flag files by runc's names ("cpu_exclusive", ...,
+     *     "sched_relax_domain_level", which may be -1), as runc reads them; v2 has none (zeros)
+     */
+    public record CpuSet(List<Integer> cpus, List<Integer> mems, Map<String, Long> flags) {
         public CpuSet {
             cpus = List.copyOf(cpus);
             mems = List.copyOf(mems);
+            flags = Map.copyOf(flags);
+        }
+
+        public CpuSet(List<Integer> cpus, List<Integer> mems) {
+            this(cpus, mems, Map.of());
         }
     }
 
@@ -159,7 +168,8 @@ public record CgroupStats(Cpu cpu, CpuSet cpuset, Memory memory, Pids pids, Blki
         }
         Source cpuset = with(dirs, "cpuset.cpus.effective") != null ? with(dirs, "cpuset.cpus.effective") : with(dirs, "cpuset.cpus");
         CpuSet cs = cpuset == null ? new CpuSet(List.of(), List.of())
-                : new CpuSet(ranges(first(cpuset, "cpuset.cpus.effective", "cpuset.cpus")), ranges(first(cpuset, "cpuset.mems.effective", "cpuset.mems")));
+                : new CpuSet(ranges(first(cpuset, "cpuset.cpus.effective", "cpuset.cpus")), ranges(first(cpuset, "cpuset.mems.effective", "cpuset.mems")),
+                        cpusetFlags(cpuset));
         return new CgroupStats(new Cpu(usage, throttling), cs, memory, p, b, huge);
     }
 
@@ -361,6 +371,25 @@ public record CgroupStats(Cpu cpu, CpuSet cpuset, Memory memory, Pids pids, Blki
         return out;
     }
 
+    /** runc's names of v1's cpuset flag files (cpuset.NAME), in the order runc prints them. */
+    private static final List<String> CPUSET_FLAGS = List.of("cpu_exclusive", "mem_hardwall", "mem_exclusive", "memory_migrate",
+            "memory_spread_page", "memory_spread_slab", "memory_pressure", "sched_load_balance", "sched_relax_domain_level");
+
+    /** v1's cpuset flags that are there (signed: sched_relax_domain_level is -1 by default). */
+    static Map<String, Long> cpusetFlags(Source s) throws CgroupException {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (String f : CPUSET_FLAGS) {
+            String text = s.read("cpuset." + f);
+            if (text == null) continue;
+            try {
+                out.put(f, Long.parseLong(text.strip()));
+            } catch (NumberFormatException e) {
+                throw new CgroupException("cgroup: cpuset." + f + ": not a number: \"" + text.strip() + "\"");
+            }
+        }
+        return out;
+    }
+
     /** A cpuset list, "0-3,8". */
     static List<Integer> ranges(String text) throws CgroupException {
         List<Integer> out = new ArrayList<>();
@@ -398,10 +427,9 @@ public record CgroupStats(Cpu cpu, CpuSet cpuset, Memory memory, Pids pids, Blki
 
         JsonObject cs = new JsonObject();
         putList(cs, "cpus", cpuset.cpus().stream().map(Integer::longValue).toList());
-        cs.addProperty("cpu_exclusive", 0);
+        cs.addProperty("cpu_exclusive", cpuset.flags().getOrDefault("cpu_exclusive", 0L));
         putList(cs, "mems", cpuset.mems().stream().map(Integer::longValue).toList());
-        for (String k : List.of("mem_hardwall", "mem_exclusive", "memory_migrate", "memory_spread_page", "memory_spread_slab",
-                "memory_pressure", "sched_load_balance", "sched_relax_domain_level")) cs.addProperty(k, 0);
+        for (String k : CPUSET_FLAGS.subList(1, CPUSET_FLAGS.size())) cs.addProperty(k, cpuset.flags().getOrDefault(k, 0L));
         o.add("cpuset", cs);
 
         JsonObject m = new JsonObject();
@@ -442,8 +470,9 @@ public record CgroupStats(Cpu cpu, CpuSet cpuset, Memory memory, Pids pids, Blki
             h.add(size, e);
         });
         o.add("hugetlb", h);
-        // runc also prints "network_interfaces": null (its Go nil); brig.json's writers leave nulls out.
         o.add("intel_rdt", new JsonObject());
+        // runc's Go nil: no network statistics (a writer that drops nulls leaves it out).
+        o.add("network_interfaces", com.google.gson.JsonNull.INSTANCE);
         return o;
     }
 

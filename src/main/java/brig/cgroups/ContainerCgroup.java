@@ -309,7 +309,7 @@ public record ContainerCgroup(List<Dir> dirs) {
      * container may make its own), so that forks cannot escape: on cgroup2, the unified tree
      * of hybrid hosts included, one write to cgroup.kill does it atomically; without one, the
      * v1 freezer cgroup is frozen while its tasks are killed. Then waits (briefly) until they
-     * are gone. The run's supervisor does the same from {@link #cleanupArgs}.
+     * are gone. (Runtime.delete calls it, for every way a container goes.)
      */
     public static void kill(List<Path> containerDirs) throws CgroupException {
         Path cgroupKill = cgroupKill(containerDirs), freezer = freezer(containerDirs);
@@ -446,30 +446,6 @@ public record ContainerCgroup(List<Dir> dirs) {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    /**
-     * What {@link #kill} and {@link #destroy(List, List)} do, as arguments for the run's
-     * supervisor (brig-helper launch), which runs them once the container has exited: the C
-     * executes this list and decides nothing.
-     */
-    public static List<String> cleanupArgs(List<Path> containerDirs, List<Path> made) {
-        List<String> args = new ArrayList<>();
-        Path cgroupKill = cgroupKill(containerDirs), freezer = freezer(containerDirs);
-        if (cgroupKill != null) {
-            args.addAll(List.of("--cgroup-kill", cgroupKill.toString()));
-        } else if (freezer != null) {
-            args.addAll(List.of("--freeze", freezer.toString()));
-            for (Path d : containerDirs) args.addAll(List.of("--kill-frozen", d.toString()));
-            args.addAll(List.of("--thaw", freezer.toString()));
-        }
-        for (Path d : containerDirs) args.addAll(List.of("--kill-tree", d.toString()));
-        for (Path d : containerDirs) args.addAll(List.of("--rmtree", d.toString()));
-        for (int k = made.size() - 1; k >= 0; k--) {
-            Path d = made.get(k);
-            if (!containerDirs.contains(d)) args.addAll(List.of("--prune", d.toString()));
-        }
-        return args;
     }
 
     /**

@@ -56,9 +56,9 @@ public final class Main {
             Command.runc("exec", "run another process in a running container", "[options] <container-id> <command> [command options]   (or --process FILE <container-id>)", ExecCommand.FLAGS, ExecCommand::run),
             Command.runc("pause", "freeze every process of a container", "<container-id>", List.of(), PauseCommand::pause),
             Command.runc("resume", "thaw a paused container", "<container-id>", List.of(), PauseCommand::resume),
-            Command.notYet("events", "print a container's events and statistics"),
+            Command.runc("events", "print a container's events (OOM kills) and its resource usage every interval, as JSON lines", "[options] <container-id>", EventsCommand.FLAGS, EventsCommand::run).runsLong(),
             Command.runc("update", "change a container's resource limits", "[options] <container-id>", UpdateCommand.FLAGS, UpdateCommand::run),
-            Command.notYet("features", "print the features this runtime has, as JSON"),
+            Command.runc("features", "print the features this runtime has, as JSON (the runtime-spec's features document)", "", List.of(), FeaturesCommand::run),
             Command.notYet("checkpoint", "checkpoint a running container"),
             Command.notYet("restore", "restore a container from a checkpoint"),
             Command.brig("demo", "run a small container assembled from this host's /usr (no image needed)", "[options]", DemoCommand.FLAGS, DemoCommand::run),
@@ -142,7 +142,7 @@ public final class Main {
                 throw new Args.UsageException("invalid log format \"" + format + "\": use text or json");
             }
             if (a.bool("version")) {
-                inv.out().println("brig version " + VERSION + "\nspec: 1.2.0");
+                inv.out().println("brig version " + VERSION + "\nspec: " + brig.spec.Spec.VERSION);
                 return 0;
             }
             List<String> rest = a.positional();

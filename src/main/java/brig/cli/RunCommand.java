@@ -75,6 +75,9 @@ final class RunCommand {
                     if (s.oomReport() != null) inv.err().println("brig: " + s.oomReport());
                     return status;
                 }
+                // --keep: the stopped container stays for `delete`; the supervisor must not run
+                // the delete it was told at the start once the container exits.
+                if (keep) sv.forget();
                 sv.container(s.pid(), s.terminalFd(), s.handOver(keep));
                 return 0;
             } catch (BrigFailure e) {

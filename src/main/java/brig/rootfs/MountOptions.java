@@ -45,6 +45,18 @@ public record MountOptions(long flags, long clear, boolean bind, boolean recursi
             "rsuid", "rnodev", "rdev", "rnoexec", "rexec", "rnoatime", "ratime", "rrelatime", "rnorelatime",
             "rstrictatime", "rnostrictatime", "rnodiratime", "rdiratime", "rnosymfollow", "rsymfollow", "remount");
 
+    /**
+     * The options Brig recognizes and applies itself (flags, bind, propagation), sorted: what
+     * `brig features` lists as mountOptions. Anything else is refused ({@link #NOT_YET}) or
+     * passed to the filesystem as data, which the features document leaves out.
+     */
+    public static List<String> known() {
+        java.util.TreeSet<String> all = new java.util.TreeSet<>(FLAGS.keySet());
+        all.addAll(PROPAGATIONS.keySet());
+        all.addAll(List.of("bind", "rbind"));
+        return List.copyOf(all);
+    }
+
     /** @throws IllegalArgumentException naming the first option Brig cannot apply */
     public static MountOptions parse(List<String> options) {
         long flags = 0, clear = 0, propagation = 0;

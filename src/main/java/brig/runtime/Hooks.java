@@ -43,7 +43,7 @@ import java.util.function.Consumer;
  *     goes on; state "running". A failure is a warning.</li>
  * <li>poststop: on the host when the container is deleted, after everything of it is gone;
  *     state "stopped". A failure is a warning. After `run` under the launcher, its supervisor
- *     runs `brig delete` for them ({@link Runtime#cleanupArgs}).</li>
+ *     runs the `brig delete --force --start TOKEN ID` it was given at the start, which runs them.</li>
  * </ol>
  * Every hook gets exactly its argv (args[0] is argv[0]; without args, the path) and its env
  * (nothing inherited), the state JSON on stdin (an in-memory file), fds 1 and 2 of the process

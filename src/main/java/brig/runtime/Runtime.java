@@ -405,7 +405,7 @@ public final class Runtime {
             lock = store.lock(id); // a create of this id in progress finishes first
         } catch (StateStore.NotFound e) {
             if (force) return;
-            throw new BrigException("container " + id + " does not exist");
+            throw StateStore.notFound(); // runc's words, without the id
         }
         try (lock) {
             deleteLocked(id, force, start);
@@ -419,7 +419,7 @@ public final class Runtime {
             boolean existed = Files.isDirectory(store.dir(id));
             if (existed) store.remove(id);
             if (force) return;
-            throw new BrigException("container " + id + " does not exist");
+            throw StateStore.notFound(); // runc's words, without the id
         }
         String status = status(s);
         if (!force && !status.equals("stopped") && !status.equals("created")) {
@@ -521,36 +521,23 @@ public final class Runtime {
     }
 
     /**
-     * What the run's clean-up must do once the container has exited, as the supervisor's
-     * arguments. First, while the cgroup exists: compare the OOM kill count with the one read
-     * at the start ({@code oomCounter} null: nothing to compare), printing {@code oomMessage}
-     * if it grew. With {@code keep}, nothing else.
+     * What the run's supervisor reports once the container has exited, as its arguments:
+     * compare the OOM kill count with the one read at the start ({@code oomCounter} null:
+     * nothing to compare), printing {@code oomMessage} if it grew. It does so before it runs
+     * the delete that removes the container ({@link #delete}, the one home of teardown).
      */
-    List<String> cleanupArgs(ContainerState s, Path oomCounter, long oomBaseline, String oomMessage, boolean keep) {
-        List<String> args = new ArrayList<>();
-        if (oomCounter != null) {
-            args.addAll(List.of("--oom-message", oomMessage, "--oom-kills-above", oomBaseline + " " + oomCounter));
-        }
-        if (keep) return args; // `run --keep`: `delete` removes it later
-        if (!s.hooks().poststop().isEmpty()) {
-            // Poststop hooks run in Java: the supervisor runs `brig delete`, which removes the
-            // rest and then runs them. It must come last: its arguments are the list's rest.
-            args.addAll(List.of("--run-brig", "--root", store.root().toString(), "delete", s.id()));
-            return args;
-        }
-        args.addAll(ContainerCgroup.cleanupArgs(s.cgroups(), s.madeCgroups()));
-        Path dir = store.dir(s.id());
-        try (var files = Files.list(dir)) {
-            for (Path f : files.toList()) args.addAll(List.of("--unlink", f.toString()));
-        } catch (IOException ignored) {
-            // nothing to list
-        }
-        args.addAll(List.of("--rmdir", dir.toString()));
-        return args;
+    static List<String> reportArgs(Path oomCounter, long oomBaseline, String oomMessage) {
+        if (oomCounter == null) return List.of();
+        return List.of("--oom-message", oomMessage, "--oom-kills-above", oomBaseline + " " + oomCounter);
     }
 
-    /** Removes what a container left: its processes, its cgroups and its state; then runs its poststop hooks. */
-    void cleanup(ContainerState s) throws CgroupException {
+    /**
+     * Removes what a container left: its processes, its cgroups in every hierarchy and its
+     * state. Only {@link #deleteLocked} calls it, under the container's lock: `delete`,
+     * `run`'s end (Started.waitFor here, the supervisor's delete under the launcher) and the
+     * clean-up after a start that died all come through {@link #delete}.
+     */
+    private void cleanup(ContainerState s) throws CgroupException {
         try {
             ContainerCgroup.kill(s.cgroups());
             ContainerCgroup.destroy(s.cgroups(), s.madeCgroups());
@@ -697,6 +684,25 @@ public final class Runtime {
     /** `ps`: the pids of every process in the container's cgroups, ascending. */
     public List<Integer> pids(String id) throws BrigException {
         return ContainerCgroup.pids(state(id).cgroups());
+    }
+
+    /**
+     * `events --stats`: the container's resource usage now, in runc's shape
+     * ({@link brig.cgroups.CgroupStats#toEvent}). "container with id ID is not running" once it
+     * has stopped.
+     */
+    public Events.Stats stats(String id) throws BrigException, CgroupException {
+        return Events.stats(store, id);
+    }
+
+    /**
+     * `events`: reports the container's stats every {@code interval} and each OOM in it to
+     * {@code sink}, until the container stops (see {@link Events#watch}); stats it could not
+     * read go to {@code warn}.
+     */
+    public void events(String id, java.time.Duration interval, java.util.function.Consumer<Events.Event> sink,
+                       java.util.function.Consumer<String> warn) throws BrigException, CgroupException {
+        Events.watch(store, id, interval, sink, warn);
     }
 
     /** `pause`: freezes every process of a running (or created) container. */

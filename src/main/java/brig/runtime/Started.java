@@ -41,7 +41,7 @@ public final class Started {
      * Waits for the container's first process, removes the container, and returns its exit
      * status (128+N when killed by signal N). Whether the OOM killer struck: {@link #oomReport}.
      */
-    public int waitFor() throws SyscallException, CgroupException {
+    public int waitFor() throws SyscallException, CgroupException, BrigException {
         return waitFor(false);
     }
 
@@ -49,14 +49,15 @@ public final class Started {
      * As {@link #waitFor()}; with {@code keep} (`run --keep`) the container stays, stopped,
      * with its state and cgroups, until `delete` removes it.
      */
-    public int waitFor(boolean keep) throws SyscallException, CgroupException {
+    public int waitFor(boolean keep) throws SyscallException, CgroupException, BrigException {
         int status = Libc.waitpid(state.pid(), 0);
         try {
             // Before the clean-up: the count goes with the cgroup.
             if (oomCounter != null) oomKills = Math.max(0, OomWatch.kills(oomCounter) - oomBaseline);
-            // Kills what is left (without a pid namespace of its own, forks outlive the first
-            // process), removes the cgroups and the state.
-            if (!keep) runtime.cleanup(state);
+            // As `brig delete --force` would, and only if it is still this start's: kills what
+            // is left (without a pid namespace of its own, forks outlive the first process),
+            // removes the cgroups and the state.
+            if (!keep) runtime.delete(state.id(), true, state.start());
         } finally {
             helper.release();
             Libc.close(terminal);
@@ -74,7 +75,7 @@ public final class Started {
     public String oomReport() { return oomKills > 0 ? oomMessage : null; }
 
     /** Kills the container and removes it again. */
-    public void abort() throws SyscallException, CgroupException {
+    public void abort() throws SyscallException, CgroupException, BrigException {
         Libc.kill(state.pid(), Libc.SIGKILL);
         waitFor();
     }
@@ -89,11 +90,11 @@ public final class Started {
     }
 
     /**
-     * Hands the container to a process that waits for it in this one's place (the helper's
-     * supervisor): releases this process's handles and returns what must be done once the
-     * container has exited, as the supervisor's arguments (see
-     * {@link brig.cgroups.ContainerCgroup#cleanupArgs}, and --unlink and --rmdir for the state;
-     * before them --oom-message and --oom-kills-above, which print the OOM report).
+     * Hands the container to a process that waits for it in this one's place (the launcher's
+     * supervisor): releases this process's handles and returns what it reports once the
+     * container has exited, as its arguments (--oom-message and --oom-kills-above, which print
+     * the OOM report). It then removes the container with the delete it was told at the start
+     * (delete --force --start TOKEN ID).
      */
     public List<String> handOver() {
         return handOver(false);
@@ -105,6 +106,6 @@ public final class Started {
      */
     public List<String> handOver(boolean keep) {
         helper.release();
-        return runtime.cleanupArgs(state, oomCounter, oomBaseline, oomMessage, keep);
+        return Runtime.reportArgs(oomCounter, oomBaseline, oomMessage);
     }
 }

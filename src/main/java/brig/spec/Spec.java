@@ -11,6 +11,12 @@ import java.util.Map;
  */
 public record Spec(String ociVersion, Process process, Root root, String hostname,
                    String domainname, List<Mount> mounts, Map<String, String> annotations, Linux linux, Hooks hooks) {
+    /** The runtime-spec version Brig implements: what `brig spec` writes and the newest `brig features` claims. */
+    public static final String VERSION = "1.2.0";
+
+    /** The oldest ociVersion the reader accepts (it reads every 1.x). */
+    public static final String VERSION_MIN = "1.0.0";
+
     public Spec {
         mounts = List.copyOf(mounts);
         annotations = Map.copyOf(annotations);

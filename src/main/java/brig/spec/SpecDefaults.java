@@ -16,7 +16,7 @@ public final class SpecDefaults {
      */
     public static JsonObject config(boolean rootless, long uid, long gid) {
         JsonObject c = new JsonObject();
-        c.addProperty("ociVersion", "1.2.0");
+        c.addProperty("ociVersion", Spec.VERSION);
         JsonObject p = new JsonObject();
         p.addProperty("terminal", true);
         JsonObject user = new JsonObject();

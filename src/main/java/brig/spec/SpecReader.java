@@ -60,6 +60,13 @@ public final class SpecReader {
         }
     }
 
+    /**
+     * The names of config.json's hooks this reader accepts (what `brig features` lists).
+     */
+    public static List<String> knownHooks() {
+        return List.of("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop");
+    }
+
     public static Spec parse(JsonObject json) throws JsonException {
         Fields f = new Fields(json, "");
         String version = f.requireString("ociVersion");
@@ -222,6 +229,7 @@ public final class SpecReader {
             String name = n.requireString("type");
             NamespaceType t = NamespaceType.ofSpecName(name);
             if (t == null) throw new JsonException(n.path("type"), "unknown namespace type \"" + name + "\"");
+            if (!t.supported()) throw new JsonException(n.path("type"), name + " namespaces are not supported yet");
             if (!seen.add(t)) throw new JsonException(n.path("type"), "duplicate namespace " + name);
             String path = n.string("path").filter(s -> !s.isEmpty()).orElse(null);
             noNul(path, n.path("path"));

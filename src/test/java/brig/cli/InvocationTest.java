@@ -177,7 +177,7 @@ class InvocationTest {
         // --flag=value and --flag value, repeated (the last wins), before the verb.
         Caller c = new Caller(tmp, Map.of(), 0);
         assertEquals(1, c.run("--root=one", "--root", "two", "--debug", "--debug", "delete", "nope"));
-        assertEquals("brig: container nope does not exist\n", c.err());
+        assertEquals("brig: container does not exist\n", c.err());
         Caller v = new Caller(tmp, Map.of(), 0);
         assertEquals(0, v.run("-v"));
         assertTrue(v.out().startsWith("brig version "), v.out());
