@@ -42,10 +42,13 @@ public final class Compiler {
 
     private static volatile Object[] last = {null, null};
 
-    /** The filter of a profile; the last one is kept, as a config is checked and then planned. */
+    /**
+     * The filter of a profile. The last one is kept, as the reader checks the very profile the
+     * planner then installs (by identity: a record's equals costs a cold JVM a bootstrap).
+     */
     public static Filter compile(Profile p) throws CompileException {
         Object[] l = last;
-        if (p.equals(l[0])) return (Filter) l[1];
+        if (p == l[0]) return (Filter) l[1];
         Filter f = build(p);
         last = new Object[] {p, f};
         return f;
@@ -97,8 +100,9 @@ public final class Compiler {
                     + MAX_INSNS);
         }
         String errno = p.defaultAction().takesErrno() ? " (errno " + p.defaultErrnoRet() + ")" : "";
-        String summary = "default action " + p.defaultAction() + errno + ", " + rules + " syscall rules for "
-                + String.join(", ", archs.stream().map(t -> t.specName.substring(10).toLowerCase()).toList())
+        StringBuilder names = new StringBuilder();
+        for (SyscallTable t : archs) names.append(names.isEmpty() ? "" : ", ").append(t.specName.substring(10).toLowerCase());
+        String summary = "default action " + p.defaultAction() + errno + ", " + rules + " syscall rules for " + names
                 + (stub ? ", calls newer than the profile's return ENOSYS" : "") + ", " + program.length + " BPF instructions";
         return new Filter(program, p.flags(), summary);
     }
@@ -112,7 +116,9 @@ public final class Compiler {
             for (String name : r.names()) {
                 int nr = t.number(name);
                 if (nr < 0) continue;
-                byNr.computeIfAbsent(nr, k -> new ArrayList<>()).add(r);
+                List<Profile.Rule> rs = byNr.get(nr);
+                if (rs == null) byNr.put(nr, rs = new ArrayList<>());
+                rs.add(r);
                 max = Math.max(max, nr);
             }
         }
@@ -120,7 +126,8 @@ public final class Compiler {
         for (var e : byNr.entrySet()) {
             int nr = e.getKey();
             List<Profile.Rule> rs = e.getValue();
-            Profile.Rule plain = rs.stream().filter(r -> r.args().isEmpty()).findFirst().orElse(null);
+            Profile.Rule plain = null;
+            for (Profile.Rule r : rs) if (plain == null && r.args().isEmpty()) plain = r;
             count += rs.size();
             if (rs.size() == 1 && plain != null) {
                 asm.jump(JEQ, nr, Asm.NEXT, asm.skipOne());
@@ -152,9 +159,16 @@ public final class Compiler {
 
     /** The conditions of one rule as alternatives: all of them, or each alone if an index repeats. */
     private static List<List<Profile.Arg>> alternatives(List<Profile.Arg> args) {
-        long distinct = args.stream().mapToInt(Profile.Arg::index).distinct().count();
-        if (distinct == args.size()) return List.of(args);
-        return args.stream().map(List::of).toList();
+        int seen = 0;
+        boolean repeated = false;
+        for (Profile.Arg a : args) {
+            repeated |= (seen & 1 << a.index()) != 0;
+            seen |= 1 << a.index();
+        }
+        if (!repeated) return List.of(args);
+        List<List<Profile.Arg>> each = new ArrayList<>();
+        for (Profile.Arg a : args) each.add(List.of(a));
+        return each;
     }
 
     /** Falls through when the 64-bit argument satisfies the condition, jumps to fail if not. */

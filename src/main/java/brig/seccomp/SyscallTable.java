@@ -225,9 +225,20 @@ public enum SyscallTable {
     public int number(String name) {
         Map<String, Integer> m = numbers;
         if (m == null) {
-            m = new HashMap<>();
-            String[] w = names.trim().split("\\s+");
-            for (int k = 0; k + 1 < w.length; k += 2) m.put(w[k], Integer.parseInt(w[k + 1]) | bit);
+            m = new HashMap<>(1024);
+            // "name number " pairs; a plain scan, as a regex split costs a cold JVM milliseconds.
+            int k = 0, n = names.length();
+            while (k < n) {
+                while (k < n && names.charAt(k) <= ' ') k++;
+                int start = k;
+                while (k < n && names.charAt(k) > ' ') k++;
+                if (start == k) break;
+                String call = names.substring(start, k);
+                while (k < n && names.charAt(k) <= ' ') k++;
+                int nr = 0;
+                while (k < n && names.charAt(k) > ' ') nr = nr * 10 + names.charAt(k++) - '0';
+                m.put(call, nr | bit);
+            }
             numbers = m;
         }
         return m.getOrDefault(name, -1);
