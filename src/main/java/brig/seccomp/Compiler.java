@@ -64,7 +64,7 @@ public final class Compiler {
         int defaultRet = p.defaultAction().ret(p.defaultErrnoRet());
         boolean stub = p.defaultAction() != Profile.Action.SCMP_ACT_ALLOW && p.defaultAction() != Profile.Action.SCMP_ACT_LOG
                 && !(p.defaultAction() == Profile.Action.SCMP_ACT_ERRNO && p.defaultErrnoRet() == Profile.ENOSYS);
-        int badArch = asm.label(), rules = 0;
+        int badArch = asm.label(), calls = 0;
         asm.ld(OFF_ARCH);
         int x32 = archs.contains(SyscallTable.X32) ? asm.label() : -1;
         for (SyscallTable t : List.of(SyscallTable.X86_64, SyscallTable.X86)) {
@@ -80,7 +80,8 @@ public final class Compiler {
                 else asm.ret(RET_KILL_PROCESS);
                 asm.bind(native64);
             }
-            rules += section(asm, p, t, defaultRet, stub);
+            int known = section(asm, p, t, defaultRet, stub);
+            if (t == SyscallTable.X86_64) calls = known;
             asm.bind(next);
             if (t == SyscallTable.X86_64 && x32 >= 0) {
                 // Reached only through the jump above, which keeps x86_64's "arch" check.
@@ -88,7 +89,7 @@ public final class Compiler {
                 asm.ja(after);
                 asm.bind(x32);
                 asm.ld(OFF_NR);
-                rules += section(asm, p, SyscallTable.X32, defaultRet, stub);
+                section(asm, p, SyscallTable.X32, defaultRet, stub);
                 asm.bind(after);
             }
         }
@@ -102,12 +103,17 @@ public final class Compiler {
         String errno = p.defaultAction().takesErrno() ? " (errno " + p.defaultErrnoRet() + ")" : "";
         StringBuilder names = new StringBuilder();
         for (SyscallTable t : archs) names.append(names.isEmpty() ? "" : ", ").append(t.specName.substring(10).toLowerCase());
-        String summary = "default action " + p.defaultAction() + errno + ", " + rules + " syscall rules for " + names
-                + (stub ? ", calls newer than the profile's return ENOSYS" : "") + ", " + program.length + " BPF instructions";
+        List<String> flags = new ArrayList<>();
+        if ((p.flags() & Profile.FLAG_TSYNC) != 0) flags.add("TSYNC");
+        if ((p.flags() & Profile.FLAG_LOG) != 0) flags.add("LOG");
+        if ((p.flags() & Profile.FLAG_SPEC_ALLOW) != 0) flags.add("SPEC_ALLOW");
+        String summary = "default action " + p.defaultAction() + errno + ", " + p.syscalls().size() + " rules over " + calls
+                + " x86_64 calls, sections for " + names + (stub ? ", calls newer than the profile's return ENOSYS" : "")
+                + (flags.isEmpty() ? "" : ", flags " + String.join(" ", flags)) + ", " + program.length + " BPF instructions";
         return new Filter(program, p.flags(), summary);
     }
 
-    /** One architecture's rules, its ENOSYS stub and its default; returns the number of rules. */
+    /** One architecture's rules, its ENOSYS stub and its default; returns how many calls it names. */
     private static int section(Asm asm, Profile p, SyscallTable t, int defaultRet, boolean stub) {
         // Rules per call number, in the order the profile first names each call.
         Map<Integer, List<Profile.Rule>> byNr = new LinkedHashMap<>();
@@ -122,13 +128,11 @@ public final class Compiler {
                 max = Math.max(max, nr);
             }
         }
-        int count = 0;
         for (var e : byNr.entrySet()) {
             int nr = e.getKey();
             List<Profile.Rule> rs = e.getValue();
             Profile.Rule plain = null;
             for (Profile.Rule r : rs) if (plain == null && r.args().isEmpty()) plain = r;
-            count += rs.size();
             if (rs.size() == 1 && plain != null) {
                 asm.jump(JEQ, nr, Asm.NEXT, asm.skipOne());
                 asm.ret(plain.action().ret(plain.errnoRet()));
@@ -154,7 +158,7 @@ public final class Compiler {
             asm.ret(Profile.Action.SCMP_ACT_ERRNO.ret(Profile.ENOSYS));
         }
         asm.ret(defaultRet);
-        return count;
+        return byNr.size();
     }
 
     /** The conditions of one rule as alternatives: all of them, or each alone if an index repeats. */

@@ -61,7 +61,7 @@ class CompilerTest {
         assertEquals(Compiler.RET, Filter.code(p[p.length - 1]));
         assertEquals(0x80000000, Filter.k(p[p.length - 1]));
         assertTrue(f.summary().startsWith("default action SCMP_ACT_ERRNO (errno 1), "), f.summary());
-        assertTrue(f.summary().contains("for x86_64, x32, x86, calls newer than the profile's return ENOSYS"), f.summary());
+        assertTrue(f.summary().contains(" x86_64 calls, sections for x86_64, x32, x86, calls newer than the profile's return ENOSYS, "), f.summary());
     }
 
     @Test
