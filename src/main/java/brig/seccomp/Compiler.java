@@ -9,9 +9,9 @@ import java.util.Set;
 
 /**
  * Compiles a {@link Profile} into classic BPF, in Java rather than through libseccomp: the
- * program is a straight list (per architecture: the call number compared with each named call,
- * its argument conditions, its action), which is short to generate and to read back, and a JVM
- * started for every CLI call pays no library binding for it (see the issue 9 note).
+ * program is simple (per architecture: a binary search on the call number down to short chains
+ * of calls, each with its argument conditions and action), short to generate and to read back,
+ * and a JVM started for every CLI call pays no library binding for it (see the issue 9 note).
  *
  * <p>Per architecture section, as libseccomp lays it out: the arch is checked first (a call
  * from an architecture the profile does not cover is killed), on x86_64 a call number with the
@@ -128,37 +128,66 @@ public final class Compiler {
                 max = Math.max(max, nr);
             }
         }
-        for (var e : byNr.entrySet()) {
-            int nr = e.getKey();
-            List<Profile.Rule> rs = e.getValue();
-            Profile.Rule plain = null;
-            for (Profile.Rule r : rs) if (plain == null && r.args().isEmpty()) plain = r;
-            if (rs.size() == 1 && plain != null) {
-                asm.jump(JEQ, nr, Asm.NEXT, asm.skipOne());
-                asm.ret(plain.action().ret(plain.errnoRet()));
-                continue;
-            }
-            int after = asm.label();
-            asm.jump(JEQ, nr, asm.skipOne(), Asm.NEXT);
-            asm.ja(after);
-            for (Profile.Rule r : rs) {
-                if (r.args().isEmpty()) continue;
-                for (List<Profile.Arg> conds : alternatives(r.args())) {
-                    int fail = asm.label();
-                    for (Profile.Arg a : conds) condition(asm, a, fail);
-                    asm.ret(r.action().ret(r.errnoRet()));
-                    asm.bind(fail);
-                }
-            }
-            asm.ret(plain != null ? plain.action().ret(plain.errnoRet()) : defaultRet);
-            asm.bind(after);
-        }
+        List<Integer> nrs = new ArrayList<>(byNr.keySet());
+        java.util.Collections.sort(nrs);
+        int notNamed = asm.label();
+        tree(asm, nrs, 0, nrs.size(), byNr, defaultRet, notNamed);
+        asm.bind(notNamed);
         if (stub && max >= 0) {
             asm.jump(JGT, max, Asm.NEXT, asm.skipOne());
             asm.ret(Profile.Action.SCMP_ACT_ERRNO.ret(Profile.ENOSYS));
         }
         asm.ret(defaultRet);
         return byNr.size();
+    }
+
+    /** Calls per chain at the leaves of the search tree. */
+    static final int LEAF = 8;
+
+    /**
+     * The calls nrs[lo..hi) as a binary search on the call number (a few comparisons per call
+     * instead of a chain as long as the profile: an allow-list names some 300 calls), with
+     * chains of at most {@link #LEAF} calls at the leaves. Every call's block ends in a return;
+     * a number not named jumps to {@code notNamed}. A holds the call number throughout.
+     */
+    private static void tree(Asm asm, List<Integer> nrs, int lo, int hi, Map<Integer, List<Profile.Rule>> byNr,
+                             int defaultRet, int notNamed) {
+        if (hi - lo > LEAF) {
+            int mid = (lo + hi) >>> 1, upper = asm.label();
+            asm.jump(JGE, nrs.get(mid), Asm.NEXT, asm.skipOne());
+            asm.ja(upper);
+            tree(asm, nrs, lo, mid, byNr, defaultRet, notNamed);
+            asm.bind(upper);
+            tree(asm, nrs, mid, hi, byNr, defaultRet, notNamed);
+            return;
+        }
+        for (int k = lo; k < hi; k++) call(asm, nrs.get(k), byNr.get(nrs.get(k)), defaultRet);
+        asm.ja(notNamed);
+    }
+
+    /** One call: its conditional rules in order, then its unconditional one, else the default. */
+    private static void call(Asm asm, int nr, List<Profile.Rule> rs, int defaultRet) {
+        Profile.Rule plain = null;
+        for (Profile.Rule r : rs) if (plain == null && r.args().isEmpty()) plain = r;
+        if (rs.size() == 1 && plain != null) {
+            asm.jump(JEQ, nr, Asm.NEXT, asm.skipOne());
+            asm.ret(plain.action().ret(plain.errnoRet()));
+            return;
+        }
+        int after = asm.label();
+        asm.jump(JEQ, nr, asm.skipOne(), Asm.NEXT);
+        asm.ja(after);
+        for (Profile.Rule r : rs) {
+            if (r.args().isEmpty()) continue;
+            for (List<Profile.Arg> conds : alternatives(r.args())) {
+                int fail = asm.label();
+                for (Profile.Arg a : conds) condition(asm, a, fail);
+                asm.ret(r.action().ret(r.errnoRet()));
+                asm.bind(fail);
+            }
+        }
+        asm.ret(plain != null ? plain.action().ret(plain.errnoRet()) : defaultRet);
+        asm.bind(after);
     }
 
     /** The conditions of one rule as alternatives: all of them, or each alone if an index repeats. */

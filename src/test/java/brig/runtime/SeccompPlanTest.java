@@ -20,7 +20,7 @@ class SeccompPlanTest {
         assertEquals(seccomp + 1, PlannerTest.index(p, Step.Ready.class), p.explain());
         assertTrue(PlannerTest.index(p, Step.Prctl.class) < seccomp);
         assertTrue(p.explain().contains("install the seccomp filter (default action SCMP_ACT_ALLOW, 1 rules over 1 x86_64 calls,"
-                + " sections for x86_64, 10 BPF instructions), as late as possible with no_new_privs set"), p.explain());
+                + " sections for x86_64, 11 BPF instructions), as late as possible with no_new_privs set"), p.explain());
     }
 
     @Test

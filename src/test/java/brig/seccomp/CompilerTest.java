@@ -129,4 +129,71 @@ class CompilerTest {
     void emptyProfileIsNone() throws Exception {
         assertEquals(null, read("{}"));
     }
+
+    /**
+     * Runs a program on one seccomp_data (arch, nr, args) as the kernel would: only the
+     * instructions the compiler emits. An aid to check the search tree over every call number;
+     * what the filters do to processes is SeccompIT's.
+     */
+    static int run(long[] p, int arch, int nr, long arg0) {
+        int a = 0;
+        for (int pc = 0; pc < p.length; pc++) {
+            long i = p[pc];
+            int code = Filter.code(i), k = Filter.k(i);
+            switch (code) {
+                case Compiler.LD_ABS -> a = switch (k) {
+                    case 0 -> nr;
+                    case 4 -> arch;
+                    case 16 -> (int) arg0;
+                    case 20 -> (int) (arg0 >>> 32);
+                    default -> 0;
+                };
+                case Compiler.AND -> a &= k;
+                case Compiler.RET -> { return k; }
+                case Compiler.JA -> pc += k;
+                case Compiler.JEQ -> pc += a == k ? Filter.jt(i) : Filter.jf(i);
+                case Compiler.JGT -> pc += Integer.compareUnsigned(a, k) > 0 ? Filter.jt(i) : Filter.jf(i);
+                case Compiler.JGE -> pc += Integer.compareUnsigned(a, k) >= 0 ? Filter.jt(i) : Filter.jf(i);
+                default -> throw new AssertionError("unexpected instruction " + code + " at " + pc);
+            }
+        }
+        throw new AssertionError("fell off the end");
+    }
+
+    @Test
+    void theSearchTreeFindsEveryCallOfEveryArchitecture() throws Exception {
+        Profile p = read(dockerLike());
+        long[] prog = Compiler.compile(p).program();
+        int allow = 0x7fff0000, eperm = 0x00050001, enosys = 0x00050026, kill = 0x80000000;
+        for (SyscallTable t : SyscallTable.values()) {
+            java.util.Map<Integer, String> named = new java.util.HashMap<>();
+            int max = 0;
+            for (Profile.Rule r : p.syscalls()) {
+                for (String n : r.names()) {
+                    int nr = t.number(n);
+                    if (nr >= 0) {
+                        named.putIfAbsent(nr, r.args().isEmpty() ? r.action().name() : "conditional");
+                        max = Math.max(max, nr);
+                    }
+                }
+            }
+            int base = t == SyscallTable.X32 ? SyscallTable.X32_SYSCALL_BIT : 0;
+            for (int nr = base; nr < base + 600; nr++) {
+                String what = named.get(nr);
+                int want = what == null ? (nr > max ? enosys : eperm) : what.equals("SCMP_ACT_ALLOW") ? allow : -1;
+                if (want == -1) continue; // conditional (personality, clone, socket) or clone3: checked by SeccompIT
+                assertEquals(want, run(prog, t.auditArch, nr, 0), t + " call " + (nr - base));
+            }
+        }
+        // personality's conditions, here too.
+        int personality = SyscallTable.X86_64.number("personality");
+        assertEquals(allow, run(prog, SyscallTable.X86_64.auditArch, personality, 0xffffffffL));
+        assertEquals(eperm, run(prog, SyscallTable.X86_64.auditArch, personality, 0x1ffffffffL));
+        // Another architecture, or the x32 bit on a filter without x32, is killed.
+        assertEquals(kill, run(prog, 0xC00000B7, 0, 0));
+        long[] native64 = Compiler.compile(read("{\"defaultAction\":\"SCMP_ACT_ALLOW\"}")).program();
+        assertEquals(kill, run(native64, SyscallTable.X86_64.auditArch, SyscallTable.X32_SYSCALL_BIT | 1, 0));
+        assertEquals(allow, run(native64, SyscallTable.X86_64.auditArch, 1, 0));
+        assertEquals(kill, run(native64, SyscallTable.X86.auditArch, 1, 0));
+    }
 }
