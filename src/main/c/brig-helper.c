@@ -20,6 +20,8 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/sched.h>
 #include <linux/keyctl.h>
 #include <poll.h>
@@ -64,6 +66,7 @@ enum op {
 	/* brig exec: join a running container's namespaces, then fork into its pid namespace */
 	OP_JOIN_NS = 42, OP_FORK = 43,
 	OP_HOOK = 50,
+	OP_SECCOMP = 48,
 };
 
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -917,6 +920,24 @@ static void do_fork(void)
 		fail("setsid", "", errno);
 }
 
+/* OP_SECCOMP: i0 the seccomp(2) flags, then the filter Java compiled, one instruction per
+ * integer (code bits 0-15, jt 16-23, jf 24-31, k 32-63). no_new_privs, if wanted, is a step of
+ * its own before this one; without it the kernel asks for CAP_SYS_ADMIN. */
+static void do_seccomp(struct step *s)
+{
+	unsigned short n = (unsigned short)(s->nint - 1);
+	struct sock_filter *f = calloc(n ? n : 1, sizeof *f);
+	if (!f || s->nint < 2 || s->nint - 1 > BPF_MAXINSNS)
+		fail("seccomp", "filter", f ? EINVAL : ENOMEM);
+	for (unsigned k = 0; k < n; k++) {
+		uint64_t v = (uint64_t)s->i[k + 1];
+		f[k] = (struct sock_filter){ (uint16_t)v, (uint8_t)(v >> 16), (uint8_t)(v >> 24), (uint32_t)(v >> 32) };
+	}
+	struct sock_fprog prog = { .len = n, .filter = f };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)s->i[0], &prog) < 0)
+		fail("seccomp", "", errno);
+}
+
 static void run(struct step *s)
 {
 	char *p;
@@ -1038,6 +1059,9 @@ static void run(struct step *s)
 		break;
 	case OP_UMASK:
 		umask((mode_t)s->i[0]);
+		break;
+	case OP_SECCOMP:
+		do_seccomp(s);
 		break;
 	case OP_CHDIR:
 		if ((s->flags & F_IF_DEFERRED) && !chdir_deferred)

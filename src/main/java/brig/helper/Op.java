@@ -14,7 +14,8 @@ public enum Op {
     // brig exec
     JOIN_NS(42), FORK(43),
     // Hooks: far from the others' next numbers, so that branches adding ops do not collide.
-    HOOK(50);
+    HOOK(50),
+    SECCOMP(48);
 
     public final int code;
 

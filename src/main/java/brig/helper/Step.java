@@ -256,6 +256,29 @@ public sealed interface Step {
         public String explain() { return what + " (prctl)"; }
     }
 
+    /**
+     * Installs a seccomp filter compiled by {@link brig.seccomp.Compiler}: i0 the seccomp(2)
+     * flags, then one instruction per integer ({@link brig.seccomp.Filter}). Every step after
+     * this one runs under the filter.
+     *
+     * @param late whether the step comes last, after no_new_privs, rather than before the
+     *     capabilities and user are dropped (for `--explain`)
+     */
+    record Seccomp(brig.seccomp.Filter filter, boolean late) implements Step {
+        public Op op() { return Op.SECCOMP; }
+        public long[] ints() {
+            long[] out = new long[1 + filter.length()];
+            out[0] = filter.flags();
+            System.arraycopy(filter.program(), 0, out, 1, filter.length());
+            return out;
+        }
+        public String explain() {
+            return "install the seccomp filter (" + filter.summary() + ")"
+                    + (late ? ", as late as possible with no_new_privs set"
+                            : ", while still privileged: the steps below run under it");
+        }
+    }
+
     record Umask(int mask) implements Step {
         public Op op() { return Op.UMASK; }
         public long[] ints() { return new long[] {mask}; }

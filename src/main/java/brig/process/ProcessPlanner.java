@@ -64,6 +64,20 @@ public final class ProcessPlanner {
     }
 
     /**
+     * The step installing the profile's filter, or null without a profile. Where it goes is the
+     * caller's: with no_new_privs last (late), else before {@link #identity}.
+     */
+    public static Step seccomp(brig.seccomp.Profile profile, boolean noNewPrivileges) {
+        if (profile == null) return null;
+        try {
+            return new Step.Seccomp(brig.seccomp.Compiler.compile(profile), noNewPrivileges);
+        } catch (brig.seccomp.Compiler.CompileException e) {
+            // SpecReader compiled this very profile when it read the config.
+            throw new IllegalStateException("linux.seccomp: " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * HOME, when the config's environment has none: looked up by the helper once the
      * container's mounts are in place, in the /etc/passwd the container sees (runc's order;
      * an engine may bind its own there). Never read on the host, where the image's file could

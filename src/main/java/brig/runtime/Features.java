@@ -42,8 +42,18 @@ public final class Features {
         // linux.resources.rdma becomes rdma.max where the host has the controller (V1Resources.rdma).
         cgroup.addProperty("rdma", true);
         linux.add("cgroup", cgroup);
-        // Each of these the reader refuses ("... not supported yet"): seccomp is issue 9.
-        linux.add("seccomp", enabled(false));
+        // From the compiler's own tables; SCMP_ACT_NOTIFY is refused by the reader (not yet).
+        JsonObject seccomp = enabled(true);
+        seccomp.add("actions", strings(Arrays.stream(brig.seccomp.Profile.Action.values())
+                .filter(x -> x != brig.seccomp.Profile.Action.SCMP_ACT_NOTIFY).map(Enum::name).toList()));
+        seccomp.add("operators", strings(Arrays.stream(brig.seccomp.Profile.Operator.values()).map(Enum::name).toList()));
+        seccomp.add("archs", strings(Arrays.stream(brig.seccomp.SyscallTable.values()).map(t -> t.specName).toList()));
+        List<String> flags = List.of("SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+                "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV");
+        seccomp.add("knownFlags", strings(flags.stream().filter(n -> brig.seccomp.Profile.flag(n) != 0).toList()));
+        seccomp.add("supportedFlags", strings(flags.stream().filter(n -> brig.seccomp.Profile.flag(n) != 0).toList()));
+        linux.add("seccomp", seccomp);
+        // Each of these the reader refuses ("... not supported yet").
         linux.add("apparmor", enabled(false));
         linux.add("selinux", enabled(false));
         linux.add("intelRdt", enabled(false));

@@ -108,10 +108,12 @@ public record Spec(String ociVersion, Process process, Root root, String hostnam
     /**
      * @param cgroupsPath null when not given
      * @param rootfsPropagation "" when not given
+     * @param seccomp null when not given (or empty)
      */
     public record Linux(List<Namespace> namespaces, List<IdMapping> uidMappings, List<IdMapping> gidMappings,
                         List<Device> devices, String cgroupsPath, Resources resources, String rootfsPropagation,
-                        Map<String, String> sysctl, List<String> maskedPaths, List<String> readonlyPaths) {
+                        Map<String, String> sysctl, List<String> maskedPaths, List<String> readonlyPaths,
+                        brig.seccomp.Profile seccomp) {
         public Linux {
             namespaces = List.copyOf(namespaces);
             uidMappings = List.copyOf(uidMappings);
@@ -120,6 +122,14 @@ public record Spec(String ociVersion, Process process, Root root, String hostnam
             sysctl = Map.copyOf(sysctl);
             maskedPaths = List.copyOf(maskedPaths);
             readonlyPaths = List.copyOf(readonlyPaths);
+        }
+
+        /** Without seccomp. */
+        public Linux(List<Namespace> namespaces, List<IdMapping> uidMappings, List<IdMapping> gidMappings,
+                     List<Device> devices, String cgroupsPath, Resources resources, String rootfsPropagation,
+                     Map<String, String> sysctl, List<String> maskedPaths, List<String> readonlyPaths) {
+            this(namespaces, uidMappings, gidMappings, devices, cgroupsPath, resources, rootfsPropagation, sysctl,
+                    maskedPaths, readonlyPaths, null);
         }
 
         public static final Linux EMPTY = new Linux(List.of(), List.of(), List.of(), List.of(), null,

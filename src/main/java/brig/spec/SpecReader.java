@@ -3,6 +3,8 @@ package brig.spec;
 import brig.json.Fields;
 import brig.json.Json;
 import brig.json.JsonException;
+import brig.seccomp.Compiler;
+import brig.seccomp.Profile;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.io.IOException;
@@ -241,7 +243,6 @@ public final class SpecReader {
         List<Spec.Device> devices = new ArrayList<>();
         for (Fields d : l.objects("devices")) devices.add(device(d));
         refuse(l, "timeOffsets", "time namespace offsets are not supported yet");
-        refuse(l, "seccomp", "seccomp is not supported yet");
         refuse(l, "intelRdt", "Intel RDT is not supported yet");
         refuse(l, "personality", "personality is not supported yet");
         refuse(l, "memoryPolicy", "memory policies are not supported yet");
@@ -264,8 +265,80 @@ public final class SpecReader {
         noNul(cgroupsPath, l.path("cgroupsPath"));
         Spec.Resources resources = l.object("resources").isPresent() ? resources(l.object("resources").get(), false)
                 : Spec.Resources.NONE;
+        Profile seccomp = l.object("seccomp").isPresent() ? seccomp(l.object("seccomp").get()) : null;
         return new Spec.Linux(namespaces, mappings(l, "uidMappings"), mappings(l, "gidMappings"), devices,
-                cgroupsPath, resources, propagation, sysctl, masked, readonly);
+                cgroupsPath, resources, propagation, sysctl, masked, readonly, seccomp);
+    }
+
+    /**
+     * linux.seccomp; null for an empty object. Call names are kept as written (the compiler
+     * skips those its tables do not know, as runc skips those libseccomp does not know); an
+     * unknown action, operator, flag or architecture is an error.
+     */
+    private static Profile seccomp(Fields s) throws JsonException {
+        if (s.json().isEmpty()) return null;
+        refuse(s, "listenerPath", "seccomp notify agents are not supported yet");
+        refuse(s, "listenerMetadata", "seccomp notify agents are not supported yet");
+        Profile.Action def = action(s, "defaultAction");
+        int defErrno = errno(s, "defaultErrnoRet", def);
+        List<String> archs = s.strings("architectures");
+        for (int k = 0; k < archs.size(); k++) {
+            if (!Profile.ARCHITECTURES.contains(archs.get(k))) {
+                throw new JsonException(s.path("architectures") + "[" + k + "]", "unknown architecture \"" + archs.get(k) + "\"");
+            }
+        }
+        int flags = 0;
+        List<String> names = s.strings("flags");
+        for (int k = 0; k < names.size(); k++) {
+            int bit = Profile.flag(names.get(k));
+            if (bit == 0) throw new JsonException(s.path("flags") + "[" + k + "]", "unknown seccomp flag \"" + names.get(k) + "\"");
+            flags |= bit;
+        }
+        List<Profile.Rule> rules = new ArrayList<>();
+        for (Fields r : s.objects("syscalls")) {
+            List<String> calls = r.strings("names");
+            if (calls.isEmpty()) throw new JsonException(r.path("names"), "required but missing");
+            Profile.Action action = action(r, "action");
+            List<Profile.Arg> args = new ArrayList<>();
+            for (Fields a : r.objects("args")) {
+                String op = a.requireString("op");
+                Profile.Operator o = Profile.Operator.ofName(op);
+                if (o == null) throw new JsonException(a.path("op"), "unknown operator \"" + op + "\"");
+                args.add(new Profile.Arg((int) a.requireInteger("index", 0, 5),
+                        a.unsigned64("value").orElseThrow(() -> new JsonException(a.path("value"), "required but missing")),
+                        a.unsigned64("valueTwo").orElse(0L), o));
+            }
+            rules.add(new Profile.Rule(calls, action, errno(r, "errnoRet", action), args));
+        }
+        // Without a listener the flag means nothing, and the kernel refuses it alone (EINVAL).
+        if (rules.stream().noneMatch(r -> r.action() == Profile.Action.SCMP_ACT_NOTIFY)) flags &= ~Profile.FLAG_WAIT_KILLABLE_RECV;
+        Profile profile = new Profile(def, defErrno, archs, flags, rules);
+        try {
+            Compiler.compile(profile);
+        } catch (Compiler.CompileException e) {
+            throw new JsonException(s.path(), e.getMessage());
+        }
+        return profile;
+    }
+
+    private static Profile.Action action(Fields f, String key) throws JsonException {
+        String name = f.requireString(key);
+        Profile.Action a = Profile.Action.ofName(name);
+        if (a == null) throw new JsonException(f.path(key), "unknown seccomp action \"" + name + "\"");
+        if (a == Profile.Action.SCMP_ACT_NOTIFY) {
+            throw new JsonException(f.path(key), "SCMP_ACT_NOTIFY is not supported yet");
+        }
+        return a;
+    }
+
+    /** errnoRet (or defaultErrnoRet): EPERM unless given, and only for ERRNO and TRACE. */
+    private static int errno(Fields f, String key, Profile.Action action) throws JsonException {
+        if (!f.has(key)) return Profile.EPERM;
+        long v = f.requireInteger(key, 0, 4095);
+        if (!action.takesErrno()) {
+            throw new JsonException(f.path(key), "only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno, not " + action);
+        }
+        return (int) v;
     }
 
     private static void absolute(Fields l, String key, List<String> paths) throws JsonException {
