@@ -87,9 +87,10 @@ class CgroupV2LabIT {
         // outlive the container's cgroup: memory.events' oom_kill, pids.peak, pids.events.
         eater.set("linux.cgroupsPath", "\"/lab-mem/" + eater.id() + "\"");
 
-        // The bomb forks in the background; the first process then becomes sleep, whose end
+        // The first process forks once, before there is a bomb (started by itself, its second
+        // fork could be refused: sh exits 2, as in one CI run), then becomes sleep, whose end
         // ends the pid namespace, bomb and all.
-        TestBundle bomb = TestBundle.busybox(dir.resolve("bomb")).sh("f() { f | f & }; f; exec sleep 2");
+        TestBundle bomb = TestBundle.busybox(dir.resolve("bomb")).sh("f() { f | f & }; (f) & exec sleep 2");
         bomb.set("linux.resources", "{\"pids\":{\"limit\":10}}");
         bomb.set("linux.cgroupsPath", "\"/lab-pids/" + bomb.id() + "\"");
 

@@ -61,9 +61,10 @@ class ResourcesIT {
 
     @Test
     void forkBombIsHeldAtTenTasks() throws Exception {
-        // The bomb forks in the background; the first process then becomes sleep without a fork,
-        // and its end ends the pid namespace, bomb and all.
-        TestBundle b = TestBundle.busybox(dir).sh("f() { f | f & }; f; exec sleep 4");
+        // The first process forks once, before there is a bomb (had it started the bomb itself, its
+        // own second fork could be refused, and sh exits 2 on that), then becomes sleep; its end
+        // ends the pid namespace, bomb and all.
+        TestBundle b = TestBundle.busybox(dir).sh("f() { f | f & }; (f) & exec sleep 4");
         b.set("linux.resources", "{\"pids\":{\"limit\":10}}");
         Path cg = v1("pids").resolve("brig").resolve(b.id());
         CompletableFuture<Brig.Result> run = CompletableFuture.supplyAsync(() -> b.run(null, 20));
@@ -83,7 +84,8 @@ class ResourcesIT {
         assertEquals(0, r.exit(), r.err());
         assertTrue(polls > 20, "the host read pids.current while the bomb ran: " + polls);
         assertTrue(most <= 10, "tasks: " + most);
-        assertTrue(most >= 9, "the bomb reached the limit: " + most);
+        // That it reached the limit is pids.events' word: v1 has no pids.peak, and the host's
+        // 20 ms samples saw 7 at most in one CI run (the bomb's shells die as their forks fail).
         assertTrue(events.matches("(?s)max [1-9][0-9]*\\s*"), "forks were refused at the limit: " + events);
         assertGone(b);
         // NoLeaks checks that no task of it is left anywhere.

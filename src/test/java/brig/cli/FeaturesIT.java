@@ -28,7 +28,10 @@ class FeaturesIT {
         assertTrue(r.out().startsWith("{\n    \"ociVersionMin\": \"1.0.0\",\n    \"ociVersionMax\": \"1.2.0\",\n"), r.out());
         JsonObject linux = doc.getAsJsonObject("linux");
         assertTrue(linux.getAsJsonArray("namespaces").size() >= 7, linux.toString());
-        assertEquals(false, linux.getAsJsonObject("seccomp").get("enabled").getAsBoolean(), "seccomp is issue 9");
+        JsonObject seccomp = linux.getAsJsonObject("seccomp");
+        assertEquals(true, seccomp.get("enabled").getAsBoolean(), seccomp.toString());
+        assertTrue(seccomp.getAsJsonArray("actions").toString().contains("\"SCMP_ACT_ERRNO\""), seccomp.toString());
+        assertTrue(seccomp.getAsJsonArray("archs").toString().contains("\"SCMP_ARCH_X86_64\""), seccomp.toString());
         assertEquals("", r.err());
     }
 
