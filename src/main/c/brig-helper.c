@@ -1436,7 +1436,10 @@ static void reap(void)
 	int st;
 	pid_t w;
 	read_ctl(); /* a container named just before the JVM exited is known before it is reaped */
-	while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+	/* Until a container is handed over, only the JVM: a process `exec -d` started that has
+	 * exited already stays a zombie here, and goes to the caller's subreaper when this process
+	 * exits, which reads its status (conmon does: podman exec's exit code was lost otherwise). */
+	while ((w = waitpid(sv.container ? -1 : sv.jvm, &st, WNOHANG)) > 0) {
 		if (w == sv.jvm) {
 			sv.jvm_done = 1;
 			sv.jvm_status = st;
