@@ -65,7 +65,7 @@ public final class ExecPlanner {
             // programs with file capabilities: CVE-2022-29162); the ambient one only when the
             // process has an inheritable set, for the kernel raises no ambient capability that
             // is not inheritable (Brig drops those, see ProcessPlanner.identity).
-            boolean ambient = caps.inheritable() != null;
+            boolean ambient = base.capabilities() != null && base.capabilities().inheritable() != null;
             caps = new Spec.Capabilities(plus(caps.bounding(), o.caps()), plus(caps.effective(), o.caps()), caps.inheritable(),
                     plus(caps.permitted(), o.caps()), ambient ? plus(caps.ambient(), o.caps()) : caps.ambient());
         }
