@@ -788,7 +788,7 @@ public final class Runtime {
         Path config;
         Spec spec;
         if (created != null) {
-            config = store.dir(id).resolve("created.json");
+            config = store.createdFile(id);
             spec = SpecReader.parse(config, created.configJson());
         } else {
             config = s.bundle().resolve("config.json");

@@ -224,10 +224,15 @@ public final class StateStore {
         write(dir(id), CREATED, Json.compact(c.toJson()));
     }
 
+    /** Where {@link #writeCreated} keeps it (named in errors about the config in it). */
+    public Path createdFile(String id) {
+        return dir(id).resolve(CREATED);
+    }
+
     /** What {@link #writeCreated} kept, or null when there is none (a container made by an older Brig). */
     public CreatedWith readCreated(String id) throws BrigException {
         checkId(id);
-        Path file = dir(id).resolve(CREATED);
+        Path file = createdFile(id);
         try {
             return CreatedWith.fromJson(Json.parseObjectFile(file));
         } catch (NoSuchFileException e) {
