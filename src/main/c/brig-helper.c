@@ -732,8 +732,8 @@ static void do_pty(struct step *s)
 	close(master);
 }
 
-/* OP_KEYRING: s0 the name, i0 the permissions. A kernel without keyrings (ENOSYS) has no
- * keyring of the caller's to share either. */
+/* OP_KEYRING: s0 the name, i0 the permissions (none: left as they are, for exec joining the
+ * container's). A kernel without keyrings (ENOSYS) has no keyring of the caller's to share either. */
 static void do_keyring(struct step *s)
 {
 	long key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, s->s[0], 0, 0, 0);
@@ -741,7 +741,7 @@ static void do_keyring(struct step *s)
 		return;
 	if (key < 0)
 		fail("keyctl", "KEYCTL_JOIN_SESSION_KEYRING", errno);
-	if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, (unsigned long)s->i[0], 0, 0) < 0)
+	if (s->nint > 0 && syscall(SYS_keyctl, KEYCTL_SETPERM, key, (unsigned long)s->i[0], 0, 0) < 0)
 		fail("keyctl", "KEYCTL_SETPERM", errno);
 }
 

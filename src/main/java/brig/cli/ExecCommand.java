@@ -1,6 +1,7 @@
 package brig.cli;
 
 import brig.errors.BrigFailure;
+import brig.runtime.ConsoleSocket;
 import brig.runtime.ExecPlanner;
 import brig.runtime.Runtime;
 import brig.spec.Capability;
@@ -26,9 +27,9 @@ final class ExecCommand {
             Args.Flag.value("current working directory in the container", "cwd"),
             Args.Flag.value("UID (format: <uid>[:<gid>])", "user", "u"),
             Args.Flag.value("additional gids (repeatable)", "additional-gids", "g"),
-            Args.Flag.value("add a capability to the bounding, effective and permitted sets (repeatable)", "cap", "c"),
+            Args.Flag.value("add a capability to the bounding, effective and permitted sets, and the ambient set if the process has an inheritable one (repeatable)", "cap", "c"),
             Args.Flag.bool("allocate a pseudo-TTY (made in the container; brig relays it)", "tty", "t"),
-            Args.Flag.value("path to an AF_UNIX socket which will receive the console's master fd (not supported yet)", "console-socket"),
+            Args.Flag.value("path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal (with -d and a terminal)", "console-socket"),
             Args.Flag.bool("detach from the process: brig returns once it runs", "detach", "d"),
             Args.Flag.value("specify the file to write the process id to", "pid-file"),
             Args.Flag.value("pass N additional file descriptors to the process (stdio + N in total)", "preserve-fds"),
@@ -44,7 +45,6 @@ final class ExecCommand {
         boolean file = a.has("process");
         if (pos.isEmpty() || (!file && pos.size() < 2)) throw new Args.UsageException("\"exec\" requires a minimum of 2 arguments");
         String id = pos.get(0);
-        if (a.has("console-socket")) return inv.fail("exec --console-socket is not supported yet");
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
         Spec.Process process = null;
@@ -67,13 +67,20 @@ final class ExecCommand {
             inv.out().print(p.explain());
             return 0;
         }
-        // runc's words; the terminal's master would have nobody to relay it.
-        if (p.process().terminal() && a.bool("detach")) return inv.fail("cannot allocate tty if brig will detach without setting console socket");
-        if (p.process().terminal() && sv == null) return inv.fail("exec with a terminal needs brig's launcher (bin/brig), which relays it");
+        // runc's words: a detached terminal needs a socket for its master, and a socket a detached terminal.
+        String misuse = ConsoleSocket.misuse(a.bool("detach"), p.process().terminal(), a.has("console-socket"));
+        if (misuse != null) return inv.fail(misuse);
+        if (p.process().terminal() && !a.bool("detach") && sv == null) {
+            return inv.fail("exec with a terminal needs brig's launcher (bin/brig), which relays it");
+        }
         Path pidFile = a.has("pid-file") ? inv.path(a.value("pid-file", "")) : null;
-        Runtime.ExecProcess x = rt.exec(p, preserve, sv == null ? null : sv.passedFds(), pid -> {
-            if (pidFile != null) RunCommand.writePidFile(pidFile, pid);
-        });
+        Runtime.ExecProcess x;
+        // Connected before the process exists: a wrong path fails with nothing started.
+        try (ConsoleSocket console = a.has("console-socket") ? ConsoleSocket.connect(inv.path(a.value("console-socket", ""))) : null) {
+            x = rt.exec(p, preserve, sv == null ? null : sv.passedFds(), pid -> {
+                if (pidFile != null) RunCommand.writePidFile(pidFile, pid);
+            }, console);
+        }
         if (a.bool("detach")) return 0; // it is reparented when this process exits, and runs on
         if (sv == null) return x.waitFor();
         // The supervisor waits for it (it inherits it when this JVM exits), relays signals and

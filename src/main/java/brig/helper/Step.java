@@ -464,6 +464,20 @@ public sealed interface Step {
     }
 
     /**
+     * `brig exec`: joins the session keyring the container joined at create, found by its name
+     * (keyctl KEYCTL_JOIN_SESSION_KEYRING; runc's exec does the same), its permissions left as
+     * they are. Should it be gone, the kernel makes a new one of that name. A kernel without
+     * keyrings (ENOSYS) is not an error.
+     */
+    record JoinContainerKeyring(String name) implements Step {
+        public Op op() { return Op.KEYRING; }
+        public List<String> strings() { return List.of(name); }
+        public String explain() {
+            return "join the container's session keyring " + name + " by its name (a new one if it is gone; skipped if the kernel has no keyrings)";
+        }
+    }
+
+    /**
      * Tells Brig that the mounts are done (a {@link Await} follows, while Brig runs the
      * prestart and createRuntime hooks); the same message as {@link Ready}.
      */

@@ -64,8 +64,31 @@ public final class ProcessPlanner {
     }
 
     /**
-     * The step installing the profile's filter, or null without a profile. Where it goes is the
-     * caller's: with no_new_privs last (late), else before {@link #identity}.
+     * Everything of the process from its limits to just before execve, for a container's first
+     * process and for `exec` alike: {@link #setup}, {@link #identity}, the program lookup, the
+     * fds from {@code 3 + keepFds} up marked close-on-exec, and the seccomp filter where runc
+     * loads it. With no_new_privs as late as possible, after everything else; without it
+     * seccomp(2) needs CAP_SYS_ADMIN, so before the bounding set, user and capabilities change,
+     * and the steps after it run under the filter. The one place that decides this.
+     *
+     * @param seccomp linux.seccomp, or null
+     * @param env the program's environment (where it is looked for: its PATH)
+     */
+    public static List<Step> run(Spec.Process p, brig.seccomp.Profile seccomp, int lastCap, List<String> env, int keepFds) {
+        List<Step> steps = new ArrayList<>(setup(p));
+        Step filter = seccomp(seccomp, p.noNewPrivileges());
+        if (filter != null && !p.noNewPrivileges()) steps.add(filter);
+        steps.addAll(identity(p, lastCap, true));
+        String program = p.args().get(0);
+        steps.add(new Step.FindExecutable(program, candidates(program, env)));
+        steps.add(new Step.CloseFds(3 + keepFds));
+        if (filter != null && p.noNewPrivileges()) steps.add(filter);
+        return steps;
+    }
+
+    /**
+     * The step installing the profile's filter, or null without a profile. Where it goes:
+     * {@link #run}.
      */
     public static Step seccomp(brig.seccomp.Profile profile, boolean noNewPrivileges) {
         if (profile == null) return null;

@@ -88,11 +88,18 @@ public final class Runtime {
      * @param resources linux.resources as cgroup writes (they are among the host steps)
      * @param host Brig's own work on the host, in order: {@link #start} executes this list
      * @param plan the helper's steps
+     * @param created what the container keeps of its config for `exec` (see {@link CreatedWith}), or null to keep nothing
      */
     public record Prepared(String id, Path bundle, Spec spec, Path rootfs, ContainerCgroup cgroup, ResourcePlan resources,
-                           List<HostStep> host, Plan plan, Planner.Mode mode) {
+                           List<HostStep> host, Plan plan, Planner.Mode mode, CreatedWith created) {
         public Prepared {
             host = List.copyOf(host);
+        }
+
+        /** A container that keeps nothing of its config for `exec` (its exec'd processes then start from the bundle's). */
+        public Prepared(String id, Path bundle, Spec spec, Path rootfs, ContainerCgroup cgroup, ResourcePlan resources,
+                        List<HostStep> host, Plan plan, Planner.Mode mode) {
+            this(id, bundle, spec, rootfs, cgroup, resources, host, plan, mode, null);
         }
 
         /**
@@ -131,7 +138,8 @@ public final class Runtime {
         StateStore.checkId(id);
         Path bundle = o.bundle().toAbsolutePath().normalize();
         Path config = bundle.resolve("config.json");
-        Spec spec = SpecReader.read(config);
+        com.google.gson.JsonObject json = SpecReader.readJson(config);
+        Spec spec = SpecReader.parse(config, json);
         SpecValidator.validateForLaunch(spec, config);
         Path rootfs = bundle.resolve(spec.root().path()).normalize();
         if (!Files.isDirectory(rootfs)) {
@@ -151,14 +159,21 @@ public final class Runtime {
             throw new CgroupException("cannot read this process's cgroups: " + e.getMessage());
         }
         Path fifo = mode == Planner.Mode.CREATE ? store.dir(id).resolve("exec.fifo") : null;
+        String keyring = o.noNewKeyring() ? null : sessionKeyring(id);
         Planner.Context ctx = new Planner.Context(bundle, rootfs, mode, o.noPivot(), o.preserveFds(), fifo,
-                cgroup, lastCap(), o.listenFds(), o.noNewKeyring() ? null : "_ses." + id);
+                cgroup, lastCap(), o.listenFds(), keyring);
         List<HostStep> host = Planner.host(spec, cgroup, resources, spec.linux().cgroupsPath() == null, fifo);
         try {
-            return new Prepared(id, bundle, spec, rootfs, cgroup, resources, host, Planner.plan(spec, ctx, host), mode);
+            return new Prepared(id, bundle, spec, rootfs, cgroup, resources, host, Planner.plan(spec, ctx, host), mode,
+                    new CreatedWith(brig.json.Json.compact(json), keyring));
         } catch (RootfsException e) {
             throw new SpecException(config, e.field(), e.getMessage());
         }
+    }
+
+    /** The session keyring a container joins, by runc's name: its exec'd processes find it by that name. */
+    static String sessionKeyring(String id) {
+        return "_ses." + id;
     }
 
     /** The highest capability number this kernel knows. */
@@ -218,6 +233,7 @@ public final class Runtime {
         Helper h = null;
         int pid = -1, terminal = -1;
         try {
+            if (p.created() != null) store.writeCreated(p.id(), p.created());
             testCrashPoint("claimed");
             // Before the clone: the limits hold from the container's first instruction.
             for (HostStep s : p.host()) if (s.phase() == HostStep.Phase.BEFORE_CLONE) execute(s, -1, done);
@@ -749,9 +765,12 @@ public final class Runtime {
 
     /**
      * Plans `exec` in container {@code id}: {@code process} as given (--process FILE), or else
-     * the container's own process from its bundle's config.json with {@code overrides}. Fails
-     * with runc's words for a stopped container, and for a paused one unless {@code ignorePaused}
-     * (its process then starts frozen, until `resume`).
+     * the container's own process with {@code overrides}. The container's own process, its
+     * seccomp profile and session keyring are those it was created with (kept in its state, see
+     * {@link CreatedWith}; a container made by an older Brig kept nothing: its bundle's
+     * config.json as it is now, and the caller's keyring). Fails with runc's words for a
+     * stopped container, and for a paused one unless {@code ignorePaused} (its process then
+     * starts frozen, until `resume`).
      */
     public PreparedExec prepareExec(String id, Spec.Process process, ExecPlanner.Overrides overrides, boolean ignorePaused,
                                     int preserveFds) throws BrigException, SpecException {
@@ -765,15 +784,25 @@ public final class Runtime {
             case "creating" -> throw new BrigException("container not running");
             default -> { }
         }
+        CreatedWith created = store.readCreated(id);
+        Path config;
+        Spec spec;
+        if (created != null) {
+            config = store.createdFile(id);
+            spec = SpecReader.parse(config, created.configJson());
+        } else {
+            config = s.bundle().resolve("config.json");
+            spec = SpecReader.read(config);
+        }
         if (process == null) {
-            Path config = s.bundle().resolve("config.json");
-            Spec spec = SpecReader.read(config);
             if (spec.process() == null) throw new SpecException(config, "process", "process: required but missing");
             process = ExecPlanner.process(spec.process(), overrides);
         }
         if (process.args().isEmpty()) throw new BrigException("exec: process.args must not be empty");
         List<HostStep> host = ExecPlanner.host(process, s.cgroups());
-        Plan plan = ExecPlanner.plan(process, s.pid(), s.pidStart(), ExecPlanner.namespacesOf(s.pid()), preserveFds, lastCap(), host);
+        ExecPlanner.Target target = new ExecPlanner.Target(s.pid(), s.pidStart(), ExecPlanner.namespacesOf(s.pid()),
+                spec.linux().seccomp(), created != null ? created.keyring() : null);
+        Plan plan = ExecPlanner.plan(process, target, preserveFds, lastCap(), host);
         return new PreparedExec(id, s, process, host, plan);
     }
 
@@ -799,6 +828,18 @@ public final class Runtime {
      */
     public ExecProcess exec(PreparedExec p, int keepFds, Set<Integer> passedFds, BeforeRun beforeRun)
             throws BrigException, HelperException, CgroupException, SyscallException {
+        return exec(p, keepFds, passedFds, beforeRun, null);
+    }
+
+    /**
+     * As {@link #exec(PreparedExec, int, Set, BeforeRun)}; with {@code console}, the terminal's
+     * master (the process's terminal, made inside the container) is sent there before this
+     * returns, as for `create`, and this process keeps no copy (the result's terminalFd is -1).
+     * A failed send kills the process.
+     */
+    public ExecProcess exec(PreparedExec p, int keepFds, Set<Integer> passedFds, BeforeRun beforeRun, ConsoleSocket console)
+            throws BrigException, HelperException, CgroupException, SyscallException {
+        if (console != null && !p.process().terminal()) throw new BrigException("--console-socket: the process has no terminal");
         Helper h = Helper.start(helper, p.plan(), keepFds, passedFds);
         int pid = -1, terminal = -1;
         try {
@@ -813,7 +854,14 @@ public final class Runtime {
             h.go();
             while (true) {
                 Helper.Event e = h.next();
-                if (e instanceof Helper.Event.Terminal t) terminal = t.masterFd();
+                if (e instanceof Helper.Event.Terminal t) {
+                    terminal = t.masterFd();
+                    if (console != null) { // as it comes: the engine may read the program's first output
+                        console.send(terminal);
+                        Libc.close(terminal);
+                        terminal = -1;
+                    }
+                }
                 if (e instanceof Helper.Event.Executed) break;
             }
             return new ExecProcess(pid, terminal);

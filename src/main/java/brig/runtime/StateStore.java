@@ -210,9 +210,43 @@ public final class StateStore {
     private static final String CREATING = "creating.json";
 
     private static void write(Path dir, String name, ContainerState s) throws BrigException {
+        write(dir, name, Json.compact(s.toJson()));
+    }
+
+    /** The file {@link #writeCreated} writes. */
+    private static final String CREATED = "created.json";
+
+    /**
+     * Keeps what the container was created with (its config as read at create), for `exec`:
+     * written atomically once, when the container is claimed, before its process exists.
+     */
+    public void writeCreated(String id, CreatedWith c) throws BrigException {
+        write(dir(id), CREATED, Json.compact(c.toJson()));
+    }
+
+    /** Where {@link #writeCreated} keeps it (named in errors about the config in it). */
+    public Path createdFile(String id) {
+        return dir(id).resolve(CREATED);
+    }
+
+    /** What {@link #writeCreated} kept, or null when there is none (a container made by an older Brig). */
+    public CreatedWith readCreated(String id) throws BrigException {
+        checkId(id);
+        Path file = createdFile(id);
+        try {
+            return CreatedWith.fromJson(Json.parseObjectFile(file));
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | JsonException | RuntimeException e) {
+            throw new BrigException("cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** Writes {@code dir/name} atomically: a reader sees the old or the new file, never half. */
+    private static void write(Path dir, String name, String content) throws BrigException {
         Path file = dir.resolve(name), tmp = dir.resolve("." + name + ".tmp");
         try {
-            Files.writeString(tmp, Json.compact(s.toJson()));
+            Files.writeString(tmp, content);
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {

@@ -29,9 +29,13 @@ public final class SpecReader {
     public static final long U32 = 0xffffffffL;
 
     public static Spec read(Path file) throws SpecException {
-        JsonObject root;
+        return parse(file, readJson(file));
+    }
+
+    /** The file's JSON as it is, unchecked (what a container keeps of its config.json at create). */
+    public static JsonObject readJson(Path file) throws SpecException {
         try {
-            root = Json.parseObjectFile(file);
+            return Json.parseObjectFile(file);
         } catch (NoSuchFileException e) {
             throw new SpecException(file, "", "ENOENT: no such file or directory");
         } catch (IOException e) {
@@ -39,6 +43,10 @@ public final class SpecReader {
         } catch (JsonException e) {
             throw new SpecException(file, e.field(), e.getMessage());
         }
+    }
+
+    /** {@link #parse(JsonObject)} with errors naming {@code file}, where the JSON was read from. */
+    public static Spec parse(Path file, JsonObject root) throws SpecException {
         try {
             return parse(root);
         } catch (JsonException e) {

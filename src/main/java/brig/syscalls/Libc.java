@@ -95,6 +95,7 @@ public final class Libc {
         FLOCK(JAVA_INT, JAVA_INT, JAVA_INT),
         SOCKET(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
         CONNECT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+        IOCTL(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG),
         // For hooks (spawnWithStdin): posix_spawn's file actions and attributes.
         POSIX_SPAWN_FILE_ACTIONS_INIT(JAVA_INT, ADDRESS),
         POSIX_SPAWN_FILE_ACTIONS_ADDDUP2(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
@@ -706,6 +707,19 @@ public final class Libc {
     public static boolean isatty(int fd) {
         try (Arena a = Arena.ofConfined()) {
             return (int) call(state(a), Fn.ISATTY, fd) == 1;
+        }
+    }
+
+    /** ioctl(2) on a namespace file: an fd of the user namespace that owns it. */
+    public static final long NS_GET_USERNS = 0xb701;
+
+    /** ioctl(2) with an integer argument; its result (for NS_GET_USERNS a new fd). */
+    public static int ioctl(int fd, long request, long arg, String what) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            int r = (int) call(st, Fn.IOCTL, fd, request, arg);
+            if (r < 0) throw new SyscallException("ioctl", what, errno(st));
+            return r;
         }
     }
 

@@ -43,7 +43,8 @@ class ExecPlannerTest {
     @Test
     void joinsThenForksThenWaitsThenBecomesTheProcess() {
         List<HostStep> host = ExecPlanner.host(BASE, List.of(Path.of("/sys/fs/cgroup/pids/brig/x")));
-        Plan plan = ExecPlanner.plan(BASE, 42, 777, List.of(NamespaceType.USER, NamespaceType.PID, NamespaceType.MOUNT), 2, 40, host);
+        Plan plan = ExecPlanner.plan(BASE, new ExecPlanner.Target(42, 777, List.of(NamespaceType.USER, NamespaceType.PID, NamespaceType.MOUNT),
+                null, null), 2, 40, host);
         List<Step> s = plan.steps();
         Step.JoinNamespacesOf join = assertInstanceOf(Step.JoinNamespacesOf.class, s.get(0));
         assertArrayEquals(new long[] {42, 777, NamespaceType.USER.cloneFlag(), NamespaceType.PID.cloneFlag(), NamespaceType.MOUNT.cloneFlag()}, join.ints());
