@@ -133,13 +133,16 @@ class DeviceSecurityIT {
         List<Spec.DeviceRule> open = DeviceRules.effective(List.of(new Spec.DeviceRule(true, 'c', 7, 0, "r")), List.of());
         ContainerCgroup cg = ContainerCgroup.resolve(Hierarchy.discover(), cgroupsPath);
         String name = cgroupsPath.substring(cgroupsPath.lastIndexOf('/') + 1);
-        Path stop = scratch.resolve("stop");
+        Path stop = scratch.resolve("stop"), started = scratch.resolve("started");
         List<Path> made = cg.create(a);
         Process loop = null;
         StringBuilder report = new StringBuilder();
         try {
             loop = inCgroup(cg, name, "n=0; while [ ! -e " + stop + " ]; do (exec 3<" + node + ") 2>/dev/null && echo OPENED; "
-                    + "n=$((n+1)); done; echo $n");
+                    + "n=$((n+1)); [ $n = 1 ] && : > " + started + "; done; echo $n");
+            // The rules change under attempts only once they are being made: under load the
+            // 200 changes were over before the loop's first attempt (a CI run, "attempts made: false").
+            for (int k = 0; k < 600 && !Files.exists(started) && loop.isAlive(); k++) Thread.sleep(50);
             report.append("denied before: ").append(tryOpen(cg, name, node));
             Path list = cg.dirs().stream().filter(d -> d.hierarchy().has("devices")).map(d -> d.path().resolve("devices.list"))
                     .findFirst().orElse(null);
@@ -183,6 +186,7 @@ class DeviceSecurityIT {
                 loop.waitFor();
             }
             Files.deleteIfExists(stop);
+            Files.deleteIfExists(started);
             ContainerCgroup.destroy(cg.dirs().stream().map(ContainerCgroup.Dir::path).toList(), made);
         }
         return report.toString().replace(node.toString(), "NODE");
