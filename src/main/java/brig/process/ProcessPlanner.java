@@ -78,6 +78,21 @@ public final class ProcessPlanner {
     }
 
     /**
+     * {@link #seccomp}'s step, and with a notify agent the wait while Brig sends it the
+     * listener (brig.seccomp.Agent): the process goes on only once the agent has it, so a
+     * failed hand-over fails the container before its program runs (runc: procSeccompDone).
+     * Empty without a profile.
+     */
+    public static List<Step> seccompSteps(brig.seccomp.Profile profile, boolean noNewPrivileges) {
+        Step s = seccomp(profile, noNewPrivileges);
+        if (s == null) return List.of();
+        if (!profile.notifies()) return List.of(s);
+        return List.of(s, new Step.Await("sends the seccomp notify listener to the agent at " + profile.listenerPath()
+                + " with the container process state"
+                + (profile.listenerMetadata() == null ? "" : " and metadata \"" + profile.listenerMetadata() + "\"")));
+    }
+
+    /**
      * HOME, when the config's environment has none: looked up by the helper once the
      * container's mounts are in place, in the /etc/passwd the container sees (runc's order;
      * an engine may bind its own there). Never read on the host, where the image's file could

@@ -184,14 +184,14 @@ public final class Planner {
         steps.addAll(ProcessPlanner.setup(p));
         // seccomp as runc loads it: without no_new_privs it needs CAP_SYS_ADMIN, so before the
         // user and capabilities change; with it, as late as possible. Both before the start wait.
-        Step seccomp = ProcessPlanner.seccomp(l.seccomp(), p.noNewPrivileges());
-        if (seccomp != null && !p.noNewPrivileges()) steps.add(seccomp);
+        List<Step> seccomp = ProcessPlanner.seccompSteps(l.seccomp(), p.noNewPrivileges());
+        if (!p.noNewPrivileges()) steps.addAll(seccomp);
         steps.addAll(ProcessPlanner.identity(p, c.lastCap(), true));
         List<String> env = listenEnv(p.env(), c.listenFds());
         String program = p.args().get(0);
         steps.add(new Step.FindExecutable(program, ProcessPlanner.candidates(program, env)));
         steps.add(new Step.CloseFds(3 + c.listenFds() + c.preserveFds()));
-        if (seccomp != null && p.noNewPrivileges()) steps.add(seccomp);
+        if (p.noNewPrivileges()) steps.addAll(seccomp);
         if (c.mode() == Mode.CREATE) {
             steps.add(new Step.Ready());
             steps.add(new Step.WaitStart());
