@@ -20,7 +20,7 @@ import java.util.function.Function;
  * A seccomp notify agent for tests, as an engine would run one: it listens on an AF_UNIX stream
  * socket (the profile's listenerPath), takes the container process state and the listener fd
  * (SCM_RIGHTS) from each connection, then answers the container's notified calls with what
- * {@code answer} says, through the kernel's SECCOMP_IOCTL_NOTIF_RECV and _SEND. Everything
+ * {@code answer} says (null: it drops the listener at once), through the kernel's SECCOMP_IOCTL_NOTIF_RECV and _SEND. Everything
  * through raw system calls (brig's Libc.call on syscall(2)); nothing mocked.
  */
 final class NotifyAgent implements AutoCloseable {
@@ -105,7 +105,7 @@ final class NotifyAgent implements AutoCloseable {
             gotFd = listener >= 0;
             state.complete(text.toString());
             if (listener >= 0) {
-                answerCalls(listener);
+                if (answer != null) answerCalls(listener); // null: an agent that goes away at once
                 Libc.close(listener);
             }
         }
