@@ -20,8 +20,9 @@ import java.util.function.Function;
  * A seccomp notify agent for tests, as an engine would run one: it listens on an AF_UNIX stream
  * socket (the profile's listenerPath), takes the container process state and the listener fd
  * (SCM_RIGHTS) from each connection, then answers the container's notified calls with what
- * {@code answer} says (null: it drops the listener at once), through the kernel's SECCOMP_IOCTL_NOTIF_RECV and _SEND. Everything
- * through raw system calls (brig's Libc.call on syscall(2)); nothing mocked.
+ * {@code answer} says (null: it drops the listener at once), through the kernel's
+ * SECCOMP_IOCTL_NOTIF_RECV and _SEND. Everything through raw system calls (brig's Libc.call
+ * on syscall(2)); nothing mocked.
  */
 final class NotifyAgent implements AutoCloseable {
     private static final long SYS_POLL = 7, SYS_IOCTL = 16, SYS_SOCKET = 41, SYS_BIND = 49, SYS_LISTEN = 50, SYS_ACCEPT4 = 288;
