@@ -162,10 +162,12 @@ class NotifyIT {
     @Test
     void anUnreachableAgentFailsTheStartCleanly() throws Exception {
         Path nobody = dir.resolve("nobody.sock");
-        TestBundle b = bundle("b", notify(nobody.toString(), null)).sh("echo ran");
+        TestBundle b = bundle("b", notify(nobody.toString(), null)).sh("echo ran; echo ran > /ran");
         Brig.Result r = b.run();
         assertEquals(1, r.exit(), r.out() + r.err());
         assertEquals("", r.out());
+        // The process waited for the hand-over right after the filter: its program never ran.
+        assertFalse(Files.exists(b.rootfs().resolve("ran")), "the program ran before the agent had the listener");
         assertEquals("brig: linux.seccomp.listenerPath: cannot send the seccomp notify listener to the agent: connect " + nobody
                 + ": ENOENT: no such file or directory\n", r.err());
         assertFalse(Files.exists(b.stateRoot().resolve(b.id())), "state left behind");
