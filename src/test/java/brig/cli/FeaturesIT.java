@@ -28,7 +28,7 @@ class FeaturesIT {
         assertTrue(r.out().startsWith("{\n    \"ociVersionMin\": \"1.0.0\",\n    \"ociVersionMax\": \"1.2.0\",\n"), r.out());
         JsonObject linux = doc.getAsJsonObject("linux");
         assertTrue(linux.getAsJsonArray("namespaces").size() >= 7, linux.toString());
-        assertEquals(false, linux.getAsJsonObject("seccomp").get("enabled").getAsBoolean(), "seccomp is issue 9");
+        assertEquals(true, linux.getAsJsonObject("seccomp").get("enabled").getAsBoolean(), "seccomp is enforced (issue 9)");
         assertEquals("", r.err());
     }
 
