@@ -87,7 +87,8 @@ enum op {
 #define F_NO_SYMLINKS 0x100 /* mount: the target's path may not contain a symlink */
 
 /* Frames on the control socket: u32 type, u32 length, payload. */
-enum frame { FR_PLAN = 1, FR_PID = 2, FR_GO = 3, FR_ERROR = 4, FR_PTY = 5, FR_READY = 6 };
+enum frame { FR_PLAN = 1, FR_PID = 2, FR_GO = 3, FR_ERROR = 4, FR_PTY = 5, FR_READY = 6,
+	FR_LISTENER = 10 /* a seccomp notify listener (OP_SECCOMP) */ };
 
 struct step {
 	uint32_t op, flags, nint, nstr;
@@ -922,7 +923,10 @@ static void do_fork(void)
 
 /* OP_SECCOMP: i0 the seccomp(2) flags, then the filter Java compiled, one instruction per
  * integer (code bits 0-15, jt 16-23, jf 24-31, k 32-63). no_new_privs, if wanted, is a step of
- * its own before this one; without it the kernel asks for CAP_SYS_ADMIN. */
+ * its own before this one; without it the kernel asks for CAP_SYS_ADMIN. With
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER the listener goes to Java, which sends it on to the notify
+ * agent: sendmsg is the only call between the filter and the hand-over (Java refuses a profile
+ * that notifies it: nobody could answer yet); the message holds the listener from then on. */
 static void do_seccomp(struct step *s)
 {
 	unsigned short n = (unsigned short)(s->nint - 1);
@@ -934,8 +938,13 @@ static void do_seccomp(struct step *s)
 		f[k] = (struct sock_filter){ (uint16_t)v, (uint8_t)(v >> 16), (uint8_t)(v >> 24), (uint32_t)(v >> 32) };
 	}
 	struct sock_fprog prog = { .len = n, .filter = f };
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)s->i[0], &prog) < 0)
+	long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)s->i[0], &prog);
+	if (listener < 0)
 		fail("seccomp", "", errno);
+	if ((unsigned)s->i[0] & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+		put_frame(FR_LISTENER, NULL, 0, (int)listener);
+		close((int)listener);
+	}
 }
 
 static void run(struct step *s)

@@ -18,6 +18,8 @@ final class Training {
         Files.createDirectories(dir.resolve("rootfs"));
         Main.run(inv, List.of("--root", dir.resolve("state").toString(), "run", "--explain", "--bundle", dir.toString(), "training"));
         Main.run(inv, List.of("--root", dir.resolve("state").toString(), "run", "--bundle", dir.resolve("missing").toString(), "training"));
+        Path seccomp = brig.seccomp.Training.bundle(dir.resolve("config.json"), dir.resolve("seccomp"));
+        Main.run(inv, List.of("--root", dir.resolve("state").toString(), "run", "--explain", "--bundle", seccomp.toString(), "training"));
         if (inv.caller().uid() == 0) Main.run(inv, List.of("--root", dir.resolve("state").toString(), "demo"));
         ImageTraining.run(inv, dir.resolve("image-training"));
     }

@@ -28,7 +28,7 @@ import java.util.TreeSet;
  * </ol>
  */
 public final class Helper implements AutoCloseable {
-    private static final int FR_PLAN = 1, FR_PID = 2, FR_GO = 3, FR_ERROR = 4, FR_PTY = 5, FR_READY = 6;
+    private static final int FR_PLAN = 1, FR_PID = 2, FR_GO = 3, FR_ERROR = 4, FR_PTY = 5, FR_READY = 6, FR_LISTENER = 10;
 
     private final Plan plan;
     private final int binary;
@@ -167,6 +167,12 @@ public final class Helper implements AutoCloseable {
         /** The terminal's master side; the caller owns the fd. */
         record Terminal(int masterFd) implements Event {}
 
+        /**
+         * The seccomp notify listener of the filter just loaded ({@link Step.Seccomp} with a
+         * listener); the caller owns the fd. An {@link Step.Await} follows: the agent gets it first.
+         */
+        record SeccompListener(int fd) implements Event {}
+
         /** Everything up to a {@link Step.Ready} step is done. */
         record Ready() implements Event {}
 
@@ -181,6 +187,10 @@ public final class Helper implements AutoCloseable {
             case FR_PTY -> {
                 if (f.fd < 0) throw new HelperException("brig-helper: terminal message without a descriptor");
                 yield new Event.Terminal(f.fd);
+            }
+            case FR_LISTENER -> {
+                if (f.fd < 0) throw new HelperException("brig-helper: seccomp listener message without a descriptor");
+                yield new Event.SeccompListener(f.fd);
             }
             case FR_READY -> new Event.Ready();
             case FR_ERROR -> throw error(f);

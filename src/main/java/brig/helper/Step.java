@@ -274,6 +274,7 @@ public sealed interface Step {
         }
         public String explain() {
             return "install the seccomp filter (" + filter.summary() + ")"
+                    + ((filter.flags() & brig.seccomp.Profile.FLAG_NEW_LISTENER) != 0 ? " and pass its notify listener to brig" : "")
                     + (late ? ", as late as possible with no_new_privs set"
                             : ", while still privileged: the steps below run under it");
         }

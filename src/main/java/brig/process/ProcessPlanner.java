@@ -76,13 +76,13 @@ public final class ProcessPlanner {
      */
     public static List<Step> run(Spec.Process p, brig.seccomp.Profile seccomp, int lastCap, List<String> env, int keepFds) {
         List<Step> steps = new ArrayList<>(setup(p));
-        Step filter = seccomp(seccomp, p.noNewPrivileges());
-        if (filter != null && !p.noNewPrivileges()) steps.add(filter);
+        List<Step> filter = seccompSteps(seccomp, p.noNewPrivileges());
+        if (!p.noNewPrivileges()) steps.addAll(filter);
         steps.addAll(identity(p, lastCap, true));
         String program = p.args().get(0);
         steps.add(new Step.FindExecutable(program, candidates(program, env)));
         steps.add(new Step.CloseFds(3 + keepFds));
-        if (filter != null && p.noNewPrivileges()) steps.add(filter);
+        if (p.noNewPrivileges()) steps.addAll(filter);
         return steps;
     }
 
@@ -98,6 +98,21 @@ public final class ProcessPlanner {
             // SpecReader compiled this very profile when it read the config.
             throw new IllegalStateException("linux.seccomp: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@link #seccomp}'s step, and with a notify agent the wait while Brig sends it the
+     * listener (brig.seccomp.Agent): the process goes on only once the agent has it, so a
+     * failed hand-over fails the container before its program runs (runc: procSeccompDone).
+     * Empty without a profile.
+     */
+    public static List<Step> seccompSteps(brig.seccomp.Profile profile, boolean noNewPrivileges) {
+        Step s = seccomp(profile, noNewPrivileges);
+        if (s == null) return List.of();
+        if (!profile.notifies()) return List.of(s);
+        return List.of(s, new Step.Await("sends the seccomp notify listener to the agent at " + profile.listenerPath()
+                + " with the container process state"
+                + (profile.listenerMetadata() == null ? "" : " and metadata \"" + profile.listenerMetadata() + "\"")));
     }
 
     /**

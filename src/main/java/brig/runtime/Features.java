@@ -42,10 +42,9 @@ public final class Features {
         // linux.resources.rdma becomes rdma.max where the host has the controller (V1Resources.rdma).
         cgroup.addProperty("rdma", true);
         linux.add("cgroup", cgroup);
-        // From the compiler's own tables; SCMP_ACT_NOTIFY is refused by the reader (not yet).
+        // From the compiler's own tables (SCMP_ACT_NOTIFY: the listener goes to listenerPath, brig.seccomp.Agent).
         JsonObject seccomp = enabled(true);
-        seccomp.add("actions", strings(Arrays.stream(brig.seccomp.Profile.Action.values())
-                .filter(x -> x != brig.seccomp.Profile.Action.SCMP_ACT_NOTIFY).map(Enum::name).toList()));
+        seccomp.add("actions", strings(Arrays.stream(brig.seccomp.Profile.Action.values()).map(Enum::name).toList()));
         seccomp.add("operators", strings(Arrays.stream(brig.seccomp.Profile.Operator.values()).map(Enum::name).toList()));
         seccomp.add("archs", strings(Arrays.stream(brig.seccomp.SyscallTable.values()).map(t -> t.specName).toList()));
         List<String> flags = List.of("SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",

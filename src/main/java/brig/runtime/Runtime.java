@@ -261,6 +261,9 @@ public final class Runtime {
                 Helper.Event e = h.next();
                 if (e instanceof Helper.Event.Terminal t) {
                     terminal = t.masterFd();
+                } else if (e instanceof Helper.Event.SeccompListener l) { // the process waits until the agent has it
+                    notifyAgent(spec.linux().seccomp(), state, pid, l.fd());
+                    h.go();
                 } else if (e instanceof Helper.Event.Ready && pause) { // the mounts are done: prestart, createRuntime
                     pause = false;
                     for (HostStep s : p.host()) if (s.phase() == HostStep.Phase.AFTER_MOUNTS) execute(s, pid, done);
@@ -297,6 +300,28 @@ public final class Runtime {
             throw e;
         } finally {
             lock.close();
+        }
+    }
+
+    /**
+     * Sends a seccomp notify listener to the profile's agent with the container process state
+     * ({@code pid}'s, the container's status "creating", as runc sends it), then closes it here:
+     * the agent holds it from then on. runtime-spec: a failed send is an error.
+     */
+    static void notifyAgent(brig.seccomp.Profile profile, ContainerState state, int pid, int listener) throws BrigException {
+        try {
+            // runtime-spec's State: `state`'s JSON without brig's rootfs, created and owner.
+            com.google.gson.JsonObject s = state.toPublicJson();
+            s.remove("rootfs");
+            s.remove("created");
+            s.remove("owner");
+            brig.seccomp.Agent.send(profile.listenerPath(),
+                    brig.seccomp.Agent.processState(state.ociVersion(), pid, profile.listenerMetadata(), s), listener);
+        } catch (SyscallException e) {
+            throw new BrigException("linux.seccomp.listenerPath: cannot send the seccomp notify listener to the agent: "
+                    + e.getMessage(), e);
+        } finally {
+            Libc.close(listener);
         }
     }
 
@@ -745,7 +770,8 @@ public final class Runtime {
      *
      * @param host Brig's work while the forked process waits ({@link ExecPlanner#host})
      */
-    public record PreparedExec(String id, ContainerState state, Spec.Process process, List<HostStep> host, Plan plan) {
+    public record PreparedExec(String id, ContainerState state, Spec.Process process, List<HostStep> host, Plan plan,
+                               brig.seccomp.Profile seccomp) {
         public PreparedExec {
             host = List.copyOf(host);
         }
@@ -803,7 +829,7 @@ public final class Runtime {
         ExecPlanner.Target target = new ExecPlanner.Target(s.pid(), s.pidStart(), ExecPlanner.namespacesOf(s.pid()),
                 spec.linux().seccomp(), created != null ? created.keyring() : null);
         Plan plan = ExecPlanner.plan(process, target, preserveFds, lastCap(), host);
-        return new PreparedExec(id, s, process, host, plan);
+        return new PreparedExec(id, s, process, host, plan, spec.linux().seccomp());
     }
 
     /**
@@ -861,6 +887,9 @@ public final class Runtime {
                         Libc.close(terminal);
                         terminal = -1;
                     }
+                } else if (e instanceof Helper.Event.SeccompListener l) { // as for create; the container's state as it is
+                    notifyAgent(p.seccomp(), p.state(), pid, l.fd());
+                    h.go();
                 }
                 if (e instanceof Helper.Event.Executed) break;
             }

@@ -104,13 +104,21 @@ public final class Compiler {
         StringBuilder names = new StringBuilder();
         for (SyscallTable t : archs) names.append(names.isEmpty() ? "" : ", ").append(t.specName.substring(10).toLowerCase());
         List<String> flags = new ArrayList<>();
-        if ((p.flags() & Profile.FLAG_TSYNC) != 0) flags.add("TSYNC");
+        if ((p.flags() & Profile.FLAG_TSYNC) != 0 && !p.notifies()) flags.add("TSYNC");
         if ((p.flags() & Profile.FLAG_LOG) != 0) flags.add("LOG");
         if ((p.flags() & Profile.FLAG_SPEC_ALLOW) != 0) flags.add("SPEC_ALLOW");
+        if ((p.flags() & Profile.FLAG_WAIT_KILLABLE_RECV) != 0 && p.notifies()) flags.add("WAIT_KILLABLE_RECV");
+        int bits = p.flags();
+        if (p.notifies()) {
+            // TSYNC with a listener is EINVAL (unless TSYNC_ESRCH); the helper has one thread, so
+            // synchronising threads means nothing there.
+            bits = (bits & ~Profile.FLAG_TSYNC) | Profile.FLAG_NEW_LISTENER;
+            flags.add("NEW_LISTENER");
+        }
         String summary = "default action " + p.defaultAction() + errno + ", " + p.syscalls().size() + " rules over " + calls
                 + " x86_64 calls, sections for " + names + (stub ? ", calls newer than the profile's return ENOSYS" : "")
                 + (flags.isEmpty() ? "" : ", flags " + String.join(" ", flags)) + ", " + program.length + " BPF instructions";
-        return new Filter(program, p.flags(), summary);
+        return new Filter(program, bits, summary);
     }
 
     /** One architecture's rules, its ENOSYS stub and its default; returns how many calls it names. */

@@ -9,19 +9,39 @@ import java.util.List;
  * @param defaultErrnoRet the errno of an ERRNO or TRACE default action (EPERM unless given)
  * @param architectures besides the native x86_64 (which a filter always covers); only those
  *     with a table ({@link SyscallTable}) get a section, the others can never match here
- * @param flags SECCOMP_FILTER_FLAG_* bits for seccomp(2)
+ * @param flags SECCOMP_FILTER_FLAG_* bits for seccomp(2), as the config names them
+ * @param listenerPath the notify agent's AF_UNIX stream socket (null if not given): where the
+ *     listener of a profile with SCMP_ACT_NOTIFY rules goes, with the container process state
+ * @param listenerMetadata opaque text for the agent (null if not given)
  */
 public record Profile(Action defaultAction, int defaultErrnoRet, List<String> architectures, int flags,
-                      List<Rule> syscalls) {
+                      List<Rule> syscalls, String listenerPath, String listenerMetadata) {
     public Profile {
         architectures = List.copyOf(architectures);
         syscalls = List.copyOf(syscalls);
+    }
+
+    /** Without a notify agent. */
+    public Profile(Action defaultAction, int defaultErrnoRet, List<String> architectures, int flags, List<Rule> syscalls) {
+        this(defaultAction, defaultErrnoRet, architectures, flags, syscalls, null, null);
+    }
+
+    /**
+     * Whether a rule notifies an agent: the filter is then loaded with a listener
+     * (SECCOMP_FILTER_FLAG_NEW_LISTENER), which goes to {@link #listenerPath}.
+     */
+    public boolean notifies() {
+        for (Rule r : syscalls) if (r.action() == Action.SCMP_ACT_NOTIFY) return true;
+        return false;
     }
 
     public static final int EPERM = 1, ENOSYS = 38;
 
     /** seccomp(2) flags as runtime-spec names them. */
     public static final int FLAG_TSYNC = 1, FLAG_LOG = 2, FLAG_SPEC_ALLOW = 4, FLAG_WAIT_KILLABLE_RECV = 32;
+
+    /** seccomp(2) returns a listener fd for the notify agent; the compiler sets it, never a config. */
+    public static final int FLAG_NEW_LISTENER = 8;
 
     /** @param errnoRet for ERRNO and TRACE (EPERM unless given) */
     public record Rule(List<String> names, Action action, int errnoRet, List<Arg> args) {

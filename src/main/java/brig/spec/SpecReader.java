@@ -285,9 +285,12 @@ public final class SpecReader {
      */
     private static Profile seccomp(Fields s) throws JsonException {
         if (s.json().isEmpty()) return null;
-        refuse(s, "listenerPath", "seccomp notify agents are not supported yet");
-        refuse(s, "listenerMetadata", "seccomp notify agents are not supported yet");
         Profile.Action def = action(s, "defaultAction");
+        // As runc: with every unnamed call notified, the helper's own sendmsg that hands the
+        // listener over would wait for an agent that has no listener yet.
+        if (def == Profile.Action.SCMP_ACT_NOTIFY) {
+            throw new JsonException(s.path("defaultAction"), "SCMP_ACT_NOTIFY cannot be the default action (only a rule's)");
+        }
         int defErrno = errno(s, "defaultErrnoRet", def);
         List<String> archs = s.strings("architectures");
         for (int k = 0; k < archs.size(); k++) {
@@ -316,11 +319,30 @@ public final class SpecReader {
                         a.unsigned64("value").orElseThrow(() -> new JsonException(a.path("value"), "required but missing")),
                         a.unsigned64("valueTwo").orElse(0L), o));
             }
+            if (action == Profile.Action.SCMP_ACT_NOTIFY && calls.contains("sendmsg")) {
+                // The helper hands the listener over with sendmsg once the filter is loaded: a
+                // notified sendmsg would wait for an agent that cannot have the listener yet
+                // (runc refuses write, its own hand-over call, for the same reason).
+                throw new JsonException(r.path("action"), "SCMP_ACT_NOTIFY cannot be used for sendmsg: brig hands the listener"
+                        + " to the agent with it");
+            }
             rules.add(new Profile.Rule(calls, action, errno(r, "errnoRet", action), args));
         }
+        String listenerPath = s.string("listenerPath").orElse(null), metadata = s.string("listenerMetadata").orElse(null);
+        if (metadata != null && listenerPath == null) {
+            throw new JsonException(s.path("listenerMetadata"), "given without linux.seccomp.listenerPath");
+        }
+        int k = 0; // the first rule that notifies (a loop: a stream costs a cold JVM its bootstrap)
+        while (k < rules.size() && rules.get(k).action() != Profile.Action.SCMP_ACT_NOTIFY) k++;
+        boolean notifies = k < rules.size();
+        if (notifies && (listenerPath == null || listenerPath.isEmpty())) {
+            throw new JsonException(s.path("listenerPath"), "required with SCMP_ACT_NOTIFY (" + s.path("syscalls") + "[" + k
+                    + "].action): the agent's socket, where the notify listener goes");
+        }
         // Without a listener the flag means nothing, and the kernel refuses it alone (EINVAL).
-        if (rules.stream().noneMatch(r -> r.action() == Profile.Action.SCMP_ACT_NOTIFY)) flags &= ~Profile.FLAG_WAIT_KILLABLE_RECV;
-        Profile profile = new Profile(def, defErrno, archs, flags, rules);
+        if (!notifies) flags &= ~Profile.FLAG_WAIT_KILLABLE_RECV;
+        // Without a NOTIFY rule listenerPath is ignored (runtime-spec).
+        Profile profile = new Profile(def, defErrno, archs, flags, rules, notifies ? listenerPath : null, notifies ? metadata : null);
         try {
             Compiler.compile(profile);
         } catch (Compiler.CompileException e) {
@@ -333,9 +355,6 @@ public final class SpecReader {
         String name = f.requireString(key);
         Profile.Action a = Profile.Action.ofName(name);
         if (a == null) throw new JsonException(f.path(key), "unknown seccomp action \"" + name + "\"");
-        if (a == Profile.Action.SCMP_ACT_NOTIFY) {
-            throw new JsonException(f.path(key), "SCMP_ACT_NOTIFY is not supported yet");
-        }
         return a;
     }
 

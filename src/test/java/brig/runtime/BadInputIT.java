@@ -64,8 +64,6 @@ class BadInputIT {
     void featuresNotThereYet() throws Exception {
         assertEquals("config.json: linux.resources.network.classID: the net_cls controller is not mounted on this host",
                 refused(b -> b.set("linux.resources.network", "{\"classID\":1048577}")));
-        assertEquals("config.json: linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported yet",
-                refused(b -> b.set("linux.seccomp", "{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}")));
     }
 
     @Test

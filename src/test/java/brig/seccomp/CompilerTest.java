@@ -110,7 +110,7 @@ class CompilerTest {
                 error("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"action\":\"SCMP_ACT_ALLOW\"}]}"));
         assertEquals("linux.seccomp.syscalls[0].args[0].value: required but missing",
                 error("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"op\":\"SCMP_CMP_EQ\"}]}]}"));
-        assertEquals("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported yet",
+        assertEquals("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action (only a rule's)",
                 error("{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}"));
     }
 

@@ -223,8 +223,8 @@ class SeccompIT {
                 refused(deny("SCMP_ACT_ERRNO", ",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_ABOUT\"}]", "mkdir")));
         assertEquals("linux.seccomp.syscalls[0].args[0].index: expected a number from 0 to 5, got 6",
                 refused(deny("SCMP_ACT_ERRNO", ",\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]", "mkdir")));
-        assertEquals("linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY is not supported yet",
-                refused(deny("SCMP_ACT_NOTIFY", "", "mkdir")));
+        assertEquals("linux.seccomp.listenerPath: required with SCMP_ACT_NOTIFY (linux.seccomp.syscalls[0].action): the agent's"
+                + " socket, where the notify listener goes", refused(deny("SCMP_ACT_NOTIFY", "", "mkdir")));
     }
 
     private String refused(String profile) throws Exception {

@@ -76,9 +76,6 @@ class SpecReaderTest {
 
     @Test
     void refusesFeaturesNotThereYet() {
-        assertEquals("linux.seccomp.listenerPath: seccomp notify agents are not supported yet",
-                error(c -> c.getAsJsonObject("linux").add("seccomp", Json.parseQuietly(
-                        "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/agent.sock\"}"))));
         assertEquals("linux.resources.memory.checkBeforeUpdate: not supported yet",
                 error(c -> c.getAsJsonObject("linux").getAsJsonObject("resources").add("memory", Json.parseQuietly("{\"checkBeforeUpdate\":true}"))));
     }
