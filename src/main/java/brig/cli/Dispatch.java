@@ -29,6 +29,11 @@ public final class Dispatch {
         }
     }
 
+    /** Whether the verb is in the command table (null, a bad global flag, is not). */
+    public static boolean known(String verb) {
+        return verb != null && Main.command(verb) != null;
+    }
+
     /** Whether the verb runs until stopped (events): the caller's signals end it at once. */
     public static boolean runsLong(String verb) {
         Command c = verb == null ? null : Main.command(verb);

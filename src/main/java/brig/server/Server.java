@@ -46,7 +46,10 @@ public final class Server {
      */
     static final Duration IDLE = Duration.ofMinutes(5);
 
-    /** The verbs served here; "" is --version, --help or no verb, null a bad global flag. */
+    /**
+     * The verbs served here; "" is --version, --help or no verb, null a bad global flag. A
+     * verb brig does not know is answered here too (runc's "No help topic").
+     */
     static final Set<String> SERVED = Set.of("", "help", "h", "spec", "state", "list", "ps", "kill", "delete", "pause",
             "resume", "update", "events", "features", "server");
 
@@ -80,7 +83,16 @@ public final class Server {
         new Server(Integer.parseInt(args[0]), home == null ? null : Path.of(home), idle).serve();
     }
 
+    /**
+     * The inode of the socket's name, read before the first call: the client that started
+     * this server holds the start lock until this server has answered it, so the name is
+     * still the one it bound for us (fstat of the socket itself gives sockfs's inode).
+     */
+    private long socketIno = -1;
+
     private void serve() throws SyscallException, InterruptedException {
+        Libc.Stat named = Libc.statx(Libc.AT_FDCWD, Protocol.dir(uid).resolve(Protocol.SOCKET).toString(), Libc.AT_SYMLINK_NOFOLLOW);
+        if (named != null) socketIno = named.ino();
         log("serving (build " + build + ", pid " + ProcessHandle.current().pid() + ", exits after " + idle.toSeconds() + " s without a call)");
         Libc.setCloseOnExec(listening, true);
         while (stopping == null) {
@@ -118,9 +130,8 @@ public final class Server {
             try {
                 lock = Libc.open(dir.resolve(Protocol.LOCK).toString(), Libc.O_RDWR | Libc.O_NOFOLLOW, 0);
                 Libc.flock(lock, Libc.LOCK_EX, true, Protocol.LOCK);
-                Libc.Stat mine = Libc.statx(listening, "", Libc.AT_EMPTY_PATH);
                 Libc.Stat there = Libc.statx(Libc.AT_FDCWD, dir.resolve(Protocol.SOCKET).toString(), Libc.AT_SYMLINK_NOFOLLOW);
-                if (there != null && mine != null && there.ino() == mine.ino()) Files.deleteIfExists(dir.resolve(Protocol.SOCKET));
+                if (there != null && there.ino() == socketIno) Files.deleteIfExists(dir.resolve(Protocol.SOCKET));
             } catch (SyscallException | IOException e) {
                 log("cannot remove " + dir.resolve(Protocol.SOCKET) + ": " + e.getMessage());
             } finally {
@@ -165,7 +176,7 @@ public final class Server {
             String cold = control && peer.uid() == uid && peer.gid() == gid ? null : Peer.differs(peer.pid(), peer.uid(), peer.gid(), uid, gid);
             if (cold == null && !control && r.umask() != umask) cold = "caller's umask " + Integer.toOctalString(r.umask()) + " is not the server's";
             if (cold == null && cwd < 0) cold = "no working directory came";
-            if (cold == null && !SERVED.contains(verb)) cold = "\"" + verb + "\" is not served yet";
+            if (cold == null && verb != null && !SERVED.contains(verb) && Dispatch.known(verb)) cold = "\"" + verb + "\" is not served yet";
             if (cold != null) {
                 Protocol.write(conn, Protocol.COLD, Protocol.text(cold));
                 return;
