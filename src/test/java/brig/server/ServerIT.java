@@ -349,6 +349,40 @@ class ServerIT {
         assertNotEquals(oldPid, pid);
     }
 
+    @Test
+    void aServerLostAfterItsAcknowledgementIsAnErrorNotASecondRun() throws Exception {
+        TestBundle b = container("sleep", "100");
+        Path out = dir.resolve("events.out"), err = dir.resolve("events.err");
+        ProcessBuilder pb = new ProcessBuilder(Brig.launcher().toString(), "--root", brig.root().toString(), "events", "--interval", "100ms", b.id())
+                .redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().clear();
+        Process events = pb.start();
+        for (int k = 0; k < 200 && Files.size(out) == 0; k++) sleep(50);
+        assertTrue(Files.size(out) > 0, "events printed nothing");
+        long pid = serverPid();
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+        assertTrue(events.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "the client did not end");
+        assertEquals(125, events.exitValue());
+        assertTrue(Files.readString(err).startsWith("brig: the brig server ended the call before it finished"), Files.readString(err));
+        // The next call finds the dead server's socket, starts a new one, and is served by it.
+        assertTrue(run(WARM, "state", b.id()).expect(0).out().contains("\"status\": \"created\""));
+        long now = serverPid();
+        assertTrue(now > 0 && now != pid, "pid " + now);
+    }
+
+    @Test
+    void callersInAnotherMountOrUserNamespaceRunCold() throws Exception {
+        TestBundle b = container("sleep", "100");
+        String expected = run(COLD, "state", b.id()).expect(0).out();
+        long before = served();
+        Brig.Result mnt = brig.exec(dir, WARM, List.of("unshare", "--mount", "--propagation", "private",
+                Brig.launcher().toString(), "--root", brig.root().toString(), "state", b.id()));
+        assertEquals(new Brig.Result(0, expected, ""), mnt);
+        Brig.Result user = brig.exec(dir, WARM, List.of("unshare", "--user", "--map-root-user", Brig.launcher().toString(), "--version"));
+        assertEquals(run(COLD, "--version"), user);
+        assertEquals(before, served(), "a caller in another namespace was served");
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);
