@@ -169,6 +169,11 @@ class ServerIT {
         same("list", "--format", "json").expect(0);
         same("ps", id, "-o", "pid,comm").expect(0);
         same("ps", "--format", "json", id).expect(0);
+        // ps gets the caller's environment: its time zone shows in STIME
+        List<String> ps = List.of("--root", brig.root().toString(), "ps", id);
+        Brig.Result psWarm = Brig.run(dir, ps, null, Map.of("TZ", "UTC-9"), 60);
+        assertEquals(Brig.run(dir, ps, null, Map.of("TZ", "UTC-9", "BRIG_SERVER", "off"), 60), psWarm);
+        assertNotEquals(Brig.run(dir, ps, null, Map.of(), 60).out(), psWarm.out());
         same("kill", id, "NOSUCHSIGNAL").expect(1);
         same("pause", "nosuch").expect(1);
         same("events", "--stats", "nosuch").expect(1);
