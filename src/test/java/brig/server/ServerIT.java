@@ -388,6 +388,45 @@ class ServerIT {
         assertEquals(before, served(), "a caller in another namespace was served");
     }
 
+    @Test
+    void anotherUserHasAServerOfItsOwnInItsRuntimeDirectory() throws Exception {
+        Path runtime = Path.of("/run/user/65534");
+        boolean made = !Files.exists(runtime);
+        List<String> nobody = List.of("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", Brig.launcher().toString());
+        try {
+            // Without a runtime directory: cold, the same answer.
+            if (made) {
+                assertEquals(run(COLD, "--version"), brig.exec(Path.of("/"), WARM, cat(nobody, "--version")));
+                assertEquals(List.of(), serverProcesses());
+                Files.createDirectories(runtime);
+                Files.setAttribute(runtime, "unix:uid", 65534);
+                Files.setAttribute(runtime, "unix:gid", 65534);
+                Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
+            }
+            assertEquals(run(COLD, "--version"), brig.exec(Path.of("/"), WARM, cat(nobody, "--version")));
+            Brig.Result status = brig.exec(Path.of("/"), WARM, cat(nobody, "server", "status")).expect(0);
+            assertTrue(status.out().contains("socket: /run/user/65534/brig/server.sock\n"), status.out());
+            long pid = Long.parseLong(status.out().replaceAll("(?s)^running: pid (\\d+).*", "$1"));
+            assertEquals(65534, Files.getAttribute(Path.of("/proc/" + pid), "unix:uid"));
+            assertFalse(Files.exists(SOCKET), "root's server was started for another user");
+            brig.exec(Path.of("/"), WARM, cat(nobody, "server", "stop")).expect(0);
+            for (int k = 0; k < 100 && ProcessHandle.of(pid).isPresent(); k++) sleep(50);
+            assertFalse(ProcessHandle.of(pid).isPresent(), "the user's server still runs");
+        } finally {
+            if (made) {
+                try (Stream<Path> s = Files.walk(runtime)) {
+                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+
+    private static List<String> cat(List<String> a, String... b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(List.of(b));
+        return all;
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);
