@@ -203,6 +203,9 @@ static int start_server(void)
 	int log = openat(dfd, "server.log", O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (l < 0 || log < 0 || null < 0 || bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 128) < 0) {
+		close(l);
+		close(log);
+		close(null);
 		close(lock);
 		return NONE;
 	}
@@ -226,7 +229,8 @@ static int start_server(void)
 			av[8] = aot;
 		}
 		char *env[] = { NULL };
-		if (dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 || dup2(l, 3) < 0 ||
+		if (dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
+		    (l == 3 ? fcntl(3, F_SETFD, 0) : dup2(l, 3)) < 0 ||
 		    syscall(SYS_close_range, 4, ~0u, 0) < 0 || chdir("/") < 0)
 			_exit(127);
 		umask(022);
