@@ -1,5 +1,5 @@
 #!/bin/sh
-# Assemble target/brig: a jlink'd Java runtime, the launcher, and a JDK 25 AOT cache trained
+# Assemble target/brig: a jlink'd Java runtime, the build's id, and a JDK 25 AOT cache trained
 # on brig's own commands (it roughly halves JVM start-up, which every CLI call pays).
 set -eu
 jdk=$1 dist=$2 src=$3
@@ -14,9 +14,9 @@ if [ ! -f "$dist/runtime/.stamp" ] || [ "$(cat "$dist/runtime/.stamp")" != "$sta
     echo "$stamp" > "$dist/runtime/.stamp"
 fi
 
-mkdir -p "$dist/bin"
-cp "$src/bin/brig" "$dist/bin/brig"
-chmod 755 "$dist/bin/brig"
+# bin/brig is the native client (src/main/c/brig-client.c, built with the helper). The build's
+# content hash: a resident server of another build steps aside when a client of this one calls.
+(cd "$dist" && cat lib/*.jar libexec/brig-helper bin/brig | sha256sum | cut -d' ' -f1) > "$dist/lib/brig.build"
 
 # AOT cache: same flags as the launcher, plus the training run.
 rm -f "$dist/lib/brig.aot"

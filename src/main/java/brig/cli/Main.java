@@ -27,7 +27,8 @@ public final class Main {
             Args.Flag.value("ignore cgroup permission errors ('true', 'false', or 'auto')", "rootless"),
             Args.Flag.value("path to the criu binary used for checkpoint and restore", "criu"),
             Args.Flag.bool("show help", "help", "h"),
-            Args.Flag.bool("print the version", "version", "v"));
+            Args.Flag.bool("print the version", "version", "v"),
+            Args.Flag.bool("run this call in a JVM of its own, not in the resident server (as BRIG_SERVER=off does)", "no-server"));
 
     /**
      * Every verb, in the order `brig --help` lists them; runc's verbs Brig does not have yet
@@ -61,6 +62,7 @@ public final class Main {
             Command.runc("features", "print the features this runtime has, as JSON (the runtime-spec's features document)", "", List.of(), FeaturesCommand::run),
             Command.notYet("checkpoint", "checkpoint a running container"),
             Command.notYet("restore", "restore a container from a checkpoint"),
+            Command.brig("server", "the resident server that answers the quick commands: status, or stop it", "status|stop", List.of(), ServerCommand::run),
             Command.brig("demo", "run a small container assembled from this host's /usr (no image needed)", "[options]", DemoCommand.FLAGS, DemoCommand::run),
             Command.image("pull", "pull [docker://]REGISTRY/REPO[:TAG|@DIGEST] into the store (busybox is docker.io/library/busybox:latest)", "[options] [docker://]REGISTRY/REPO[:TAG|@DIGEST]", PullCommand.FLAGS, PullCommand::run),
             Command.image("images", "list the images in the store", "[options]", ImageCommands.IMAGES_FLAGS, ImageCommands::images).quick(),

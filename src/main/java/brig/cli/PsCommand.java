@@ -37,7 +37,12 @@ final class PsCommand {
             }
             List<String> cmd = new ArrayList<>(List.of(ps(inv.env("PATH"))));
             cmd.addAll(pos.size() > 1 ? pos.subList(1, pos.size()) : List.of("-ef"));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            // The caller's environment (PS_FORMAT, TZ, COLUMNS...), not this JVM's: a resident
+            // server's is empty.
+            pb.environment().clear();
+            pb.environment().putAll(inv.env());
+            Process p = pb.start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             int status = p.waitFor();
             if (status != 0) return inv.fail("ps: exit status " + status + ": " + text.strip());

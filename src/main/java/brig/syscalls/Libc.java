@@ -96,6 +96,10 @@ public final class Libc {
         SOCKET(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
         CONNECT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
         IOCTL(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG),
+        // The resident server (brig.server): its callers' connections.
+        ACCEPT4(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
+        GETSOCKOPT(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+        POLL(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
         // For hooks (spawnWithStdin): posix_spawn's file actions and attributes.
         POSIX_SPAWN_FILE_ACTIONS_INIT(JAVA_INT, ADDRESS),
         POSIX_SPAWN_FILE_ACTIONS_ADDDUP2(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
@@ -776,6 +780,55 @@ public final class Libc {
                 close(fd);
                 throw new SyscallException("connect", path, err);
             }
+        }
+    }
+
+    // ---- the resident server's socket (brig.server) ----
+
+    /** Who is at the other end of a unix socket (SO_PEERCRED): as of its connect(2). */
+    public record PeerCred(int pid, int uid, int gid) {}
+
+    private static final int SO_PEERCRED = 17;
+
+    public static PeerCred peerCred(int sock) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a), cred = a.allocate(12, 4), len = a.allocate(JAVA_INT);
+            len.set(JAVA_INT, 0, 12);
+            check(call(st, Fn.GETSOCKOPT, sock, SOL_SOCKET, SO_PEERCRED, ptr(cred), ptr(len)), st, "getsockopt SO_PEERCRED", null);
+            return new PeerCred(cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4), cred.get(JAVA_INT, 8));
+        }
+    }
+
+    /** accept4(2): the next connection, close-on-exec; retries EINTR. */
+    public static int accept(int listening) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            while (true) {
+                int fd = (int) call(st, Fn.ACCEPT4, listening, 0, 0, SOCK_CLOEXEC);
+                if (fd >= 0) return fd;
+                if (errno(st) != Errno.EINTR) throw new SyscallException("accept4", null, errno(st));
+            }
+        }
+    }
+
+    public static final short POLLIN = 1, POLLHUP = 0x10;
+
+    /**
+     * poll(2) for input on {@code fds}: which of them are readable (or hung up); none when the
+     * timeout (ms, -1 for none) passed or a signal came.
+     */
+    public static boolean[] pollIn(int[] fds, int timeoutMs) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a), p = a.allocate(8L * fds.length, 4);
+            for (int k = 0; k < fds.length; k++) {
+                p.set(JAVA_INT, 8L * k, fds[k]);
+                p.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * k + 4, POLLIN);
+            }
+            boolean[] ready = new boolean[fds.length];
+            int n = (int) call(st, Fn.POLL, ptr(p), fds.length, timeoutMs);
+            if (n < 0 && errno(st) != Errno.EINTR) throw new SyscallException("poll", null, errno(st));
+            for (int k = 0; n > 0 && k < fds.length; k++) ready[k] = p.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * k + 6) != 0;
+            return ready;
         }
     }
 }

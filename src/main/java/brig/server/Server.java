@@ -1,0 +1,351 @@
+package brig.server;
+
+import brig.cli.Dispatch;
+import brig.syscalls.Libc;
+import brig.syscalls.SyscallException;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The resident Brig: one JVM that answers brig's quick commands for every caller with its own
+ * powers ({@link Peer}), so that they cost a few milliseconds instead of a JVM's start. The
+ * native client (bin/brig, src/main/c/brig-client.c) starts it on demand and hands it the
+ * listening socket as fd 3; it runs in a clean context (empty environment, / as working
+ * directory, a session of its own, umask 022, no attach mechanism) and serves each call on a
+ * thread of its own, with the caller's environment, working directory and umask (see
+ * {@link Protocol} for the wire).
+ *
+ * <p>Served: the verbs that start no process (state, list, ps, kill, delete, pause, resume,
+ * update, events, features, spec, help, --version). run, create, start and exec are answered
+ * "cold" for now: the client runs them as before, under its supervisor and a JVM of its own.
+ */
+public final class Server {
+    /**
+     * Why 5 minutes: engines call the runtime in bursts (create, start, state several times,
+     * kill, delete for a container), seconds apart; the server costs ~50 MB resident while it
+     * waits, and a call that finds none pays one JVM start (~0.1-0.2 s here) once. Minutes
+     * keep a busy node warm and give the memory back soon after the last container changed.
+     */
+    static final Duration IDLE = Duration.ofMinutes(5);
+
+    /**
+     * The verbs served here; "" is --version, --help or no verb, null a bad global flag. A
+     * verb brig does not know is answered here too (runc's "No help topic").
+     */
+    static final Set<String> SERVED = Set.of("", "help", "h", "spec", "state", "list", "ps", "kill", "delete", "pause",
+            "resume", "update", "events", "features", "server");
+
+    private final int listening;
+    private final Path home;
+    private final String build;
+    private final Duration idle;
+    private final int uid = Libc.geteuid(), gid = Libc.getegid();
+    private final int umask;
+    private final int[] wake;
+    private final Instant started = Instant.now();
+    private final AtomicLong served = new AtomicLong(), calls = new AtomicLong();
+    private final AtomicInteger active = new AtomicInteger();
+    private volatile long lastCall = System.nanoTime();
+    private volatile String stopping;
+    private final PrintStream log = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+
+    private Server(int listening, Path home, Duration idle) throws SyscallException, IOException {
+        this.listening = listening;
+        this.home = home;
+        this.build = Protocol.buildId(home);
+        this.idle = idle;
+        this.wake = Libc.socketpair();
+        this.umask = Integer.parseInt(statusLine(Files.readString(Path.of("/proc/self/status")), "Umask"), 8);
+    }
+
+    /** {@code brig.server.Server FD [IDLE-SECONDS]}: serves on the listening socket FD. */
+    public static void main(String[] args) throws Exception {
+        String home = System.getProperty("brig.home");
+        Duration idle = args.length > 1 ? Duration.ofSeconds(Long.parseLong(args[1])) : IDLE;
+        new Server(Integer.parseInt(args[0]), home == null ? null : Path.of(home), idle).serve();
+    }
+
+    /**
+     * The inode of the socket's name, read before the first call: the client that started
+     * this server holds the start lock until this server has answered it, so the name is
+     * still the one it bound for us (fstat of the socket itself gives sockfs's inode).
+     */
+    private long socketIno = -1;
+
+    private void serve() throws SyscallException, InterruptedException {
+        Libc.Stat named = Libc.statx(Libc.AT_FDCWD, Protocol.dir(uid).resolve(Protocol.SOCKET).toString(), Libc.AT_SYMLINK_NOFOLLOW);
+        if (named != null) socketIno = named.ino();
+        log("serving (build " + build + ", pid " + ProcessHandle.current().pid() + ", exits after " + idle.toSeconds() + " s without a call)");
+        Libc.setCloseOnExec(listening, true);
+        while (stopping == null) {
+            long waited = System.nanoTime() - lastCall;
+            if (active.get() == 0 && waited >= idle.toNanos()) {
+                stopping = "no call for " + idle.toSeconds() + " s";
+                break;
+            }
+            int timeout = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (idle.toNanos() - waited) / 1_000_000));
+            boolean[] ready = Libc.pollIn(new int[] {listening, wake[0]}, timeout);
+            if (ready[0] && stopping == null) {
+                int conn = Libc.accept(listening);
+                active.incrementAndGet();
+                calls.incrementAndGet();
+                Thread t = new Thread(() -> call(conn), "brig-call-" + calls.get());
+                t.setDaemon(true);
+                t.start();
+            }
+        }
+        release();
+        // Calls under way finish (a stop waits for them at most 10 s: an `events` may run for ever).
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (active.get() > 0 && (!stopping.startsWith("stop") || System.nanoTime() < deadline)) Thread.sleep(20);
+        log("exiting: " + stopping);
+    }
+
+    /**
+     * Stops taking calls: the listening socket is closed and, unless a newer server's client
+     * is taking its place, its name removed (under the start lock, if it is still ours).
+     */
+    private void release() {
+        if (!stopping.startsWith("stale")) {
+            Path dir = Protocol.dir(uid);
+            int lock = -1;
+            try {
+                lock = Libc.open(dir.resolve(Protocol.LOCK).toString(), Libc.O_RDWR | Libc.O_NOFOLLOW, 0);
+                Libc.flock(lock, Libc.LOCK_EX, true, Protocol.LOCK);
+                Libc.Stat there = Libc.statx(Libc.AT_FDCWD, dir.resolve(Protocol.SOCKET).toString(), Libc.AT_SYMLINK_NOFOLLOW);
+                if (there != null && there.ino() == socketIno) Files.deleteIfExists(dir.resolve(Protocol.SOCKET));
+            } catch (SyscallException | IOException e) {
+                log("cannot remove " + dir.resolve(Protocol.SOCKET) + ": " + e.getMessage());
+            } finally {
+                Libc.close(lock);
+            }
+        }
+        Libc.close(listening);
+    }
+
+    private void stop(String why) {
+        if (stopping == null) stopping = why;
+        try {
+            Libc.writeFully(wake[1], new byte[] {1});
+        } catch (SyscallException e) {
+            // the accept loop sees `stopping` at its next turn
+        }
+    }
+
+    /** One caller's connection: the handshake, the request, and the command or "cold". */
+    private void call(int conn) {
+        int cwd = -1;
+        try {
+            Protocol.Frame hello = Protocol.read(conn);
+            Libc.close(hello.fd());
+            if (hello.type() != Protocol.HELLO) return;
+            if (!new String(hello.payload(), StandardCharsets.UTF_8).equals(build)) {
+                // The client is of another build (brig was upgraded): it starts a server of its own.
+                stop("stale: a client of another build called");
+                Protocol.write(conn, Protocol.STALE, new byte[0]);
+                return;
+            }
+            Protocol.write(conn, Protocol.READY, new byte[0]);
+            Protocol.Frame req = Protocol.read(conn);
+            cwd = req.fd();
+            if (req.type() != Protocol.REQUEST) return;
+            Request r = Request.parse(req.payload());
+            Libc.PeerCred peer = Libc.peerCred(conn);
+            String verb = Dispatch.verb(r.argv());
+            List<String> args = verb == null || verb.isEmpty() ? List.of() : r.argv().subList(r.argv().indexOf(verb) + 1, r.argv().size());
+            // Asking about or stopping the server takes only its uid and gid (the server's own business).
+            boolean control = "server".equals(verb) && (args.equals(List.of("status")) || args.equals(List.of("stop")));
+            String cold = control && peer.uid() == uid && peer.gid() == gid ? null : Peer.differs(peer.pid(), peer.uid(), peer.gid(), uid, gid);
+            if (cold == null && !control && r.umask() != umask) cold = "caller's umask " + Integer.toOctalString(r.umask()) + " is not the server's";
+            if (cold == null && cwd < 0) cold = "no working directory came";
+            if (cold == null && verb != null && !SERVED.contains(verb) && Dispatch.known(verb)) cold = "\"" + verb + "\" is not served yet";
+            if (cold != null) {
+                Protocol.write(conn, Protocol.COLD, Protocol.text(cold));
+                return;
+            }
+            Protocol.write(conn, Protocol.ACK, new byte[] {(byte) (Dispatch.runsLong(verb) ? 1 : 0)});
+            served.incrementAndGet();
+            Object lock = new Object();
+            Frames out = new Frames(conn, Protocol.OUT, lock), err = new Frames(conn, Protocol.ERR, lock);
+            int status;
+            try (PrintStream o = out.print(); PrintStream e = err.print()) {
+                if (verb.equals("server") && args.equals(List.of("status"))) {
+                    o.print(status());
+                    status = 0;
+                } else if (verb.equals("server") && args.equals(List.of("stop"))) {
+                    o.println("stopped the brig server (pid " + ProcessHandle.current().pid() + ")");
+                    stop("stopped by `brig server stop` (pid " + peer.pid() + ")");
+                    status = 0;
+                } else {
+                    status = Dispatch.run(r.argv(), new Input(conn), o, e, r.env(), workingDirectory(cwd), r.umask(),
+                            peer.pid(), peer.uid(), peer.gid(), home);
+                }
+            }
+            Protocol.write(conn, Protocol.EXIT, Protocol.u32(status));
+        } catch (EOFException | SyscallException e) {
+            // The caller went away (killed mid-call, say): nothing of ours is left to answer.
+        } catch (RuntimeException | IOException e) {
+            log("call failed: " + e);
+        } finally {
+            Libc.close(cwd);
+            Libc.close(conn);
+            lastCall = System.nanoTime();
+            active.decrementAndGet();
+        }
+    }
+
+    /**
+     * The caller's working directory as a name, which is what NIO and error messages take:
+     * the path the fd names, if that is still the same directory; else /proc/self/fd/N, which
+     * the kernel resolves to it (a directory removed or renamed since).
+     */
+    private static Path workingDirectory(int fd) {
+        Path byFd = Path.of("/proc/self/fd/" + fd);
+        try {
+            Path named = Files.readSymbolicLink(byFd);
+            Libc.Stat a = Libc.statx(fd, "", Libc.AT_EMPTY_PATH), b = Libc.statx(Libc.AT_FDCWD, named.toString(), 0);
+            if (named.isAbsolute() && a != null && b != null && a.ino() == b.ino() && a.isDirectory()) return named;
+        } catch (IOException | SyscallException e) {
+            // the fd's own name then
+        }
+        return byFd;
+    }
+
+    private String status() {
+        return "running: pid " + ProcessHandle.current().pid() + "\n"
+                + "socket: " + Protocol.dir(uid).resolve(Protocol.SOCKET) + "\n"
+                + "build: " + build + "\n"
+                + "up: " + Duration.between(started, Instant.now()).toSeconds() + " s\n"
+                + "served: " + served.get() + " calls (" + (calls.get() - served.get()) + " others answered cold or refused)\n"
+                + "calls now: " + (active.get() - 1) + " besides this one\n"
+                + "exits: after " + idle.toSeconds() + " s without a call\n";
+    }
+
+    private void log(String line) {
+        log.println(Instant.now() + " brig server: " + line);
+    }
+
+    private static String statusLine(String status, String field) {
+        int at = status.indexOf("\n" + field + ":");
+        int end = status.indexOf('\n', at + 1);
+        return status.substring(at + field.length() + 2, end).trim();
+    }
+
+    /** What a caller asked for. */
+    record Request(int umask, List<String> argv, Map<String, String> env) {
+        static Request parse(byte[] p) throws EOFException {
+            if (p.length < 12) throw new EOFException("a short request");
+            int umask = Protocol.u32(p, 0), argc = Protocol.u32(p, 4), envc = Protocol.u32(p, 8);
+            List<String> strings = new ArrayList<>();
+            int at = 12;
+            for (int k = at; k < p.length; k++) {
+                if (p[k] == 0) {
+                    strings.add(new String(p, at, k - at, StandardCharsets.UTF_8));
+                    at = k + 1;
+                }
+            }
+            if (argc < 0 || envc < 0 || strings.size() != argc + envc) throw new EOFException("a malformed request");
+            Map<String, String> env = new HashMap<>();
+            for (String e : strings.subList(argc, strings.size())) {
+                int eq = e.indexOf('=');
+                if (eq > 0) env.putIfAbsent(e.substring(0, eq), e.substring(eq + 1));
+            }
+            return new Request(umask, List.copyOf(strings.subList(0, argc)), env);
+        }
+    }
+
+    /**
+     * A command's stdout or stderr: frames to the client. A client that went away ends a
+     * command that runs until stopped (events): its next write interrupts it.
+     */
+    private static final class Frames extends OutputStream {
+        private final int conn, type;
+        private final Object lock;
+        private final Thread owner = Thread.currentThread();
+        private boolean gone;
+
+        /** @param lock shared by a call's two streams: one frame at a time on the socket */
+        Frames(int conn, int type, Object lock) {
+            this.conn = conn;
+            this.type = type;
+            this.lock = lock;
+        }
+
+        PrintStream print() {
+            return new PrintStream(new BufferedOutputStream(this, 8192), true, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            synchronized (lock) {
+                if (gone) throw new IOException("the caller went away");
+                try {
+                    Protocol.write(conn, type, b, off, len);
+                } catch (SyscallException e) {
+                    gone = true;
+                    owner.interrupt();
+                    throw new IOException("the caller went away: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** A command's stdin: read from the client's fd 0 on demand (update --resources -). */
+    private static final class Input extends InputStream {
+        private final int conn;
+        private boolean end;
+
+        Input(int conn) {
+            this.conn = conn;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (end) return -1;
+            if (len == 0) return 0;
+            try {
+                Protocol.write(conn, Protocol.IN_WANT, Protocol.u32(Math.min(len, 65536)));
+                Protocol.Frame f = Protocol.read(conn);
+                Libc.close(f.fd());
+                if (f.type() != Protocol.IN || f.payload().length > len) throw new IOException("the client sent no input");
+                if (f.payload().length == 0) {
+                    end = true;
+                    return -1;
+                }
+                System.arraycopy(f.payload(), 0, b, off, f.payload().length);
+                return f.payload().length;
+            } catch (SyscallException e) {
+                throw new IOException("the caller's stdin: " + e.getMessage());
+            }
+        }
+    }
+}
