@@ -76,7 +76,8 @@ class ContainerdIT {
         Brig.Result r = containerd.run(containerd.runWithBrig("--rm", "busybox:latest", id("rc3"), "sh", "-c", "exit 3"));
         assertEquals(3, r.exit(), r.err());
         r = containerd.run(Cmd.inTerminal(containerd.runWithBrig("--rm", "-t", "busybox:latest", id("tty"), "sh", "-c", "test -t 0 && test -t 1 && echo tty-ok")));
-        assertEquals("tty-ok", r.expect(0).out().strip());
+        // The terminal's output, as script(1) shows it (carriage returns, echoed control characters).
+        assertTrue(r.expect(0).out().contains("tty-ok"), r.out());
 
         r = containerd.run(containerd.runWithBrig("--rm", "busybox:latest", id("enoent"), "/nonexistent"));
         assertNotEquals(0, r.exit());
@@ -103,7 +104,8 @@ class ContainerdIT {
         assertEquals(7, containerd.ctr("task", "exec", "--fifo-dir", fifo, "--exec-id", "e2", id, "sh", "-c", "exit 7").exit());
         Brig.Result r = containerd.run(Cmd.inTerminal(containerd.command("task", "exec", "--fifo-dir", fifo, "-t", "--exec-id", "e3", id,
                 "sh", "-c", "test -t 1 && echo exec-tty-ok")));
-        assertEquals("exec-tty-ok", r.expect(0).out().strip());
+        // ctr's late resize of the finished exec ("cannot resize a stopped container") may follow: ctr's own race.
+        assertTrue(r.expect(0).out().startsWith("exec-tty-ok\r"), r.out());
         containerd.ctr("task", "exec", "--fifo-dir", fifo, "-d", "--exec-id", "e4", id, "sleep", "50").expect(0);
         assertTrue(containerd.ctr("task", "ps", id).expect(0).out().lines().skip(1).count() >= 2, "the detached exec runs");
         containerd.ctr("task", "kill", "-s", "SIGKILL", "--exec-id", "e4", id).expect(0);
