@@ -141,6 +141,26 @@ class ContainerdIT {
         containerd.ctr("container", "delete", id).expect(0);
     }
 
+    /**
+     * The CRI config docs/engines.md gives a Kubernetes node is one containerd 1.6 reads: Brig
+     * as a runc.v2 runtime with BinaryName and cgroupfs. (No kubelet or crictl here to run a
+     * pod with it.)
+     */
+    @Test
+    void theDocumentedCriConfigParses() throws Exception {
+        String doc = Files.readString(Path.of("docs/engines.md"));
+        int marker = doc.indexOf("<!-- cri-config");
+        assertTrue(marker >= 0, "docs/engines.md has the CRI config block");
+        int start = doc.indexOf("```toml\n", marker) + "```toml\n".length(), end = doc.indexOf("```", start);
+        Path config = Files.writeString(containerd.dir.resolve("cri-config.toml"), doc.substring(start, end));
+        String dump = containerd.run(List.of("containerd", "--config", config.toString(), "config", "dump")).expect(0).out();
+        // As dumped: the runtime's table, then its options table.
+        assertTrue(java.util.regex.Pattern.compile("runtimes\\.brig\\]\n(?:[ \t]+\\w+ = [^\n]*\n)*?[ \t]+runtime_type = \"io\\.containerd\\.runc\\.v2\"\\s+"
+                + "\\[[^\\]]*runtimes\\.brig\\.options\\]\\s+BinaryName = \"/opt/brig/bin/brig\"\\s+Root = \"[^\"]*\"\\s+SystemdCgroup = false")
+                .matcher(dump).find(), dump);
+        assertTrue(dump.contains("default_runtime_name = \"brig\""), dump);
+    }
+
     /** A file of the container's cgroup as the host sees it: /NS/ID in the v1 hierarchy, or the cgroup2 tree. */
     private static String hostCgroup(String id, String v1, String file, String v2file) throws Exception {
         Path p = Path.of("/sys/fs/cgroup", v1, Containerd.NS, id, file);
