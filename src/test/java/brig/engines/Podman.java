@@ -46,7 +46,7 @@ final class Podman implements AutoCloseable {
         // podman lowers its own to kernel.pid_max and asks for that once default_ulimits is set.
         long nofile = hardLimit("Max open files"), nproc = Math.min(hardLimit("Max processes"),
                 Long.parseLong(Files.readString(Path.of("/proc/sys/kernel/pid_max")).trim()));
-        Files.writeString(dir.resolve("containers.conf"), """
+        String conf = """
                 [containers]
                 log_driver = "k8s-file"
                 default_ulimits = ["nofile=%d:%d", "nproc=%d:%d"]
@@ -67,7 +67,12 @@ final class Podman implements AutoCloseable {
                 [engine.runtimes]
                 brig = ["%s"]
                 """.formatted(nofile, nofile, nproc, nproc, dir.resolve("networks"), dir.resolve("events.log"), dir,
-                dir.resolve("volumes"), Brig.launcher()));
+                dir.resolve("volumes"), Brig.launcher());
+        Files.writeString(dir.resolve("containers.conf"), conf);
+        // The same with the script's NO_PIVOT and NO_KEYRING knobs: conmon then passes
+        // create --no-pivot --no-new-keyring.
+        Files.writeString(dir.resolve("containers-nopivot.conf"), conf.replace("[containers]\n", "[containers]\nkeyring = false\n")
+                .replace("[engine]\n", "[engine]\nno_pivot_root = true\n"));
         Files.writeString(dir.resolve("storage.conf"), """
                 [storage]
                 driver = "overlay"
@@ -112,6 +117,29 @@ final class Podman implements AutoCloseable {
 
     Brig.Result run(List<String> cmd) {
         return Cmd.run(dir.resolve("home"), env, 90, cmd);
+    }
+
+    /**
+     * `podman ARGS...` with containers-nopivot.conf (no_pivot_root = true, keyring = false),
+     * and the runtime given as `--runtime DIR/brig`: a script that notes each call in
+     * {@link #noPivotCalls()} and execs Brig (its name is still "brig", so JSON logs stay on).
+     */
+    Brig.Result podmanNoPivot(String... args) throws IOException {
+        Path wrapper = dir.resolve("wrap/brig");
+        if (!Files.exists(wrapper)) {
+            Files.createDirectories(wrapper.getParent());
+            Files.writeString(wrapper, "#!/bin/sh\necho \"$*\" >>" + dir.resolve("wrap/calls.log") + "\nexec " + Brig.launcher() + " \"$@\"\n");
+            Files.setPosixFilePermissions(wrapper, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        Map<String, String> e = new java.util.HashMap<>(env);
+        e.put("CONTAINERS_CONF", dir.resolve("containers-nopivot.conf").toString());
+        List<String> cmd = new ArrayList<>(List.of("podman", "--runtime", wrapper.toString()));
+        cmd.addAll(List.of(args));
+        return Cmd.run(dir.resolve("home"), e, 90, cmd);
+    }
+
+    String noPivotCalls() throws IOException {
+        return Files.readString(dir.resolve("wrap/calls.log"));
     }
 
     /**

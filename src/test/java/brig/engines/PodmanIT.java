@@ -73,6 +73,13 @@ class PodmanIT {
         // fd 3 is podman's stdout itself, the rest comes through conmon: their order may vary.
         assertEquals("fd3-ok\nmyhost\n67108864\n10\n", "fd3-ok\n" + r.out().replaceFirst("fd3-ok\n", ""), r.err());
 
+        // no_pivot_root = true and keyring = false in containers.conf: conmon passes
+        // create --no-pivot --no-new-keyring, and the container runs.
+        r = podman.podmanNoPivot(run(Podman.IMAGE, "echo", "no-pivot-ok"));
+        assertEquals("no-pivot-ok\n", r.expect(0).out(), r.err());
+        assertTrue(podman.noPivotCalls().lines().anyMatch(l -> l.contains(" create ") && l.contains("--no-pivot") && l.contains("--no-new-keyring")),
+                podman.noPivotCalls());
+
         // -t: conmon gives Brig a --console-socket and reads the terminal's master from it.
         r = podman.podman(run("-t", Podman.IMAGE, "sh", "-c", "test -t 0 && test -t 1 && echo tty-ok"));
         assertEquals("tty-ok", r.expect(0).out().strip());
