@@ -52,6 +52,11 @@ class PodmanIT {
         return a.toArray(String[]::new);
     }
 
+    /** podman's "Error: ..." line (podman may print warnings before it). */
+    private static String errorLine(String err) {
+        return err.lines().filter(l -> l.startsWith("Error: ")).reduce((a, b) -> b).orElse(err);
+    }
+
     private static String cgroupFile(String v1, String v2) {
         return "cat /sys/fs/cgroup/" + v1 + " 2>/dev/null || cat /sys/fs/cgroup/" + v2;
     }
@@ -93,7 +98,7 @@ class PodmanIT {
         // podman prefixes the runtime's name ("brig"); the message is the log line's "msg"
         // (from stderr it would be Brig's "brig: exec: ...", as below).
         assertEquals("Error: brig: exec: \"/nonexistent\": stat /nonexistent: ENOENT: no such file or directory: "
-                + "OCI runtime attempted to invoke a command that was not found", r.err().strip());
+                + "OCI runtime attempted to invoke a command that was not found", errorLine(r.err()));
 
         // --runtime PATH whose name is not in runtime_supports_json: podman reads Brig's stderr.
         Path other = podman.dir.resolve("bin/brig-text");
@@ -102,7 +107,7 @@ class PodmanIT {
         r = podman.run(Cmd.concat(List.of("podman", "--runtime", other.toString()), run(Podman.IMAGE, "/nonexistent")));
         assertEquals(127, r.exit(), r.err());
         assertEquals("Error: " + other + ": brig: exec: \"/nonexistent\": stat /nonexistent: ENOENT: no such file or directory: "
-                + "OCI runtime attempted to invoke a command that was not found", r.err().strip());
+                + "OCI runtime attempted to invoke a command that was not found", errorLine(r.err()));
         assertEquals("ok\n", podman.run(Cmd.concat(List.of("podman", "--runtime", other.toString()), run(Podman.IMAGE, "echo", "ok"))).expect(0).out());
     }
 
