@@ -28,7 +28,7 @@ final class ExecCommand {
             Args.Flag.value("UID (format: <uid>[:<gid>])", "user", "u"),
             Args.Flag.value("additional gids (repeatable)", "additional-gids", "g"),
             Args.Flag.value("add a capability to the bounding, effective and permitted sets, and the ambient set if the process has an inheritable one (repeatable)", "cap", "c"),
-            Args.Flag.bool("allocate a pseudo-TTY (made in the container; brig relays it)", "tty", "t"),
+            Args.Flag.bool("allocate a pseudo-TTY (made in the container; brig relays it); with --process, its \"terminal\" decides", "tty", "t"),
             Args.Flag.value("path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal (with -d and a terminal)", "console-socket"),
             Args.Flag.bool("detach from the process: brig returns once it runs", "detach", "d"),
             Args.Flag.value("specify the file to write the process id to", "pid-file"),
@@ -53,7 +53,8 @@ final class ExecCommand {
             for (String f : PROCESS_FLAGS) {
                 if (a.has(f)) throw new Args.UsageException("--process FILE describes the whole process: give " + f + " in it, not as --" + f);
             }
-            if (a.bool("tty")) throw new Args.UsageException("--process FILE describes the whole process: set \"terminal\": true in it, not -t");
+            // -t is not refused: conmon passes `--process FILE --tty` (the file says "terminal": true);
+            // the file decides, as with runc, which ignores -t beside --process.
             if (pos.size() > 1) throw new Args.UsageException("--process FILE describes the whole process: give the command in its \"args\", not after the container id");
             process = SpecReader.readProcess(inv.path(a.value("process", "")));
         } else {
