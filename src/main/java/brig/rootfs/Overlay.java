@@ -97,10 +97,15 @@ public record Overlay(List<String> lowerdirs, String upperdir, String workdir, S
 
     /** The steps that mount it on {@code rootfs} (a host path), in the container's mount namespace. */
     public List<Step> steps(String rootfs) throws RootfsException {
+        return steps(rootfs, lowerdirPlus());
+    }
+
+    /** As {@link #steps(String)}, for a kernel with or without lowerdir+. */
+    public List<Step> steps(String rootfs, boolean lowerdirPlus) throws RootfsException {
         List<Step> steps = new ArrayList<>();
         if (!tmpfs.isEmpty()) steps.add(new Step.Mount("tmpfs", tmpfs, "tmpfs", MS_NOSUID | MS_NODEV, "mode=700", Step.TGT_HOST));
         String legacy = "";
-        if (!lowerdirPlus()) {
+        if (!lowerdirPlus) {
             for (String d : lowerdirs) {
                 if (d.contains(",")) throw new RootfsException("annotations." + LOWERDIRS, d + " contains ',', which overlay's mount options cannot hold"
                         + " (this kernel lacks lowerdir+, Linux 6.8)");
