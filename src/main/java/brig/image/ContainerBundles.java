@@ -64,10 +64,20 @@ public final class ContainerBundles {
      * unpacked on the way stay: they are complete and shared).
      */
     public static Prepared prepare(Layout store, Image image, String name) throws ImageException {
-        Path bundle = bundle(store, name);
+        return prepare(store, image, name, root(store));
+    }
+
+    /**
+     * As {@link #prepare(Layout, Image, String)} with the bundle in {@code containers} (made
+     * 0700 if missing) instead of the store's own containers directory: a state directory of
+     * the caller's. There the upper directory may land on overlayfs, and goes on a tmpfs.
+     */
+    public static Prepared prepare(Layout store, Image image, String name, Path containers) throws ImageException {
+        bundle(store, name); // checks the name
+        Path bundle = containers.resolve(name);
         List<Path> layers = LayerStore.of(store).ensure(store, image);
         try {
-            Files.createDirectories(root(store), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectories(containers, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Files.createDirectory(bundle, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (FileAlreadyExistsException e) {
             throw new ImageException("container " + name + ": " + bundle + " already exists");
@@ -113,7 +123,12 @@ public final class ContainerBundles {
      * container must be gone: its overlay lives in its mount namespace, which ends with it.
      */
     public static void remove(Layout store, String name) throws ImageException {
-        Path bundle = bundle(store, name);
+        remove(bundle(store, name));
+    }
+
+    /** Removes a bundle {@link #prepare} made, writable layer included. */
+    public static void remove(Path bundle) throws ImageException {
+        String name = bundle.getFileName().toString();
         if (!Files.exists(bundle, LinkOption.NOFOLLOW_LINKS)) throw new ImageException("container " + name + ": no such bundle " + bundle);
         Unpacker.removeTree(bundle);
         if (Files.exists(bundle, LinkOption.NOFOLLOW_LINKS)) {

@@ -92,6 +92,12 @@ public final class LayerStore {
                 }
             }
             Files.createDirectories(target.getParent());
+            // On overlayfs a 0/0 device or trusted.overlay.opaque is that overlay's own
+            // whiteout: the layer would lose its whiteouts (measured in the v2 guest's root).
+            if (ContainerBundles.onOverlay(dir)) {
+                throw new ImageException("layer store " + dir + " is on overlayfs, which takes the layers' whiteouts for its own:"
+                        + " put the image store (--store) on another file system (a disk or a tmpfs)");
+            }
             Files.createDirectories(tmpRoot);
             removeStale(tmpRoot);
             tmp = tmpRoot.resolve(diffId.hex() + "." + ProcessHandle.current().pid() + "." + SEQ.incrementAndGet());

@@ -45,8 +45,11 @@ public record Overlay(List<String> lowerdirs, String upperdir, String workdir, S
      */
     public static final int LEGACY_MAX = 4095;
 
-    /** Set to 1 to plan the mount(2) fallback as on kernels without lowerdir+ (for tests). */
-    public static final String FORCE_LEGACY_ENV = "BRIG_OVERLAY_NO_LOWERDIR_PLUS";
+    /**
+     * The system property that, set to false, plans the mount(2) fallback as on kernels without
+     * lowerdir+ (for tests: JAVA_TOOL_OPTIONS=-Dbrig.overlay.lowerdirPlus=false reaches brig's JVM).
+     */
+    public static final String LOWERDIR_PLUS_PROPERTY = "brig.overlay.lowerdirPlus";
 
     public Overlay {
         lowerdirs = List.copyOf(lowerdirs);
@@ -130,7 +133,7 @@ public record Overlay(List<String> lowerdirs, String upperdir, String workdir, S
      * Without the right to fsopen (not root: only `--explain` gets here) lowerdir+ is assumed.
      */
     public static boolean lowerdirPlus() {
-        if ("1".equals(System.getenv(FORCE_LEGACY_ENV))) return false;
+        if ("false".equals(System.getProperty(LOWERDIR_PLUS_PROPERTY))) return false;
         Boolean b = lowerdirPlus;
         if (b != null) return b;
         boolean yes;

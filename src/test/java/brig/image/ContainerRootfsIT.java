@@ -118,7 +118,7 @@ class ContainerRootfsIT {
         assertTrue(plan.indexOf("mount overlay on") < plan.indexOf("recursively bind-mount " + c.bundle().resolve("rootfs")), plan);
 
         // As on a kernel before 6.8: one lowerdir option through mount(2), and it still runs.
-        Map<String, String> legacy = Map.of(Overlay.FORCE_LEGACY_ENV, "1");
+        Map<String, String> legacy = Map.of("JAVA_TOOL_OPTIONS", "-D" + Overlay.LOWERDIR_PLUS_PROPERTY + "=false");
         String old = Brig.run(tmp, List.of("run", "--explain", "--bundle", c.bundle().toString(), NoLeaks.PREFIX + "explain"), null, legacy, 60)
                 .expect(0).out();
         assertTrue(old.contains("with mount(2) and one lowerdir option"), old);
