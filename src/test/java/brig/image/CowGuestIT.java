@@ -48,8 +48,9 @@ class CowGuestIT {
         Layout store = Layout.openOrCreate(dir.resolve("store"));
         CowImages.image(store, "localhost/cow:latest", List.of(CowImages.busyboxLayer(dir), CowImages.deletingLayer()), List.of("sh"));
         String java = ProcessHandle.current().info().command().orElseThrow();
-        String prepare = java + " --enable-native-access=ALL-UNNAMED -cp " + System.getProperty("java.class.path") + " "
-                + Prepare.class.getName();
+        String prepare = java + " --enable-native-access=ALL-UNNAMED -cp " + System.getProperty("java.class.path") + " '"
+                + Prepare.class.getName() + "'"; // quoted: the nested class's '$'
+
         String id = NoLeaks.PREFIX + "guest";
         String script = String.join("\n",
                 "cp -a " + dir.resolve("store") + " /tmp/store",
