@@ -64,7 +64,7 @@ class CowGuestIT {
         Brig.Result r = Vm.run(dir, script, 600);
         assertEquals(0, r.exit(), r.out() + r.err());
         String out = r.out();
-        assertTrue(out.contains("tmpfs upper: true\n"), out);
+        assertTrue(out.contains("tmpfs upper: true\n"), out + r.err());
         String run = out.substring(out.indexOf("--- run\n") + 8, out.indexOf("--- after"));
         assertEquals("top\nbase-file gone\nc\nwritten\n", run, out + r.err());
         assertTrue(out.contains("--- after\n0\n"), "the tmpfs lived in the container's namespace: " + out);
