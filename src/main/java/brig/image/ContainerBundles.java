@@ -130,6 +130,17 @@ public final class ContainerBundles {
     public static void remove(Path bundle) throws ImageException {
         String name = bundle.getFileName().toString();
         if (!Files.exists(bundle, LinkOption.NOFOLLOW_LINKS)) throw new ImageException("container " + name + ": no such bundle " + bundle);
+        Path rootfs = bundle.resolve("rootfs");
+        if (!Files.isRegularFile(bundle.resolve("config.json"), LinkOption.NOFOLLOW_LINKS) || !Files.isDirectory(rootfs, LinkOption.NOFOLLOW_LINKS)) {
+            throw new ImageException("container " + name + ": " + bundle + " is not a container bundle (no config.json and rootfs/): not removed");
+        }
+        try (var s = Files.list(rootfs)) {
+            // The mount point is empty unless an overlay is mounted on it here (never by Brig in
+            // this namespace): deleting through it would delete the image's files from the view.
+            if (s.findAny().isPresent()) throw new ImageException("container " + name + ": " + rootfs + " is not empty (mounted?): not removed");
+        } catch (IOException e) {
+            throw new ImageException("container " + name + ": " + rootfs + ": " + Layout.message(e), e);
+        }
         Unpacker.removeTree(bundle);
         if (Files.exists(bundle, LinkOption.NOFOLLOW_LINKS)) {
             throw new ImageException("container " + name + ": cannot remove all of " + bundle + " (still mounted?)");
