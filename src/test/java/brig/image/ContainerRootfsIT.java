@@ -148,5 +148,12 @@ class ContainerRootfsIT {
         ImageException bad = assertThrows(ImageException.class, () -> ContainerBundles.prepare(store, image, "../x"));
         assertTrue(bad.getMessage().startsWith("container name \"../x\""), bad.getMessage());
         ContainerBundles.remove(store, "same");
+
+        // remove deletes only a container bundle, never another tree it is pointed at.
+        Path other = Files.createDirectories(tmp.resolve("not-a-bundle/data"));
+        Files.writeString(other.resolve("keep"), "x");
+        ImageException refused = assertThrows(ImageException.class, () -> ContainerBundles.remove(other.getParent()));
+        assertTrue(refused.getMessage().endsWith("is not a container bundle (no config.json and rootfs/): not removed"), refused.getMessage());
+        assertTrue(Files.exists(other.resolve("keep")));
     }
 }
