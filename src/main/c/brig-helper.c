@@ -67,6 +67,7 @@ enum op {
 	OP_JOIN_NS = 42, OP_FORK = 43,
 	OP_HOOK = 50,
 	OP_SECCOMP = 48,
+	OP_OVERLAY = 56,
 };
 
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -481,6 +482,43 @@ static void do_mount(struct step *s)
 		close(tfd);
 	if (sfd >= 0)
 		close(sfd);
+}
+
+/* OP_OVERLAY: s0 target (a host path), s1 upper, s2 work, s3 mount(2) options where the
+ * kernel lacks lowerdir+ ("" otherwise), then i0 lower directories, top first. upper and
+ * work are made if missing: on a tmpfs mounted just before, they are not there yet. */
+static void do_overlay(struct step *s)
+{
+	if (s->nstr < 4 + s->i[0])
+		fail("plan", "bad overlay step", EPROTO);
+	if (mkdir(s->s[1], 0755) < 0 && errno != EEXIST)
+		fail("mkdir", s->s[1], errno);
+	if (mkdir(s->s[2], 0700) < 0 && errno != EEXIST)
+		fail("mkdir", s->s[2], errno);
+	if (*s->s[3]) {
+		if (mount("overlay", s->s[0], "overlay", 0, s->s[3]) < 0)
+			fail("mount", s->s[0], errno);
+		return;
+	}
+	int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		fail("fsopen", "overlay", errno);
+	for (uint32_t k = 0; k < s->i[0]; k++)
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", s->s[4 + k], 0) < 0)
+			fail("fsconfig lowerdir+", s->s[4 + k], errno);
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", s->s[1], 0) < 0)
+		fail("fsconfig upperdir", s->s[1], errno);
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "workdir", s->s[2], 0) < 0)
+		fail("fsconfig workdir", s->s[2], errno);
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		fail("fsconfig create", s->s[0], errno);
+	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+	if (mnt < 0)
+		fail("fsmount", s->s[0], errno);
+	if (move_mount(mnt, "", AT_FDCWD, s->s[0], MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		fail("move_mount", s->s[0], errno);
+	close(mnt);
+	close(fs);
 }
 
 /* OP_MASK: s0 path, s1 the null device path. Directories get an empty read-only tmpfs, files
@@ -1041,6 +1079,9 @@ static void run(struct step *s)
 		break;
 	case OP_MOVE_ROOT:
 		do_move_root();
+		break;
+	case OP_OVERLAY:
+		do_overlay(s);
 		break;
 	case OP_MASK:
 		do_mask(s);

@@ -15,7 +15,9 @@ public enum Op {
     JOIN_NS(42), FORK(43),
     // Hooks: far from the others' next numbers, so that branches adding ops do not collide.
     HOOK(50),
-    SECCOMP(48);
+    SECCOMP(48),
+    // The copy-on-write rootfs of an image's container (56-59 are this branch's).
+    OVERLAY(56);
 
     public final int code;
 

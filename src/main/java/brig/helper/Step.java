@@ -184,6 +184,32 @@ public sealed interface Step {
         }
     }
 
+    /**
+     * The container's copy-on-write rootfs: overlayfs on {@code target} (a host path, in the
+     * container's mount namespace, before the rootfs is entered) with the image's layers as
+     * lower directories, top first, and the container's own upper and work directories, which
+     * the helper makes if missing (a tmpfs just mounted has neither). With {@code legacyData}
+     * empty, the new mount API (fsopen, one fsconfig "lowerdir+" per layer, fsmount,
+     * move_mount); otherwise the kernel lacks lowerdir+ (before Linux 6.8) and it is mount(2)
+     * with these options, which Java checked fit the kernel's one page.
+     */
+    record Overlay(String target, List<String> lowerdirs, String upperdir, String workdir, String legacyData) implements Step {
+        public Overlay { lowerdirs = List.copyOf(lowerdirs); }
+        public Op op() { return Op.OVERLAY; }
+        public long[] ints() { return new long[] {lowerdirs.size()}; }
+        public List<String> strings() {
+            List<String> all = new ArrayList<>(List.of(target, upperdir, workdir, legacyData));
+            all.addAll(lowerdirs);
+            return all;
+        }
+        public String explain() {
+            return "mount overlay on " + target + ": " + lowerdirs.size() + " image layer" + (lowerdirs.size() == 1 ? "" : "s")
+                    + " (top first: " + String.join(", ", lowerdirs) + ") under the container's upper " + upperdir + " (work "
+                    + workdir + ")" + (legacyData.isEmpty() ? ", with fsopen/fsconfig lowerdir+/fsmount/move_mount"
+                            : ", with mount(2) and one lowerdir option (the kernel lacks lowerdir+)");
+        }
+    }
+
     /** mknod: {@code mode} includes the file type bits (S_IFCHR, S_IFBLK, S_IFIFO). */
     record MakeNode(String path, int mode, long major, long minor, long uid, long gid) implements Step {
         public Op op() { return Op.MKNOD; }

@@ -164,7 +164,7 @@ public final class Unpacker {
     /** Bytes accepted after a layer's end-of-archive blocks (see {@link LayerStream#drain}). */
     static final long MAX_TRAILING = 16L << 20;
 
-    private static final class LayerStream extends InputStream {
+    static final class LayerStream extends InputStream {
         private static final int CHUNK = 1 << 18;
         private static final Object END = new Object();
         private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(24);

@@ -32,9 +32,22 @@ public final class Extractor implements AutoCloseable {
     private static final int ENOTSUP = 95, ENODATA = 61;
     private static final long RESOLVE = Libc.RESOLVE_IN_ROOT | Libc.RESOLVE_NO_MAGICLINKS;
 
+    /**
+     * What a layer's whiteouts become. APPLY: a flat rootfs with the layers applied in order,
+     * whiteouts delete what the layers below made. OVERLAY: one layer on its own, for the layer
+     * store, whose whiteouts cannot delete from the layers below (they are other directories):
+     * they are kept in overlayfs's form, a 0/0 character device for ".wh.NAME" and the xattr
+     * trusted.overlay.opaque=y on the directory of ".wh..wh..opq".
+     */
+    public enum Whiteouts { APPLY, OVERLAY }
+
+    private static final String OVERLAY_XATTRS = "trusted.overlay.";
+    private static final byte[] OPAQUE = {'y'};
+
     private final Path rootfs;
     private final int root;
     private final boolean privileged;
+    private final Whiteouts whiteouts;
     private final Arena arena = Arena.ofConfined();
     private final byte[] buf = new byte[1 << 17];
     private final MemorySegment nbuf = arena.allocate(1 << 17);
@@ -55,8 +68,20 @@ public final class Extractor implements AutoCloseable {
      *     (as root); without, those are skipped as umoci does for rootless unpacking
      */
     public Extractor(Path rootfs, boolean privileged) throws IOException, SyscallException {
+        this(rootfs, privileged, Whiteouts.APPLY);
+    }
+
+    /**
+     * @param whiteouts APPLY for a flat rootfs; OVERLAY for one layer of an overlay (as root
+     *     only: its whiteouts are device nodes and trusted.* xattrs)
+     */
+    public Extractor(Path rootfs, boolean privileged, Whiteouts whiteouts) throws IOException, SyscallException {
+        if (whiteouts == Whiteouts.OVERLAY && !privileged) {
+            throw new IllegalArgumentException("overlay whiteouts need root (mknod, trusted.* xattrs)");
+        }
         this.rootfs = rootfs;
         this.privileged = privileged;
+        this.whiteouts = whiteouts;
         this.root = Libc.open(rootfs.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
         this.freeSpace = Files.getFileStore(rootfs).getUsableSpace();
     }
@@ -228,6 +253,7 @@ public final class Extractor implements AutoCloseable {
         if (privileged) Libc.fchown(fd, e.uid(), e.gid(), e.name());
         Libc.fchmod(fd, e.mode(), e.name());
         for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
+            if (overlayOwn(x.getKey())) continue;
             try {
                 Libc.fsetxattr(fd, x.getKey(), x.getValue(), e.name());
             } catch (SyscallException s) {
@@ -244,6 +270,7 @@ public final class Extractor implements AutoCloseable {
     private void linkMetadata(int dir, String base, TarEntry e) throws SyscallException {
         if (privileged) Libc.fchownat(dir, base, e.uid(), e.gid(), Libc.AT_SYMLINK_NOFOLLOW);
         for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
+            if (overlayOwn(x.getKey())) continue;
             try {
                 Libc.lsetxattr("/proc/self/fd/" + dir + "/" + base, x.getKey(), x.getValue());
             } catch (SyscallException s) {
@@ -253,7 +280,20 @@ public final class Extractor implements AutoCloseable {
         Libc.utimensat(dir, base, e.atimeNanos(), e.mtimeNanos(), Libc.AT_SYMLINK_NOFOLLOW);
     }
 
+    /**
+     * In a layer of the store, overlayfs reads trusted.overlay.* as its own (opaque, redirect,
+     * metacopy, origin): a layer's tar may not set them, or it could hide or redirect what the
+     * layers below hold in ways its whiteouts do not say. Only the extractor writes them.
+     */
+    private boolean overlayOwn(String xattr) {
+        return whiteouts == Whiteouts.OVERLAY && xattr.startsWith(OVERLAY_XATTRS);
+    }
+
     private void whiteout(TarEntry e, String parentPath, String base) throws IOException, SyscallException, LayerException {
+        if (whiteouts == Whiteouts.OVERLAY) {
+            overlayWhiteout(e, parentPath, base);
+            return;
+        }
         if (base.equals(".wh..wh..opq")) {
             int dir = parent(parentPath, e.name());
             String prefix = parentPath.isEmpty() ? "" : parentPath + "/";
@@ -283,6 +323,43 @@ public final class Extractor implements AutoCloseable {
             removeAll(dir, name, s);
         } finally {
             if (dir != root) Libc.close(dir);
+        }
+    }
+
+    /**
+     * A whiteout kept for overlayfs: ".wh..wh..opq" marks its directory opaque (made if the
+     * layer did not list it), ".wh.NAME" becomes NAME as a 0/0 character device, replacing what
+     * this same layer may have put there earlier (a later entry wins, as in APPLY), unless
+     * this layer wrote NAME itself (then the whiteout only hides the layers below: NAME stays).
+     */
+    private void overlayWhiteout(TarEntry e, String parentPath, String base) throws IOException, SyscallException, LayerException {
+        if (base.equals(".wh..wh..opq")) {
+            parent(parentPath, e.name()); // made if missing, resolved in the rootfs as every entry
+            int fd = Libc.openat2(root, parentPath.isEmpty() ? "." : parentPath, Libc.O_RDONLY | Libc.O_DIRECTORY, RESOLVE);
+            try {
+                Libc.fsetxattr(fd, "trusted.overlay.opaque", OPAQUE, e.name());
+            } finally {
+                Libc.close(fd);
+            }
+            return;
+        }
+        if (base.startsWith(".wh..wh.")) return; // aufs bookkeeping, as in APPLY
+        String name = base.substring(4);
+        if (name.isEmpty() || name.equals(".") || name.equals("..")) throw new LayerException(where(e.name()) + ": invalid whiteout");
+        String path = parentPath.isEmpty() ? name : parentPath + "/" + name;
+        if (touched.contains(path)) return;
+        int dir = parent(parentPath, e.name());
+        Libc.Stat existing = Libc.statx(dir, name, Libc.AT_SYMLINK_NOFOLLOW);
+        boolean own = false;
+        try {
+            if (existing != null) {
+                own = detach(dir);
+                removeAll(dir, name, existing);
+            }
+            Libc.mknodat(dir, name, Libc.S_IFCHR | 0, Libc.makedev(0, 0));
+            touched.add(path);
+        } finally {
+            if (own) Libc.close(dir);
         }
     }
 

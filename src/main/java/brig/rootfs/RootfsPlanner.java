@@ -82,6 +82,10 @@ public final class RootfsPlanner {
         String rootfs = ctx.rootfs().toString();
         // Before any mount: stop propagation from this namespace back to the host.
         steps.add(new Step.Mount("", "/", "", MS_SLAVE | MS_REC, "", Step.TGT_HOST));
+        // A copy-on-write rootfs (an image's layers, see Overlay) is mounted here, in the
+        // container's namespace: the host never sees it and it goes when the container does.
+        Overlay overlay = Overlay.of(spec);
+        if (overlay != null) steps.addAll(overlay.steps(rootfs));
         // pivot_root needs the rootfs to be a mount point.
         steps.add(new Step.Mount(rootfs, rootfs, "", MS_BIND | MS_REC, "", Step.SRC_HOST | Step.TGT_HOST));
         steps.add(new Step.EnterRoot(rootfs));

@@ -81,6 +81,7 @@ public final class Libc {
         SYMLINKAT(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS),
         LINKAT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT),
         UNLINKAT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+        RENAMEAT2(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT),
         READLINKAT(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG),
         FCHOWNAT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT),
         FCHMODAT(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
@@ -829,6 +830,47 @@ public final class Libc {
             if (n < 0 && errno(st) != Errno.EINTR) throw new SyscallException("poll", null, errno(st));
             for (int k = 0; n > 0 && k < fds.length; k++) ready[k] = p.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * k + 6) != 0;
             return ready;
+        }
+    }
+
+    public static final int RENAME_NOREPLACE = 1;
+
+    /**
+     * renameat2(2) with RENAME_NOREPLACE: moves {@code from} to {@code to} unless {@code to}
+     * exists, atomically (a plain rename replaces an empty directory). Returns false if it does.
+     */
+    public static boolean renameNoReplace(String from, String to) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            if ((int) call(st, Fn.RENAMEAT2, AT_FDCWD, ptr(a.allocateFrom(from)), AT_FDCWD, ptr(a.allocateFrom(to)), RENAME_NOREPLACE) == 0) {
+                return true;
+            }
+            if (errno(st) == Errno.EEXIST) return false;
+            throw new SyscallException("renameat2", to, errno(st));
+        }
+    }
+
+    // The new mount API's numbers are the same on every architecture (since Linux 5.2).
+    private static final long SYS_FSOPEN = 430, SYS_FSCONFIG = 431;
+    public static final int FSOPEN_CLOEXEC = 1, FSCONFIG_SET_STRING = 1;
+
+    /** fsopen(2): a filesystem context for {@code fstype}, close-on-exec. */
+    public static int fsopen(String fstype) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            int fd = (int) call(st, Fn.SYSCALL, SYS_FSOPEN, ptr(a.allocateFrom(fstype)), FSOPEN_CLOEXEC);
+            if (fd < 0) throw new SyscallException("fsopen", fstype, errno(st));
+            return fd;
+        }
+    }
+
+    /** fsconfig(2) FSCONFIG_SET_STRING: sets option {@code key} of a context from {@link #fsopen}. */
+    public static void fsconfigString(int fs, String key, String value) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            if ((int) call(st, Fn.SYSCALL, SYS_FSCONFIG, fs, FSCONFIG_SET_STRING, ptr(a.allocateFrom(key)), ptr(a.allocateFrom(value)), 0) < 0) {
+                throw new SyscallException("fsconfig", key + "=" + value, errno(st));
+            }
         }
     }
 }
