@@ -757,6 +757,26 @@ static void do_pty_attach(void)
 	close(ptyslave);
 }
 
+/* OP_CLOSE_FDS: every fd from first up closes at execve. A seccomp profile that predates
+ * close_range (runtime-tools' default) refuses it with EPERM: then each open fd is marked
+ * through /proc/self/fd, as runc does. */
+static void do_cloexec_from(unsigned first)
+{
+	if (syscall(SYS_close_range, first, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	if (errno != EPERM && errno != ENOSYS)
+		fail("close_range", "", errno);
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		fail("opendir", "/proc/self/fd", errno);
+	for (struct dirent *e; (e = readdir(d));) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] != '.' && fd >= (int)first && fd != dirfd(d) && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+			fail("fcntl", e->d_name, errno);
+	}
+	closedir(d);
+}
+
 /* OP_FIND_EXEC: the candidates, in order, as execvp would try them. The first regular
  * executable file wins; EACCES is reported only if no candidate is usable. */
 static void do_find_exec(struct step *s)
@@ -772,7 +792,12 @@ static void do_find_exec(struct step *s)
 			}
 			continue;
 		}
-		if (!S_ISREG(st.st_mode) || faccessat(AT_FDCWD, s->s[k], X_OK, AT_EACCESS) < 0) {
+		/* A seccomp profile without faccessat2 (runtime-tools' default) answers EPERM or
+		 * ENOSYS: then the mode bits decide, as Go's LookPath in runc does. */
+		int x = S_ISREG(st.st_mode) ? faccessat(AT_FDCWD, s->s[k], X_OK, AT_EACCESS) : -1;
+		if (x < 0 && S_ISREG(st.st_mode) && (errno == EPERM || errno == ENOSYS))
+			x = (st.st_mode & 0111) ? 0 : -1;
+		if (x < 0) {
 			err = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
 			bad = s->s[k];
 			continue;
@@ -1138,8 +1163,7 @@ static void run(struct step *s)
 	}
 	case OP_CLOSE_FDS:
 		/* Everything from i0 up closes at execve: no host fd reaches the container. */
-		if (syscall(SYS_close_range, (unsigned)s->i[0], ~0u, CLOSE_RANGE_CLOEXEC) < 0)
-			fail("close_range", "", errno);
+		do_cloexec_from((unsigned)s->i[0]);
 		break;
 	case OP_FIND_EXEC:
 		do_find_exec(s);

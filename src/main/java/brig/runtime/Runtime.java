@@ -133,6 +133,7 @@ public final class Runtime {
         Path config = bundle.resolve("config.json");
         Spec spec = SpecReader.read(config);
         SpecValidator.validateForLaunch(spec, config);
+        refuseOwnMountNamespace(spec, config);
         Path rootfs = bundle.resolve(spec.root().path()).normalize();
         if (!Files.isDirectory(rootfs)) {
             throw new SpecException(config, "root.path", "root.path: " + rootfs
@@ -158,6 +159,30 @@ public final class Runtime {
             return new Prepared(id, bundle, spec, rootfs, cgroup, resources, host, Planner.plan(spec, ctx, host), mode);
         } catch (RootfsException e) {
             throw new SpecException(config, e.field(), e.getMessage());
+        }
+    }
+
+    /**
+     * A mount namespace joined by path gets the container's mounts and its pivot_root, which
+     * moves the root of every process in that namespace: never the one brig itself runs in
+     * (runc does it, and so re-roots the host).
+     */
+    static void refuseOwnMountNamespace(Spec spec, Path config) throws SpecException {
+        for (Spec.Namespace n : spec.linux().namespaces()) {
+            if (n.type() != brig.spec.NamespaceType.MOUNT || n.path() == null) continue;
+            String field = "linux.namespaces[" + spec.linux().namespaces().indexOf(n) + "].path";
+            try {
+                Object joined = Files.readAttributes(Path.of(n.path()), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+                Object own = Files.readAttributes(Path.of("/proc/self/ns/mnt"), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+                if (joined != null && joined.equals(own)) {
+                    throw new SpecException(config, field, field + ": " + n.path()
+                            + " is the runtime's own mount namespace: the container's root would replace the host's");
+                }
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new SpecException(config, field, field + ": " + n.path() + ": ENOENT: no such file or directory");
+            } catch (IOException e) {
+                throw new SpecException(config, field, field + ": " + n.path() + ": " + e.getMessage());
+            }
         }
     }
 
