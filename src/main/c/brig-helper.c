@@ -67,6 +67,7 @@ enum op {
 	OP_JOIN_NS = 42, OP_FORK = 43,
 	OP_HOOK = 50,
 	OP_SECCOMP = 48,
+	OP_CHROOT = 51,
 };
 
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -583,6 +584,17 @@ static void do_pivot_root(void)
 	reopen_root();
 }
 
+static void do_chroot(void)
+{
+	if (fchdir(rootfd) < 0)
+		fail("fchdir", "rootfs", errno);
+	if (chroot(".") < 0)
+		fail("chroot", ".", errno);
+	if (chdir("/") < 0)
+		fail("chdir", "/", errno);
+	reopen_root();
+}
+
 static void do_move_root(void)
 {
 	if (fchdir(rootfd) < 0)
@@ -1057,6 +1069,9 @@ static void run(struct step *s)
 		break;
 	case OP_MOVE_ROOT:
 		do_move_root();
+		break;
+	case OP_CHROOT:
+		do_chroot();
 		break;
 	case OP_MASK:
 		do_mask(s);

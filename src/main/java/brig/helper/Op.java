@@ -15,7 +15,9 @@ public enum Op {
     JOIN_NS(42), FORK(43),
     // Hooks: far from the others' next numbers, so that branches adding ops do not collide.
     HOOK(50),
-    SECCOMP(48);
+    SECCOMP(48),
+    // Conformance work (issue 8): 51-55.
+    CHROOT(51);
 
     public final int code;
 

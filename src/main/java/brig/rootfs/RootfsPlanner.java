@@ -80,10 +80,14 @@ public final class RootfsPlanner {
     public List<Step> prepare() throws RootfsException {
         List<Step> steps = new ArrayList<>();
         String rootfs = ctx.rootfs().toString();
-        // Before any mount: stop propagation from this namespace back to the host.
-        steps.add(new Step.Mount("", "/", "", MS_SLAVE | MS_REC, "", Step.TGT_HOST));
-        // pivot_root needs the rootfs to be a mount point.
-        steps.add(new Step.Mount(rootfs, rootfs, "", MS_BIND | MS_REC, "", Step.SRC_HOST | Step.TGT_HOST));
+        if (ownMountNamespace()) {
+            // Before any mount: stop propagation from this namespace back to the host.
+            steps.add(new Step.Mount("", "/", "", MS_SLAVE | MS_REC, "", Step.TGT_HOST));
+            // pivot_root needs the rootfs to be a mount point.
+            steps.add(new Step.Mount(rootfs, rootfs, "", MS_BIND | MS_REC, "", Step.SRC_HOST | Step.TGT_HOST));
+        }
+        // Else the mounts below land in the caller's namespace, under the rootfs, as the
+        // runtime-spec asks of a namespace not listed; delete unmounts them (runc leaves them).
         steps.add(new Step.EnterRoot(rootfs));
         boolean devBound = false, devpts = false;
         for (int k = 0; k < spec.mounts().size(); k++) {
@@ -251,7 +255,13 @@ public final class RootfsPlanner {
 
     /** Switches the root: pivot_root, or with --no-pivot a move and chroot. */
     public Step enter(boolean noPivot) {
+        if (!ownMountNamespace()) return new Step.Chroot();
         return noPivot ? new Step.MoveRoot() : new Step.PivotRoot();
+    }
+
+    /** False when linux.namespaces lists no mount namespace: the container shares its caller's. */
+    private boolean ownMountNamespace() {
+        return spec.linux().has(brig.spec.NamespaceType.MOUNT);
     }
 
     /** After the switch: root propagation, read-only and masked paths, a read-only root. */

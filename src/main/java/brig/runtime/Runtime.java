@@ -186,6 +186,63 @@ public final class Runtime {
         }
     }
 
+    /** Marks a container that shares its caller's mount namespace: its mounts are under the rootfs there. */
+    private static final String SHARED_MOUNTS = "shares-mount-namespace";
+
+    private void markSharedMounts(String id) throws BrigException {
+        try {
+            Files.writeString(store.dir(id).resolve(SHARED_MOUNTS), "");
+        } catch (IOException e) {
+            throw new BrigException("cannot write " + store.dir(id).resolve(SHARED_MOUNTS) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * For a container that shared its caller's mount namespace: detaches every mount below its
+     * rootfs (not the rootfs itself, which an engine may have mounted), deepest first, as seen
+     * from this process's namespace (the one create ran in). runc leaves them mounted.
+     */
+    private void unmountShared(String id, Path rootfs) {
+        if (!Files.exists(store.dir(id).resolve(SHARED_MOUNTS))) return;
+        List<String> under = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String point = unescapeMountinfo(line.split(" ")[4]);
+                if (point.startsWith(rootfs + "/")) under.add(point);
+            }
+        } catch (IOException | RuntimeException e) {
+            warn.accept("cannot read /proc/self/mountinfo to unmount below " + rootfs + ": " + e.getMessage());
+            return;
+        }
+        under.sort(java.util.Comparator.comparingInt(String::length).reversed());
+        for (String point : under) {
+            try {
+                Libc.umount2(point, Libc.MNT_DETACH);
+            } catch (SyscallException e) {
+                if (e.errno() != brig.syscalls.Errno.EINVAL && e.errno() != brig.syscalls.Errno.ENOENT) warn.accept(e.getMessage());
+            }
+        }
+    }
+
+    /** mountinfo writes space, tab, newline and backslash as octal escapes. */
+    static String unescapeMountinfo(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int k = 0; k < s.length(); k++) {
+            char ch = s.charAt(k);
+            if (ch == '\\' && k + 3 < s.length()) {
+                try {
+                    b.append((char) Integer.parseInt(s.substring(k + 1, k + 4), 8));
+                    k += 3;
+                    continue;
+                } catch (NumberFormatException e) {
+                    // not an escape
+                }
+            }
+            b.append(ch);
+        }
+        return b.toString();
+    }
+
     /** The highest capability number this kernel knows. */
     static int lastCap() {
         try {
@@ -239,6 +296,7 @@ public final class Runtime {
                 Instant.now().toString(), p.spec().annotations(), cgroups, toMake, start, spec.hooks());
         watcher.starting(p.id(), start);
         StateStore.Lock lock = store.claim(state); // held until the container is made or removed again
+        if (!spec.linux().has(brig.spec.NamespaceType.MOUNT)) markSharedMounts(p.id());
         Done done = new Done();
         Helper h = null;
         int pid = -1, terminal = -1;
@@ -299,6 +357,7 @@ public final class Runtime {
             } catch (CgroupException ignored) {
                 // reported failure is the original one
             }
+            unmountShared(p.id(), p.rootfs());
             store.remove(p.id());
             // The lifecycle goes on at its end, as after a delete (runtime-spec, "Lifecycle").
             if (pid > 0) Hooks.runWarned(Hooks.Kind.POSTSTOP, state, warn);
@@ -567,6 +626,7 @@ public final class Runtime {
             ContainerCgroup.kill(s.cgroups());
             ContainerCgroup.destroy(s.cgroups(), s.madeCgroups());
         } finally {
+            unmountShared(s.id(), s.rootfs());
             store.remove(s.id());
         }
         Hooks.runWarned(Hooks.Kind.POSTSTOP, s, warn);

@@ -70,6 +70,7 @@ public final class Libc {
         WAITPID(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
         KILL(JAVA_INT, JAVA_INT, JAVA_INT),
         MKFIFO(JAVA_INT, ADDRESS, JAVA_INT),
+        UMOUNT2(JAVA_INT, ADDRESS, JAVA_INT),
         POSIX_SPAWN(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS),
         SYSCALL(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
         GETEUID(JAVA_INT),
@@ -401,6 +402,17 @@ public final class Libc {
             if ((int) call(st, Fn.KILL, pid, signal) == 0) return true;
             if (errno(st) == Errno.ESRCH) return false;
             throw new SyscallException("kill", String.valueOf(pid), errno(st));
+        }
+    }
+
+    public static final int MNT_DETACH = 2;
+
+    public static void umount2(String path, int flags) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            if ((int) call(st, Fn.UMOUNT2, ptr(a.allocateFrom(path)), flags) < 0) {
+                throw new SyscallException("umount2", path, errno(st));
+            }
         }
     }
 

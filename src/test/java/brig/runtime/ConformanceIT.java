@@ -10,6 +10,8 @@ import brig.testing.NoLeaks;
 import brig.testing.TestBundle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -86,6 +88,63 @@ class ConformanceIT {
         Brig.Result r = b.run();
         assertEquals(1, r.exit());
         assertTrue(r.err().contains("linux.namespaces[") && r.err().contains("/proc/self/ns/mnt is the runtime's own mount namespace"), r.err());
+        assertEquals("", Brig.run(dir, "--root", b.stateRoot().toString(), "list", "-q").expect(0).out());
+    }
+
+    /** The bundle without a mount namespace in linux.namespaces. */
+    private static TestBundle withoutMountNamespace(TestBundle b) {
+        b.edit(c -> c.getAsJsonObject("linux").getAsJsonArray("namespaces")
+                .asList().removeIf(n -> n.getAsJsonObject().get("type").getAsString().equals("mount")));
+        return b;
+    }
+
+    /**
+     * Runs a shell script in a private mount namespace of the test's own (the container will
+     * share it: nothing may be mounted in the host's), with $BRIG, $ROOT and $BUNDLE set.
+     */
+    private static Brig.Result inPrivateNamespace(TestBundle b, String script) {
+        b.write();
+        return Brig.exec(b.dir(), List.of("unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script), null,
+                Map.of("BRIG", Brig.launcher().toString(), "ROOT", b.stateRoot().toString(), "BUNDLE", b.dir().toString(),
+                        "ID", b.id(), "PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), 60);
+    }
+
+    /**
+     * linux_ns_itype: a namespace type not listed is the runtime's (runtime-spec: "MUST
+     * inherit"), the mount namespace too. The container is chrooted, not pivoted; its mounts
+     * are made below the rootfs in the caller's namespace and gone after delete.
+     */
+    @Test
+    void sharesTheCallersMountNamespaceWhenNoneIsListedAndUnmountsAtDelete() throws Exception {
+        TestBundle b = withoutMountNamespace(TestBundle.busybox(dir)).sh("readlink /proc/self/ns/mnt; cat /proc/1/comm; ls /proc/self/ns >/dev/null && echo procfs");
+        b.set("root.readonly", "false");
+        String rootfs = b.rootfs().toString();
+        Brig.Result r = inPrivateNamespace(b, "readlink /proc/self/ns/mnt; "
+                + "$BRIG --root $ROOT run --bundle $BUNDLE $ID || echo run failed; "
+                + "echo after-run $(grep -c \" " + rootfs + "/\" /proc/self/mountinfo); "
+                + "$BRIG --root $ROOT create --bundle $BUNDLE $ID >/dev/null 2>&1 || echo create failed; "
+                + "echo created $(grep -c \" " + rootfs + "/proc \" /proc/self/mountinfo); "
+                + "$BRIG --root $ROOT delete --force $ID; "
+                + "echo deleted $(grep -c \" " + rootfs + "/\" /proc/self/mountinfo)").expect(0);
+        String[] lines = r.out().split("\n");
+        assertEquals(7, lines.length, r.out() + r.err());
+        assertEquals(lines[0], lines[1], "the container's mount namespace is its caller's");
+        assertEquals("sh", lines[2]); // its own pid namespace and /proc
+        assertEquals("procfs", lines[3]);
+        assertEquals("after-run 0", lines[4]);
+        assertEquals("created 1", lines[5]); // the container's /proc, in the caller's namespace
+        assertEquals("deleted 0", lines[6]);
+        assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains(rootfs));
+    }
+
+    /** Without its own mount namespace, a read-only root would remount the caller's: refused. */
+    @Test
+    void aReadOnlyRootNeedsAMountNamespaceOfItsOwn() throws Exception {
+        TestBundle b = withoutMountNamespace(TestBundle.busybox(dir)).args("true");
+        b.set("root.readonly", "true");
+        Brig.Result r = inPrivateNamespace(b, "$BRIG --root $ROOT run --bundle $BUNDLE $ID");
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("root.readonly: needs a mount namespace of the container's own in linux.namespaces"), r.err());
         assertEquals("", Brig.run(dir, "--root", b.stateRoot().toString(), "list", "-q").expect(0).out());
     }
 }
