@@ -41,17 +41,24 @@ public final class Runtime {
     private final StateStore store;
     private final Path helper;
     private final java.util.function.Consumer<String> warn;
+    private final Hooks.Output hookOutput;
 
-    /** A runtime whose warnings (a failed poststart or poststop hook) are dropped. */
+    /** A runtime whose warnings (a failed poststart or poststop hook) and hook output are dropped. */
     public Runtime(Path stateRoot, Path helperBinary) {
         this(stateRoot, helperBinary, w -> {});
     }
 
-    /** @param warn told each warning, one line (a poststart or poststop hook that failed) */
+    /** @param warn told each warning, one line (a poststart or poststop hook that failed); hook output is dropped */
     public Runtime(Path stateRoot, Path helperBinary, java.util.function.Consumer<String> warn) {
+        this(stateRoot, helperBinary, warn, Hooks.Output.DISCARD);
+    }
+
+    /** @param hookOutput where the stdout and stderr of hooks run on the host go */
+    public Runtime(Path stateRoot, Path helperBinary, java.util.function.Consumer<String> warn, Hooks.Output hookOutput) {
         this.store = new StateStore(stateRoot);
         this.helper = helperBinary;
         this.warn = warn;
+        this.hookOutput = hookOutput;
     }
 
     public StateStore store() { return store; }
@@ -339,7 +346,7 @@ public final class Runtime {
             h.close();
             state = state.withStatus(p.mode() == Planner.Mode.CREATE ? "created" : "running");
             store.write(state);
-            if (p.mode() == Planner.Mode.RUN) Hooks.runWarned(Hooks.Kind.POSTSTART, state, warn);
+            if (p.mode() == Planner.Mode.RUN) Hooks.runWarned(Hooks.Kind.POSTSTART, state, warn, hookOutput);
             return new Started(this, state, h, terminal, done.oomCounter, done.oomBaseline, oomMessage(p));
         } catch (BrigException | HelperException | CgroupException | SyscallException | RuntimeException e) {
             if (pid > 0) {
@@ -360,7 +367,7 @@ public final class Runtime {
             unmountShared(p.id(), p.rootfs());
             store.remove(p.id());
             // The lifecycle goes on at its end, as after a delete (runtime-spec, "Lifecycle").
-            if (pid > 0) Hooks.runWarned(Hooks.Kind.POSTSTOP, state, warn);
+            if (pid > 0) Hooks.runWarned(Hooks.Kind.POSTSTOP, state, warn, hookOutput);
             if (e instanceof HelperException he && he.step() instanceof brig.helper.Step.RunHook r) throw Hooks.of(he, r);
             throw e;
         } finally {
@@ -385,7 +392,7 @@ public final class Runtime {
      * (-1 before the clone). Plain instanceof, not a pattern switch: that bootstraps a class
      * at run time, in every run (measured: +3.5 ms at start-up with C1 only).
      */
-    private static void execute(HostStep step, int pid, Done done) throws CgroupException, SyscallException, BrigException {
+    private void execute(HostStep step, int pid, Done done) throws CgroupException, SyscallException, BrigException {
         if (step instanceof HostStep.MakeCgroups m) {
             List<Path> made = m.cgroup().create();
             done.made = m.brigParent() ? withDefaultParents(m.cgroup(), made) : made;
@@ -404,7 +411,7 @@ public final class Runtime {
         } else if (step instanceof HostStep.MakeStartReport f) {
             Libc.mkfifo(f.fifo().toString(), 0622); // as the exec fifo: the process opens it before it changes identity
         } else if (step instanceof HostStep.RunHook r) {
-            Hooks.run(r, done.state);
+            Hooks.run(r, done.state, hookOutput);
         } else if (step instanceof HostStep.WriteIdMap m) {
             writeProc(pid, m.file(), m.text());
         } else if (step instanceof HostStep.JoinCgroups j) {
@@ -629,7 +636,7 @@ public final class Runtime {
             unmountShared(s.id(), s.rootfs());
             store.remove(s.id());
         }
-        Hooks.runWarned(Hooks.Kind.POSTSTOP, s, warn);
+        Hooks.runWarned(Hooks.Kind.POSTSTOP, s, warn, hookOutput);
     }
 
     // ---- the lifecycle after create: each command on one container holds its lock (StateStore.lock) ----
@@ -718,7 +725,7 @@ public final class Runtime {
                 } finally {
                     removeFifo(Hooks.reportFifo(fifo));
                 }
-                Hooks.runWarned(Hooks.Kind.POSTSTART, s.withStatus("running"), warn);
+                Hooks.runWarned(Hooks.Kind.POSTSTART, s.withStatus("running"), warn, hookOutput);
             }
         }
     }

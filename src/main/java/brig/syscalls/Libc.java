@@ -487,6 +487,12 @@ public final class Libc {
      * it started too). {@code argv} and {@code env} are used exactly as given.
      */
     public static int spawnWithStdin(String path, List<String> argv, List<String> env, int stdin) throws SyscallException {
+        return spawnWithStdio(path, argv, env, stdin, -1, -1);
+    }
+
+    /** {@link #spawnWithStdin}, with fds {@code stdout} and {@code stderr} as its 1 and 2 (-1: this process's). */
+    public static int spawnWithStdio(String path, List<String> argv, List<String> env, int stdin, int stdout, int stderr)
+            throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
             // glibc's posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, sigset_t 128 (x86-64, aarch64).
             MemorySegment st = state(a), pid = a.allocate(JAVA_INT), fa = a.allocate(1024, 16), attr = a.allocate(1024, 16);
@@ -497,6 +503,8 @@ public final class Libc {
             call(st, Fn.POSIX_SPAWNATTR_INIT, ptr(attr));
             try {
                 int r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDDUP2, ptr(fa), stdin, 0);
+                if (r == 0 && stdout >= 0) r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDDUP2, ptr(fa), stdout, 1);
+                if (r == 0 && stderr >= 0) r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDDUP2, ptr(fa), stderr, 2);
                 if (r == 0) r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP, ptr(fa), 3);
                 if (r == 0) r = (int) call(st, Fn.POSIX_SPAWNATTR_SETSIGDEFAULT, ptr(attr), ptr(all));
                 if (r == 0) r = (int) call(st, Fn.POSIX_SPAWNATTR_SETSIGMASK, ptr(attr), ptr(none));
@@ -511,6 +519,17 @@ public final class Libc {
                 call(st, Fn.POSIX_SPAWNATTR_DESTROY, ptr(attr));
                 call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_DESTROY, ptr(fa));
             }
+        }
+    }
+
+    /** A read-write fd (close-on-exec) on a new, empty in-memory file: a program's output that never blocks it. */
+    public static int outputFile(String name) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            int fd = (int) call(st, Fn.MEMFD_CREATE, ptr(a.allocateFrom(name)), MFD_CLOEXEC | 0x08);
+            if (fd < 0 && errno(st) == Errno.EINVAL) fd = (int) call(st, Fn.MEMFD_CREATE, ptr(a.allocateFrom(name)), MFD_CLOEXEC);
+            if (fd < 0) throw new SyscallException("memfd_create", name, errno(st));
+            return fd;
         }
     }
 
