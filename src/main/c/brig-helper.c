@@ -769,6 +769,35 @@ static void do_pty_attach(void)
 	close(ptyslave);
 }
 
+/* For a seccomp profile that refuses getcwd (runtime-tools' linux_seccomp): whether the working
+ * directory is under the root, walking ".." up. The kernel stops ".." at the process's root; from
+ * a directory outside it the walk ends at the top of the mount tree, whose ".." is itself.
+ * 1 if under the root, 0 if not, -1 if it cannot tell. */
+static int cwd_under_root(void)
+{
+	struct stat root, st, up;
+	int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC), r = -1;
+	if (stat("/", &root) < 0)
+		r = -1;
+	else
+		for (int depth = 0; fd >= 0 && depth < 4096 && fstat(fd, &st) == 0; depth++) {
+			if (st.st_dev == root.st_dev && st.st_ino == root.st_ino) {
+				r = 1;
+				break;
+			}
+			int parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+			close(fd);
+			fd = parent;
+			if (fd >= 0 && fstat(fd, &up) == 0 && up.st_dev == st.st_dev && up.st_ino == st.st_ino) {
+				r = 0;
+				break;
+			}
+		}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 /* OP_CLOSE_FDS: every fd from first up closes at execve. A seccomp profile that predates
  * close_range (runtime-tools' default) refuses it with EPERM: then each open fd is marked
  * through /proc/self/fd, as runc does. */
@@ -1116,10 +1145,13 @@ static void run(struct step *s)
 		chdir_deferred = 0;
 		/* The working directory must be inside the container (CVE-2024-21626). */
 		char cwd[4096];
-		if (!getcwd(cwd, sizeof cwd))
-			fail("getcwd", s->s[0], errno); /* ENOENT: outside the root */
-		if (cwd[0] != '/')
+		if (!getcwd(cwd, sizeof cwd)) {
+			int e = errno; /* ENOENT: outside the root */
+			if ((e != EPERM && e != ENOSYS) || cwd_under_root() != 1)
+				fail("getcwd", s->s[0], e);
+		} else if (cwd[0] != '/') {
 			fail("getcwd", s->s[0], ENOENT);
+		}
 		break;
 	case OP_CAPBSET:
 		for (int cap = 0; cap <= (int)s->i[1]; cap++)

@@ -41,6 +41,21 @@ class ConformanceIT {
         assertEquals("started\n0\n1\n2\n", r.out(), r.err());
     }
 
+    /**
+     * linux_seccomp: a profile refusing getcwd. The working directory is still checked to be
+     * inside the container (CVE-2024-21626), another way, and the program starts.
+     */
+    @Test
+    void aProfileRefusingGetcwdStillStarts() throws Exception {
+        TestBundle b = TestBundle.busybox(dir).args("/bin/sh", "-c", "test -f passwd && echo started in etc");
+        b.set("linux.seccomp", "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86_64\"],"
+                + "\"syscalls\":[{\"names\":[\"getcwd\"],\"action\":\"SCMP_ACT_ERRNO\"}]}");
+        b.process().addProperty("noNewPrivileges", false);
+        b.process().addProperty("cwd", "/etc");
+        Brig.Result r = b.run().expect(0);
+        assertEquals("started in etc\n", r.out(), r.err());
+    }
+
     /** A program that is not executable is still refused when faccessat2 is refused. */
     @Test
     void withoutFaccessat2AFileWithoutExecuteBitsIsStillRefused() throws Exception {

@@ -113,7 +113,9 @@ class SupervisorSecurityIT {
         TestBundle victim = TestBundle.busybox(dir.resolve("victim")).args("true");
         victim.write();
         String victimRoot = victim.stateRoot().toString();
-        Brig.run(dir, "--root", victimRoot, "create", "--bundle", victim.dir().toString(), victim.id()).expect(0);
+        // Its stdio away from the test's pipes: the created container keeps them open until deleted.
+        Brig.exec(dir, List.of("/bin/sh", "-c", "exec \"$0\" \"$@\" </dev/null >/dev/null 2>&1", Brig.launcher().toString(),
+                "--root", victimRoot, "create", "--bundle", victim.dir().toString(), victim.id()), null, Map.of(), 60).expect(0);
         try {
             byte[] undo = ("--root\0" + victimRoot + "\0delete\0--force\0" + victim.id() + "\0")
                     .getBytes(java.nio.charset.StandardCharsets.UTF_8);
