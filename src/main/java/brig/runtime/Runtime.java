@@ -213,6 +213,11 @@ public final class Runtime {
         if (!Files.exists(store.dir(id).resolve(SHARED_MOUNTS))) return;
         List<String> under = new ArrayList<>();
         try {
+            rootfs = rootfs.toRealPath(); // mountinfo names mount points by their real paths
+        } catch (IOException e) {
+            // gone: look for it as it was named
+        }
+        try {
             for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
                 String point = unescapeMountinfo(line.split(" ")[4]);
                 if (point.startsWith(rootfs + "/")) under.add(point);
@@ -303,11 +308,11 @@ public final class Runtime {
                 Instant.now().toString(), p.spec().annotations(), cgroups, toMake, start, spec.hooks());
         watcher.starting(p.id(), start);
         StateStore.Lock lock = store.claim(state); // held until the container is made or removed again
-        if (!spec.linux().has(brig.spec.NamespaceType.MOUNT)) markSharedMounts(p.id());
         Done done = new Done();
         Helper h = null;
         int pid = -1, terminal = -1;
         try {
+            if (!spec.linux().has(brig.spec.NamespaceType.MOUNT)) markSharedMounts(p.id());
             testCrashPoint("claimed");
             // Before the clone: the limits hold from the container's first instruction.
             for (HostStep s : p.host()) if (s.phase() == HostStep.Phase.BEFORE_CLONE) execute(s, -1, done);
