@@ -68,6 +68,7 @@ enum op {
 	OP_HOOK = 50,
 	OP_SECCOMP = 48,
 	OP_OVERLAY = 56,
+	OP_CHROOT = 51,
 };
 
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -622,6 +623,17 @@ static void do_pivot_root(void)
 	reopen_root();
 }
 
+static void do_chroot(void)
+{
+	if (fchdir(rootfd) < 0)
+		fail("fchdir", "rootfs", errno);
+	if (chroot(".") < 0)
+		fail("chroot", ".", errno);
+	if (chdir("/") < 0)
+		fail("chdir", "/", errno);
+	reopen_root();
+}
+
 static void do_move_root(void)
 {
 	if (fchdir(rootfd) < 0)
@@ -796,6 +808,55 @@ static void do_pty_attach(void)
 	close(ptyslave);
 }
 
+/* For a seccomp profile that refuses getcwd (runtime-tools' linux_seccomp): whether the working
+ * directory is under the root, walking ".." up. The kernel stops ".." at the process's root; from
+ * a directory outside it the walk ends at the top of the mount tree, whose ".." is itself.
+ * 1 if under the root, 0 if not, -1 if it cannot tell. */
+static int cwd_under_root(void)
+{
+	struct stat root, st, up;
+	int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC), r = -1;
+	if (stat("/", &root) < 0)
+		r = -1;
+	else
+		for (int depth = 0; fd >= 0 && depth < 4096 && fstat(fd, &st) == 0; depth++) {
+			if (st.st_dev == root.st_dev && st.st_ino == root.st_ino) {
+				r = 1;
+				break;
+			}
+			int parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+			close(fd);
+			fd = parent;
+			if (fd >= 0 && fstat(fd, &up) == 0 && up.st_dev == st.st_dev && up.st_ino == st.st_ino) {
+				r = 0;
+				break;
+			}
+		}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* OP_CLOSE_FDS: every fd from first up closes at execve. A seccomp profile that predates
+ * close_range (runtime-tools' default) refuses it with EPERM: then each open fd is marked
+ * through /proc/self/fd, as runc does. */
+static void do_cloexec_from(unsigned first)
+{
+	if (syscall(SYS_close_range, first, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	if (errno != EPERM && errno != ENOSYS)
+		fail("close_range", "", errno);
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		fail("opendir", "/proc/self/fd", errno);
+	for (struct dirent *e; (e = readdir(d));) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] != '.' && fd >= (int)first && fd != dirfd(d) && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+			fail("fcntl", e->d_name, errno);
+	}
+	closedir(d);
+}
+
 /* OP_FIND_EXEC: the candidates, in order, as execvp would try them. The first regular
  * executable file wins; EACCES is reported only if no candidate is usable. */
 static void do_find_exec(struct step *s)
@@ -811,7 +872,12 @@ static void do_find_exec(struct step *s)
 			}
 			continue;
 		}
-		if (!S_ISREG(st.st_mode) || faccessat(AT_FDCWD, s->s[k], X_OK, AT_EACCESS) < 0) {
+		/* A seccomp profile without faccessat2 (runtime-tools' default) answers EPERM or
+		 * ENOSYS: then the mode bits decide, as Go's LookPath in runc does. */
+		int x = S_ISREG(st.st_mode) ? faccessat(AT_FDCWD, s->s[k], X_OK, AT_EACCESS) : -1;
+		if (x < 0 && S_ISREG(st.st_mode) && (errno == EPERM || errno == ENOSYS))
+			x = (st.st_mode & 0111) ? 0 : -1;
+		if (x < 0) {
 			err = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
 			bad = s->s[k];
 			continue;
@@ -1083,6 +1149,9 @@ static void run(struct step *s)
 	case OP_OVERLAY:
 		do_overlay(s);
 		break;
+	case OP_CHROOT:
+		do_chroot();
+		break;
 	case OP_MASK:
 		do_mask(s);
 		break;
@@ -1126,10 +1195,13 @@ static void run(struct step *s)
 		chdir_deferred = 0;
 		/* The working directory must be inside the container (CVE-2024-21626). */
 		char cwd[4096];
-		if (!getcwd(cwd, sizeof cwd))
-			fail("getcwd", s->s[0], errno); /* ENOENT: outside the root */
-		if (cwd[0] != '/')
+		if (!getcwd(cwd, sizeof cwd)) {
+			int e = errno; /* ENOENT: outside the root */
+			if ((e != EPERM && e != ENOSYS) || cwd_under_root() != 1)
+				fail("getcwd", s->s[0], e);
+		} else if (cwd[0] != '/') {
 			fail("getcwd", s->s[0], ENOENT);
+		}
 		break;
 	case OP_CAPBSET:
 		for (int cap = 0; cap <= (int)s->i[1]; cap++)
@@ -1188,8 +1260,7 @@ static void run(struct step *s)
 	}
 	case OP_CLOSE_FDS:
 		/* Everything from i0 up closes at execve: no host fd reaches the container. */
-		if (syscall(SYS_close_range, (unsigned)s->i[0], ~0u, CLOSE_RANGE_CLOEXEC) < 0)
-			fail("close_range", "", errno);
+		do_cloexec_from((unsigned)s->i[0]);
 		break;
 	case OP_FIND_EXEC:
 		do_find_exec(s);

@@ -39,7 +39,7 @@ final class CreateCommand {
     static int create(Invocation inv, Args a, String id, boolean thenStart) throws BrigFailure {
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
-        Runtime rt = new Runtime(inv.globals().root(), inv.helper(), inv::warn);
+        Runtime rt = new Runtime(inv.globals().root(), inv.helper(), inv::warn, new brig.runtime.Hooks.Output(inv.out(), inv.err()));
         Supervisor sv = inv.sv();
         int listen = listenFds(inv);
         try {
@@ -50,6 +50,7 @@ final class CreateCommand {
                 inv.out().print(p.explain());
                 return 0;
             }
+            if (inv.globals().debug()) p.explain().lines().forEach(l -> inv.debug("plan: " + l));
             String misuse = ConsoleSocket.misuse(true, p.spec().process().terminal(), a.has("console-socket"));
             if (misuse != null) return inv.fail(misuse);
             Path pidFile = a.has("pid-file") ? inv.path(a.value("pid-file", "")) : null;

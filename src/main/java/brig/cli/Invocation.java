@@ -175,6 +175,19 @@ record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, 
     }
 
     /**
+     * With --debug, a debug line as runc writes one: in the --log file if there is one, else
+     * on stderr (where runc's logrus writes without --log). Without --debug, nothing.
+     */
+    void debug(String message) {
+        if (!globals.debug()) return;
+        if (globals.log() != null) {
+            log("debug", message, null);
+        } else {
+            err.println("time=\"" + Instant.now() + "\" level=debug msg=" + Json.compact(new JsonPrimitive(message)));
+        }
+    }
+
+    /**
      * A line in the --log file, as runc writes it: logrus's text format, or with --log-format
      * json one JSON object per line ({"level":"error","msg":"...","time":"..."}), where
      * engines take the last error line as the reason a command failed.

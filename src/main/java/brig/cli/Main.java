@@ -182,7 +182,10 @@ public final class Main {
                 inv.out().print(c.help());
                 return 0;
             }
-            return c.body().run(inv, ca);
+            inv.debug("brig " + String.join(" ", argv) + " (root " + inv.globals().root() + ", caller pid " + inv.caller().pid() + ")");
+            int status = c.body().run(inv, ca);
+            inv.debug(verb + ": exit status " + status);
+            return status;
         } catch (BrigFailure e) {
             // Bad input or a failure on the system: its own one line, with its details in the log.
             return inv.fail(e.getMessage(), e);

@@ -46,7 +46,7 @@ final class RunCommand {
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
         int listen = CreateCommand.listenFds(inv);
-        Runtime rt = new Runtime(inv.globals().root(), inv.helper(), inv::warn);
+        Runtime rt = new Runtime(inv.globals().root(), inv.helper(), inv::warn, new brig.runtime.Hooks.Output(inv.out(), inv.err()));
         Supervisor sv = inv.sv();
         try {
             inv.host().ignoreDirectSignals();
@@ -56,6 +56,7 @@ final class RunCommand {
                 inv.out().print(p.explain());
                 return 0;
             }
+            if (inv.globals().debug()) p.explain().lines().forEach(l -> inv.debug("plan: " + l));
             // In the foreground a terminal is relayed by the supervisor, never sent to a socket.
             String misuse = ConsoleSocket.misuse(false, p.spec().process().terminal(), a.has("console-socket"));
             if (misuse != null) return inv.fail(misuse);

@@ -17,7 +17,9 @@ public enum Op {
     HOOK(50),
     SECCOMP(48),
     // The copy-on-write rootfs of an image's container (56-59 are this branch's).
-    OVERLAY(56);
+    OVERLAY(56),
+    // Conformance work (issue 8): 51-55.
+    CHROOT(51);
 
     public final int code;
 

@@ -237,6 +237,15 @@ public sealed interface Step {
         public String explain() { return "pivot_root into the rootfs and detach the old root"; }
     }
 
+    /**
+     * Without a mount namespace of its own the container shares its caller's: pivot_root there
+     * would move the host's root, so the process only changes its own root.
+     */
+    record Chroot() implements Step {
+        public Op op() { return Op.CHROOT; }
+        public String explain() { return "chroot into the rootfs (the mount namespace is the caller's: no pivot_root)"; }
+    }
+
     record MoveRoot() implements Step {
         public Op op() { return Op.MOVE_ROOT; }
         public String explain() { return "move the rootfs mount onto / and chroot into it (no pivot_root)"; }

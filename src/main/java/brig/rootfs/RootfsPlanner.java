@@ -80,14 +80,21 @@ public final class RootfsPlanner {
     public List<Step> prepare() throws RootfsException {
         List<Step> steps = new ArrayList<>();
         String rootfs = ctx.rootfs().toString();
-        // Before any mount: stop propagation from this namespace back to the host.
-        steps.add(new Step.Mount("", "/", "", MS_SLAVE | MS_REC, "", Step.TGT_HOST));
-        // A copy-on-write rootfs (an image's layers, see Overlay) is mounted here, in the
-        // container's namespace: the host never sees it and it goes when the container does.
         Overlay overlay = Overlay.of(spec);
-        if (overlay != null) steps.addAll(overlay.steps(rootfs));
-        // pivot_root needs the rootfs to be a mount point.
-        steps.add(new Step.Mount(rootfs, rootfs, "", MS_BIND | MS_REC, "", Step.SRC_HOST | Step.TGT_HOST));
+        if (ownMountNamespace()) {
+            // Before any mount: stop propagation from this namespace back to the host.
+            steps.add(new Step.Mount("", "/", "", MS_SLAVE | MS_REC, "", Step.TGT_HOST));
+            // A copy-on-write rootfs (an image's layers, see Overlay) is mounted here, in the
+            // container's namespace: the host never sees it and it goes when the container does.
+            if (overlay != null) steps.addAll(overlay.steps(rootfs));
+            // pivot_root needs the rootfs to be a mount point.
+            steps.add(new Step.Mount(rootfs, rootfs, "", MS_BIND | MS_REC, "", Step.SRC_HOST | Step.TGT_HOST));
+        } else if (overlay != null) {
+            // It would be mounted in the caller's namespace and outlive the container there.
+            throw new RootfsException("annotations", "a copy-on-write rootfs (brig.overlay.*) needs a mount namespace of the container's own");
+        }
+        // Else the mounts below land in the caller's namespace, under the rootfs, as the
+        // runtime-spec asks of a namespace not listed; delete unmounts them (runc leaves them).
         steps.add(new Step.EnterRoot(rootfs));
         boolean devBound = false, devpts = false;
         for (int k = 0; k < spec.mounts().size(); k++) {
@@ -255,7 +262,13 @@ public final class RootfsPlanner {
 
     /** Switches the root: pivot_root, or with --no-pivot a move and chroot. */
     public Step enter(boolean noPivot) {
+        if (!ownMountNamespace()) return new Step.Chroot();
         return noPivot ? new Step.MoveRoot() : new Step.PivotRoot();
+    }
+
+    /** False when linux.namespaces lists no mount namespace: the container shares its caller's. */
+    private boolean ownMountNamespace() {
+        return spec.linux().has(brig.spec.NamespaceType.MOUNT);
     }
 
     /** After the switch: root propagation, read-only and masked paths, a read-only root. */

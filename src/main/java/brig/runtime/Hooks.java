@@ -46,11 +46,22 @@ import java.util.function.Consumer;
  *     runs the `brig delete --force --start TOKEN ID` it was given at the start, which runs them.</li>
  * </ol>
  * Every hook gets exactly its argv (args[0] is argv[0]; without args, the path) and its env
- * (nothing inherited), the state JSON on stdin (an in-memory file), fds 1 and 2 of the process
- * that runs it and no other fd, and is killed with its process group at its timeout.
+ * (nothing inherited), the state JSON on stdin (an in-memory file), and no other fd but 1 and 2;
+ * it is killed with its process group at its timeout. A hook on the host writes its stdout and
+ * stderr to the {@link Output} of the command that runs it (the CLI's invocation streams); a hook
+ * the container's process runs writes to that process's.
  */
 public final class Hooks {
     private Hooks() {}
+
+    /**
+     * Where the output of hooks run on the host goes. Each stream gets it once the hook has
+     * ended (it is kept in an in-memory file meanwhile: a hook never blocks on a full pipe).
+     */
+    public record Output(java.io.OutputStream out, java.io.OutputStream err) {
+        /** For a library user who wants none of it. */
+        public static final Output DISCARD = new Output(java.io.OutputStream.nullOutputStream(), java.io.OutputStream.nullOutputStream());
+    }
 
     /** The kinds of hook, in the order the lifecycle runs them. */
     public enum Kind {
@@ -204,16 +215,16 @@ public final class Hooks {
     }
 
     /** Runs a host hook; its failure is a {@link HookException}. */
-    static void run(HostStep.RunHook r, ContainerState s) throws HookException {
-        run(r.label(), r.hook(), stateFor(r.kind(), s));
+    static void run(HostStep.RunHook r, ContainerState s, Output o) throws HookException {
+        run(r.label(), r.hook(), stateFor(r.kind(), s), o);
     }
 
     /** Runs the hooks of a kind whose failures are warnings, each of them whatever the others did. */
-    static void runWarned(Kind k, ContainerState s, Consumer<String> warn) {
+    static void runWarned(Kind k, ContainerState s, Consumer<String> warn, Output o) {
         List<Spec.Hook> list = k.of(s.hooks());
         for (int i = 0; i < list.size(); i++) {
             try {
-                run(k.label(i), list.get(i), stateFor(k, s));
+                run(k.label(i), list.get(i), stateFor(k, s), o);
             } catch (HookException e) {
                 warn.accept(e.getMessage());
             }
@@ -221,17 +232,45 @@ public final class Hooks {
     }
 
     /** Runs one hook on the host: see the class comment. */
-    static void run(String label, Spec.Hook h, String state) throws HookException {
+    static void run(String label, Spec.Hook h, String state, Output o) throws HookException {
         int timeout = h.timeout() == null ? 0 : h.timeout();
-        int in = -1, pid;
+        int in = -1, out = -1, err = -1, pid;
         try {
             in = Libc.memoryFile("brig-hook-state", state.getBytes(StandardCharsets.UTF_8));
-            pid = Libc.spawnWithStdin(h.path(), h.argv(), h.env(), in);
+            out = Libc.outputFile("brig-hook-stdout");
+            err = Libc.outputFile("brig-hook-stderr");
+            pid = Libc.spawnWithStdio(h.path(), h.argv(), h.env(), in, out, err);
         } catch (SyscallException e) {
+            Libc.close(out);
+            Libc.close(err);
             throw new HookException(label, h.path(), e.syscall().equals("posix_spawn") ? "execve" : e.syscall(), e.errno(), timeout);
         } finally {
             Libc.close(in);
         }
+        try {
+            awaitHook(label, h, pid, timeout);
+        } finally {
+            copyOut(out, o.out());
+            copyOut(err, o.err());
+        }
+    }
+
+    /** Copies what a hook wrote to an in-memory file to {@code to}, and closes the file. */
+    private static void copyOut(int fd, java.io.OutputStream to) {
+        try {
+            byte[] b = Files.readAllBytes(Path.of("/proc/self/fd/" + fd)); // a second open reads from 0
+            if (b.length > 0) {
+                to.write(b);
+                to.flush();
+            }
+        } catch (IOException e) {
+            // the caller's stream is gone: nothing to tell it
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    private static void awaitHook(String label, Spec.Hook h, int pid, int timeout) throws HookException {
         try {
             long deadline = timeout > 0 ? System.nanoTime() + timeout * 1_000_000_000L : Long.MAX_VALUE;
             long sleep = 1;

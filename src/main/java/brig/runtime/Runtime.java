@@ -41,17 +41,24 @@ public final class Runtime {
     private final StateStore store;
     private final Path helper;
     private final java.util.function.Consumer<String> warn;
+    private final Hooks.Output hookOutput;
 
-    /** A runtime whose warnings (a failed poststart or poststop hook) are dropped. */
+    /** A runtime whose warnings (a failed poststart or poststop hook) and hook output are dropped. */
     public Runtime(Path stateRoot, Path helperBinary) {
         this(stateRoot, helperBinary, w -> {});
     }
 
-    /** @param warn told each warning, one line (a poststart or poststop hook that failed) */
+    /** @param warn told each warning, one line (a poststart or poststop hook that failed); hook output is dropped */
     public Runtime(Path stateRoot, Path helperBinary, java.util.function.Consumer<String> warn) {
+        this(stateRoot, helperBinary, warn, Hooks.Output.DISCARD);
+    }
+
+    /** @param hookOutput where the stdout and stderr of hooks run on the host go */
+    public Runtime(Path stateRoot, Path helperBinary, java.util.function.Consumer<String> warn, Hooks.Output hookOutput) {
         this.store = new StateStore(stateRoot);
         this.helper = helperBinary;
         this.warn = warn;
+        this.hookOutput = hookOutput;
     }
 
     public StateStore store() { return store; }
@@ -141,6 +148,7 @@ public final class Runtime {
         com.google.gson.JsonObject json = SpecReader.readJson(config);
         Spec spec = SpecReader.parse(config, json);
         SpecValidator.validateForLaunch(spec, config);
+        refuseOwnMountNamespace(spec, config);
         Path rootfs = bundle.resolve(spec.root().path()).normalize();
         if (!Files.isDirectory(rootfs)) {
             throw new SpecException(config, "root.path", "root.path: " + rootfs
@@ -174,6 +182,92 @@ public final class Runtime {
     /** The session keyring a container joins, by runc's name: its exec'd processes find it by that name. */
     static String sessionKeyring(String id) {
         return "_ses." + id;
+    }
+
+    /**
+     * A mount namespace joined by path gets the container's mounts and its pivot_root, which
+     * moves the root of every process in that namespace: never the one brig itself runs in
+     * (runc does it, and so re-roots the host).
+     */
+    static void refuseOwnMountNamespace(Spec spec, Path config) throws SpecException {
+        for (Spec.Namespace n : spec.linux().namespaces()) {
+            if (n.type() != brig.spec.NamespaceType.MOUNT || n.path() == null) continue;
+            String field = "linux.namespaces[" + spec.linux().namespaces().indexOf(n) + "].path";
+            try {
+                Object joined = Files.readAttributes(Path.of(n.path()), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+                Object own = Files.readAttributes(Path.of("/proc/self/ns/mnt"), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+                if (joined != null && joined.equals(own)) {
+                    throw new SpecException(config, field, field + ": " + n.path()
+                            + " is the runtime's own mount namespace: the container's root would replace the host's");
+                }
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new SpecException(config, field, field + ": " + n.path() + ": ENOENT: no such file or directory");
+            } catch (IOException e) {
+                throw new SpecException(config, field, field + ": " + n.path() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** Marks a container that shares its caller's mount namespace: its mounts are under the rootfs there. */
+    private static final String SHARED_MOUNTS = "shares-mount-namespace";
+
+    private void markSharedMounts(String id) throws BrigException {
+        try {
+            Files.writeString(store.dir(id).resolve(SHARED_MOUNTS), "");
+        } catch (IOException e) {
+            throw new BrigException("cannot write " + store.dir(id).resolve(SHARED_MOUNTS) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * For a container that shared its caller's mount namespace: detaches every mount below its
+     * rootfs (not the rootfs itself, which an engine may have mounted), deepest first, as seen
+     * from this process's namespace (the one create ran in). runc leaves them mounted.
+     */
+    private void unmountShared(String id, Path rootfs) {
+        if (!Files.exists(store.dir(id).resolve(SHARED_MOUNTS))) return;
+        List<String> under = new ArrayList<>();
+        try {
+            rootfs = rootfs.toRealPath(); // mountinfo names mount points by their real paths
+        } catch (IOException e) {
+            // gone: look for it as it was named
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String point = unescapeMountinfo(line.split(" ")[4]);
+                if (point.startsWith(rootfs + "/")) under.add(point);
+            }
+        } catch (IOException | RuntimeException e) {
+            warn.accept("cannot read /proc/self/mountinfo to unmount below " + rootfs + ": " + e.getMessage());
+            return;
+        }
+        under.sort(java.util.Comparator.comparingInt(String::length).reversed());
+        for (String point : under) {
+            try {
+                Libc.umount2(point, Libc.MNT_DETACH);
+            } catch (SyscallException e) {
+                if (e.errno() != brig.syscalls.Errno.EINVAL && e.errno() != brig.syscalls.Errno.ENOENT) warn.accept(e.getMessage());
+            }
+        }
+    }
+
+    /** mountinfo writes space, tab, newline and backslash as octal escapes. */
+    static String unescapeMountinfo(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int k = 0; k < s.length(); k++) {
+            char ch = s.charAt(k);
+            if (ch == '\\' && k + 3 < s.length()) {
+                try {
+                    b.append((char) Integer.parseInt(s.substring(k + 1, k + 4), 8));
+                    k += 3;
+                    continue;
+                } catch (NumberFormatException e) {
+                    // not an escape
+                }
+            }
+            b.append(ch);
+        }
+        return b.toString();
     }
 
     /** The highest capability number this kernel knows. */
@@ -234,6 +328,7 @@ public final class Runtime {
         int pid = -1, terminal = -1;
         try {
             if (p.created() != null) store.writeCreated(p.id(), p.created());
+            if (!spec.linux().has(brig.spec.NamespaceType.MOUNT)) markSharedMounts(p.id());
             testCrashPoint("claimed");
             // Before the clone: the limits hold from the container's first instruction.
             for (HostStep s : p.host()) if (s.phase() == HostStep.Phase.BEFORE_CLONE) execute(s, -1, done);
@@ -275,7 +370,7 @@ public final class Runtime {
             h.close();
             state = state.withStatus(p.mode() == Planner.Mode.CREATE ? "created" : "running");
             store.write(state);
-            if (p.mode() == Planner.Mode.RUN) Hooks.runWarned(Hooks.Kind.POSTSTART, state, warn);
+            if (p.mode() == Planner.Mode.RUN) Hooks.runWarned(Hooks.Kind.POSTSTART, state, warn, hookOutput);
             return new Started(this, state, h, terminal, done.oomCounter, done.oomBaseline, oomMessage(p));
         } catch (BrigException | HelperException | CgroupException | SyscallException | RuntimeException e) {
             if (pid > 0) {
@@ -293,9 +388,10 @@ public final class Runtime {
             } catch (CgroupException ignored) {
                 // reported failure is the original one
             }
+            unmountShared(p.id(), p.rootfs());
             store.remove(p.id());
             // The lifecycle goes on at its end, as after a delete (runtime-spec, "Lifecycle").
-            if (pid > 0) Hooks.runWarned(Hooks.Kind.POSTSTOP, state, warn);
+            if (pid > 0) Hooks.runWarned(Hooks.Kind.POSTSTOP, state, warn, hookOutput);
             if (e instanceof HelperException he && he.step() instanceof brig.helper.Step.RunHook r) throw Hooks.of(he, r);
             throw e;
         } finally {
@@ -342,7 +438,7 @@ public final class Runtime {
      * (-1 before the clone). Plain instanceof, not a pattern switch: that bootstraps a class
      * at run time, in every run (measured: +3.5 ms at start-up with C1 only).
      */
-    private static void execute(HostStep step, int pid, Done done) throws CgroupException, SyscallException, BrigException {
+    private void execute(HostStep step, int pid, Done done) throws CgroupException, SyscallException, BrigException {
         if (step instanceof HostStep.MakeCgroups m) {
             List<Path> made = m.cgroup().create();
             done.made = m.brigParent() ? withDefaultParents(m.cgroup(), made) : made;
@@ -361,7 +457,7 @@ public final class Runtime {
         } else if (step instanceof HostStep.MakeStartReport f) {
             Libc.mkfifo(f.fifo().toString(), 0622); // as the exec fifo: the process opens it before it changes identity
         } else if (step instanceof HostStep.RunHook r) {
-            Hooks.run(r, done.state);
+            Hooks.run(r, done.state, hookOutput);
         } else if (step instanceof HostStep.WriteIdMap m) {
             writeProc(pid, m.file(), m.text());
         } else if (step instanceof HostStep.JoinCgroups j) {
@@ -583,9 +679,10 @@ public final class Runtime {
             ContainerCgroup.kill(s.cgroups());
             ContainerCgroup.destroy(s.cgroups(), s.madeCgroups());
         } finally {
+            unmountShared(s.id(), s.rootfs());
             store.remove(s.id());
         }
-        Hooks.runWarned(Hooks.Kind.POSTSTOP, s, warn);
+        Hooks.runWarned(Hooks.Kind.POSTSTOP, s, warn, hookOutput);
     }
 
     // ---- the lifecycle after create: each command on one container holds its lock (StateStore.lock) ----
@@ -674,7 +771,7 @@ public final class Runtime {
                 } finally {
                     removeFifo(Hooks.reportFifo(fifo));
                 }
-                Hooks.runWarned(Hooks.Kind.POSTSTART, s.withStatus("running"), warn);
+                Hooks.runWarned(Hooks.Kind.POSTSTART, s.withStatus("running"), warn, hookOutput);
             }
         }
     }

@@ -19,10 +19,15 @@ public final class SpecValidator {
         Spec.Linux l = spec.linux();
         if (p == null) throw new SpecException(file, "process", "process: required to start a container");
         if (p.args().isEmpty()) throw new SpecException(file, "process.args", "process.args: must not be empty");
-        if (!l.creates(NamespaceType.MOUNT)) {
-            String why = l.has(NamespaceType.MOUNT) ? "joining a mount namespace by path is not supported"
-                    : "a new mount namespace is required";
-            throw new SpecException(file, "linux.namespaces", "linux.namespaces: " + why);
+        if (!l.has(NamespaceType.MOUNT)) {
+            // The container shares the caller's mount namespace and is chrooted, not pivoted:
+            // what would change the mount holding the rootfs (the host's) is refused.
+            if (spec.root().readonly()) {
+                throw new SpecException(file, "root.readonly", "root.readonly: needs a mount namespace of the container's own in linux.namespaces");
+            }
+            if (!l.rootfsPropagation().isEmpty()) {
+                throw new SpecException(file, "linux.rootfsPropagation", "linux.rootfsPropagation: needs a mount namespace of the container's own in linux.namespaces");
+            }
         }
         if (l.creates(NamespaceType.USER)) {
             if (l.uidMappings().isEmpty()) throw new SpecException(file, "linux.uidMappings", "linux.uidMappings: required with a new user namespace");

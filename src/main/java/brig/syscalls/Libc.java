@@ -70,6 +70,7 @@ public final class Libc {
         WAITPID(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
         KILL(JAVA_INT, JAVA_INT, JAVA_INT),
         MKFIFO(JAVA_INT, ADDRESS, JAVA_INT),
+        UMOUNT2(JAVA_INT, ADDRESS, JAVA_INT),
         POSIX_SPAWN(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS),
         SYSCALL(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
         GETEUID(JAVA_INT),
@@ -410,6 +411,17 @@ public final class Libc {
         }
     }
 
+    public static final int MNT_DETACH = 2;
+
+    public static void umount2(String path, int flags) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            if ((int) call(st, Fn.UMOUNT2, ptr(a.allocateFrom(path)), flags) < 0) {
+                throw new SyscallException("umount2", path, errno(st));
+            }
+        }
+    }
+
     public static void mkfifo(String path, int mode) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = state(a);
@@ -481,6 +493,12 @@ public final class Libc {
      * it started too). {@code argv} and {@code env} are used exactly as given.
      */
     public static int spawnWithStdin(String path, List<String> argv, List<String> env, int stdin) throws SyscallException {
+        return spawnWithStdio(path, argv, env, stdin, -1, -1);
+    }
+
+    /** {@link #spawnWithStdin}, with fds {@code stdout} and {@code stderr} as its 1 and 2 (-1: this process's). */
+    public static int spawnWithStdio(String path, List<String> argv, List<String> env, int stdin, int stdout, int stderr)
+            throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
             // glibc's posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, sigset_t 128 (x86-64, aarch64).
             MemorySegment st = state(a), pid = a.allocate(JAVA_INT), fa = a.allocate(1024, 16), attr = a.allocate(1024, 16);
@@ -491,6 +509,8 @@ public final class Libc {
             call(st, Fn.POSIX_SPAWNATTR_INIT, ptr(attr));
             try {
                 int r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDDUP2, ptr(fa), stdin, 0);
+                if (r == 0 && stdout >= 0) r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDDUP2, ptr(fa), stdout, 1);
+                if (r == 0 && stderr >= 0) r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDDUP2, ptr(fa), stderr, 2);
                 if (r == 0) r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP, ptr(fa), 3);
                 if (r == 0) r = (int) call(st, Fn.POSIX_SPAWNATTR_SETSIGDEFAULT, ptr(attr), ptr(all));
                 if (r == 0) r = (int) call(st, Fn.POSIX_SPAWNATTR_SETSIGMASK, ptr(attr), ptr(none));
@@ -505,6 +525,17 @@ public final class Libc {
                 call(st, Fn.POSIX_SPAWNATTR_DESTROY, ptr(attr));
                 call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_DESTROY, ptr(fa));
             }
+        }
+    }
+
+    /** A read-write fd (close-on-exec) on a new, empty in-memory file: a program's output that never blocks it. */
+    public static int outputFile(String name) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            int fd = (int) call(st, Fn.MEMFD_CREATE, ptr(a.allocateFrom(name)), MFD_CLOEXEC | 0x08);
+            if (fd < 0 && errno(st) == Errno.EINVAL) fd = (int) call(st, Fn.MEMFD_CREATE, ptr(a.allocateFrom(name)), MFD_CLOEXEC);
+            if (fd < 0) throw new SyscallException("memfd_create", name, errno(st));
+            return fd;
         }
     }
 

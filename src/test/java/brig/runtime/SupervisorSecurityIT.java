@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import brig.json.Json;
 import brig.testing.Brig;
 import brig.testing.NoLeaks;
 import brig.testing.TestBundle;
@@ -100,35 +101,46 @@ class SupervisorSecurityIT {
     }
 
     /**
-     * The container (sharing the host's pid namespace, so it knows its host pid) writes a
-     * forged "container started" message, with a clean-up list that unlinks a host file, to
-     * every socket it holds, as early as it can and in one write. The supervisor must never
-     * run it (nor lose the real clean-up: NoLeaks checks that).
+     * The container (sharing the host's pid namespace, so it knows its host pid) writes forged
+     * supervisor messages to every socket it holds, as early as it can and in one write: a
+     * "forget" (which would drop the real clean-up) and a "starting" whose clean-up command
+     * deletes another, innocent container. The supervisor reads its clean-up command only from
+     * the start message (read_ctl in brig-helper.c, SV_STARTING); it must take neither from the
+     * container: the other container survives, and the real clean-up still runs (NoLeaks).
      */
     @Test
-    void containerCannotForgeACleanupListForTheSupervisor() throws Exception {
-        Path victim = hostTarget("victim");
-        Files.writeString(victim, "precious");
-        // Octal escapes only: a printf format must not start with "-".
-        byte[] list = ("--unlink\0" + victim + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        StringBuilder payload = new StringBuilder();
-        for (byte x : list) payload.append(String.format("\\%03o", x & 0xff));
-        int length = 4 + list.length;
-        String script = "le() { for s in 0 8 16 24; do printf \"\\\\$(printf %o $(( ($1 >> s) & 255 )))\"; done; }\n"
-                + "for f in /proc/$$/fd/*; do\n"
-                + "  case $(readlink $f) in socket:*) n=${f##*/}\n"
-                + "    { le 2; le " + length + "; le $$; printf '" + payload + "'; } >/dev/frame\n"
-                + "    cat /dev/frame >&$n 2>/dev/null\n"
-                + "    echo forged on $n;;\n"
-                + "  esac\n"
-                + "done\n"
-                + "ls -l /proc/self/fd\n"
-                + "sleep 0.5\n";
-        TestBundle b = withoutNamespace(TestBundle.busybox(dir), "pid").sh(script);
-        Brig.Result r = runWithFds(b, "<&-", Map.of(), "--preserve-fds", "8");
-        assertEquals("precious", Files.readString(victim), "the forged clean-up ran: " + r.out());
-        r.expect(0);
-        for (String target : fds(r.out()).values()) assertFalse(target.startsWith("socket:"), r.out());
+    void containerCannotForgeAStartMessageForTheSupervisor() throws Exception {
+        TestBundle victim = TestBundle.busybox(dir.resolve("victim")).args("true");
+        victim.write();
+        String victimRoot = victim.stateRoot().toString();
+        // Its stdio away from the test's pipes: the created container keeps them open until deleted.
+        Brig.exec(dir, List.of("/bin/sh", "-c", "exec \"$0\" \"$@\" </dev/null >/dev/null 2>&1", Brig.launcher().toString(),
+                "--root", victimRoot, "create", "--bundle", victim.dir().toString(), victim.id()), null, Map.of(), 60).expect(0);
+        try {
+            byte[] undo = ("--root\0" + victimRoot + "\0delete\0--force\0" + victim.id() + "\0")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            StringBuilder payload = new StringBuilder();
+            for (byte x : undo) payload.append(String.format("\\%03o", x & 0xff));
+            // Octal escapes only: a printf format must not start with "-".
+            String script = "le() { for s in 0 8 16 24; do printf \"\\\\$(printf %o $(( ($1 >> s) & 255 )))\"; done; }\n"
+                    + "for f in /proc/$$/fd/*; do\n"
+                    + "  case $(readlink $f) in socket:*) n=${f##*/}\n"
+                    + "    { le 4; le 0; le 3; le " + undo.length + "; printf '" + payload + "'; } >/dev/frame\n"
+                    + "    cat /dev/frame >&$n 2>/dev/null\n"
+                    + "    echo forged on $n;;\n"
+                    + "  esac\n"
+                    + "done\n"
+                    + "ls -l /proc/self/fd\n"
+                    + "sleep 0.5\n";
+            TestBundle b = withoutNamespace(TestBundle.busybox(dir.resolve("attacker")), "pid").sh(script);
+            Brig.Result r = runWithFds(b, "<&-", Map.of(), "--preserve-fds", "8");
+            assertEquals("created", Json.parse(Brig.run(dir, "--root", victimRoot, "state", victim.id()).expect(0).out())
+                    .getAsJsonObject().get("status").getAsString(), "the forged clean-up ran: " + r.out());
+            r.expect(0);
+            for (String target : fds(r.out()).values()) assertFalse(target.startsWith("socket:"), r.out());
+        } finally {
+            Brig.run(dir, "--root", victimRoot, "delete", "--force", victim.id());
+        }
     }
 
     // ---- item 9: the pid file ----
