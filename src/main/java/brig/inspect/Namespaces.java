@@ -89,24 +89,25 @@ public final class Namespaces {
         return all.stream().filter(n -> its.contains(n.inode())).toList();
     }
 
-    /** lsns's table: NS TYPE NPROCS PID USER COMMAND, numbers right-aligned, and CONTAINER. */
+    /**
+     * lsns's table, NS TYPE NPROCS PID USER, then CONTAINER ("-" for none) and COMMAND last,
+     * where it may run on as in lsns (a command line is too long to pad a column after it to).
+     */
     public static String table(List<Namespace> rows, boolean headings) {
-        int nsW = 10, nW = 6, pW = 5, uW = 4, cW = 7;
+        int nsW = 10, nW = 6, pW = 5, uW = 4, cW = 9;
         for (Namespace n : rows) {
             nsW = Math.max(nsW, Long.toString(n.inode()).length());
             nW = Math.max(nW, Integer.toString(n.nprocs()).length());
             pW = Math.max(pW, Integer.toString(n.pid()).length());
             uW = Math.max(uW, n.user().length());
-            cW = Math.max(cW, n.command().length());
+            cW = Math.max(cW, n.container().length());
         }
-        // COMMAND is not the last column, so it is cut where lsns would let it run on.
-        cW = Math.min(cW, 40);
         String fmt = "%" + nsW + "s %-6s %" + nW + "s %" + pW + "s %-" + uW + "s %-" + cW + "s %s";
         StringBuilder sb = new StringBuilder();
-        if (headings) sb.append(String.format(fmt, "NS", "TYPE", "NPROCS", "PID", "USER", "COMMAND", "CONTAINER").stripTrailing()).append('\n');
+        if (headings) sb.append(String.format(fmt, "NS", "TYPE", "NPROCS", "PID", "USER", "CONTAINER", "COMMAND")).append('\n');
         for (Namespace n : rows) {
-            String cmd = n.command().length() > cW ? n.command().substring(0, cW - 1) + "…" : n.command();
-            sb.append(String.format(fmt, n.inode(), n.type(), n.nprocs(), n.pid(), n.user(), cmd, n.container()).stripTrailing()).append('\n');
+            sb.append(String.format(fmt, n.inode(), n.type(), n.nprocs(), n.pid(), n.user(),
+                    n.container().isEmpty() ? "-" : n.container(), n.command())).append('\n');
         }
         return sb.toString();
     }
