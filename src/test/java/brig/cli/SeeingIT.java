@@ -176,4 +176,33 @@ class SeeingIT {
         assertTrue(all.contains("\"destination\":\"/dev\",\"type\":\"tmpfs\""), all);
         assertEquals("directory", o.getAsJsonObject("rootfs").get("kind").getAsString());
     }
+
+    @Test
+    void inspectOfACopyOnWriteContainerShowsItsLayersAndTheOverlayMount() throws Exception {
+        TestBundle cow = TestBundle.busybox(dir.resolve("cow")).sh("sleep 1000");
+        Path top = java.nio.file.Files.createDirectories(dir.resolve("layer-top")), merged = java.nio.file.Files.createDirectories(dir.resolve("merged"));
+        java.nio.file.Files.writeString(top.resolve("hello"), "hi\n");
+        Path upper = java.nio.file.Files.createDirectories(dir.resolve("c/upper")), work = java.nio.file.Files.createDirectories(dir.resolve("c/work"));
+        cow.set("root.path", Json.compact(new com.google.gson.JsonPrimitive(merged.toString())));
+        cow.set("annotations", "{\"brig.overlay.lowerdirs\":\"" + top + ":" + cow.rootfs() + "\",\"brig.overlay.upperdir\":\"" + upper
+                + "\",\"brig.overlay.workdir\":\"" + work + "\"}");
+        cow.write();
+        try {
+            brig.brig(cow.dir(), "create", "--bundle", cow.dir().toString(), cow.id()).expect(0);
+            brig.brig(cow.dir(), "start", cow.id()).expect(0);
+            assertEquals(0, ContainerInspectCommand.run(inv(), Args.parse(List.of(cow.id()), 0, ContainerInspectCommand.FLAGS, true)), err.toString());
+            JsonObject o = Json.parseQuietly(out()).getAsJsonObject();
+            JsonObject rootfs = o.getAsJsonObject("rootfs");
+            assertEquals("overlay", rootfs.get("kind").getAsString(), rootfs.toString());
+            JsonArray layers = rootfs.getAsJsonArray("layers");
+            assertEquals(2, layers.size(), rootfs.toString());
+            assertEquals(top.toString(), layers.get(0).getAsJsonObject().get("dir").getAsString(), "top first");
+            assertEquals(cow.rootfs().toString(), layers.get(1).getAsJsonObject().get("dir").getAsString());
+            assertEquals(upper.toString(), rootfs.get("upperdir").getAsString());
+            String mounts = Json.compact(o.getAsJsonArray("mounts"));
+            assertTrue(mounts.contains("{\"destination\":\"/\",\"type\":\"overlay\""), "the container's / is the overlay: " + mounts);
+        } finally {
+            brig.brig(null, "delete", "--force", cow.id());
+        }
+    }
 }
