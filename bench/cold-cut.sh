@@ -43,9 +43,10 @@ sb=$work/sleeper; cp -a "$b" "$sb"; jq '.process.args = ["/bin/sleep", "1000"]' 
 mkdir -p "$work/hello"
 printf 'public class Hello { public static void main(String[] a) { System.out.println("hello"); } }\n' >"$work/hello/Hello.java"
 "$JAVAC" --release 25 -d "$work/hello" "$work/hello/Hello.java"
-"$java" "${FLAGS[@]}" -XX:AOTCacheOutput="$work/hello.aot" -cp "$work/hello" Hello >/dev/null 2>"$work/aot.log" || die "hello AOT: $(tail -3 "$work/aot.log")"
-HELLO=("$java" "${FLAGS[@]}" -XX:AOTCache="$work/hello.aot" -Xlog:disable -cp "$work/hello" Hello)
-HELLO_NOAOT=("$java" "${FLAGS[@]}" -Xlog:disable -cp "$work/hello" Hello)
+"$(dirname "$JAVAC")/jar" --create --file "$work/hello.jar" -C "$work/hello" Hello.class # the cache takes classes from jars only
+"$java" "${FLAGS[@]}" -XX:AOTCacheOutput="$work/hello.aot" -cp "$work/hello.jar" Hello >/dev/null 2>"$work/aot.log" || die "hello AOT: $(tail -3 "$work/aot.log")"
+HELLO=("$java" "${FLAGS[@]}" -XX:AOTCache="$work/hello.aot" -Xlog:disable -cp "$work/hello.jar" Hello)
+HELLO_NOAOT=("$java" "${FLAGS[@]}" -Xlog:disable -cp "$work/hello.jar" Hello)
 S="$BRIG --no-server --root $work/state"
 echo "== machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $("$java" -version 2>&1 | sed -n 2p)"
 hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$work/h.json" \
@@ -75,7 +76,7 @@ echo "  state:          $(count "$work/cl.state")"
 "$java" "${FLAGS[@]}" -XX:AOTCache="$home/lib/brig.aot" -Xlog:class+load=info:file="$work/cl.explain" \
     -cp "$home/lib/brig.jar" brig.cli.Main --root "$work/state" run --explain --bundle "$b" "$ID" >/dev/null 2>&1 || true
 echo "  run --explain:  $(count "$work/cl.explain")"
-"$java" "${FLAGS[@]}" -XX:AOTCache="$work/hello.aot" -Xlog:class+load=info:file="$work/cl.hello" -cp "$work/hello" Hello >/dev/null
+"$java" "${FLAGS[@]}" -XX:AOTCache="$work/hello.aot" -Xlog:class+load=info:file="$work/cl.hello" -cp "$work/hello.jar" Hello >/dev/null
 echo "  Hello:          $(count "$work/cl.hello")"
 echo "  not from the cache, state (first 15):"
 grep 'source:' "$work/cl.state" | grep -v 'shared objects file' | sed 's/.*\] \([^ ]*\) source: \(.*\)/    \1 (\2)/' | head -15

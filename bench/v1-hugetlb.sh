@@ -66,6 +66,11 @@ done
 # The private namespace mounts the v1 hierarchies and runs CMD; the mounts go with it.
 unshare -m --propagation private sh -c '
     for c in hugetlb net_cls,net_prio perf_event; do
-        mountpoint -q /sys/fs/cgroup/$c || mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c || exit 1
+        # (the v2 csses that -hugetlb killed go away asynchronously: EBUSY for a moment)
+        for k in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+            mountpoint -q /sys/fs/cgroup/$c || mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c 2>/dev/null || { sleep 0.1; continue; }
+            break
+        done
+        mountpoint -q /sys/fs/cgroup/$c || { echo "v1-hugetlb: cannot mount the $c v1 hierarchy" >&2; exit 1; }
     done
     exec "$@"' v1-hugetlb "$@"
