@@ -31,14 +31,30 @@ if ! grep -qw hugetlb $U/cgroup.controllers; then
     exec "$@" # already on v1 (or no hugetlb): nothing to arrange
 fi
 
-made=() off=()
+made=() off=() ns=none
+nsfile=$(mktemp)
 restore() {
     local rc=$?
-    # Parents first (the reverse of switching off). The v1 hierarchy, unmounted with the
-    # namespace, is released by the kernel a moment later: retry for a second.
-    local i k
+    ns=$(cat "$nsfile" 2>/dev/null || echo none); rm -f "$nsfile"
+    # Processes left in the namespace keep its mounts, so the v1 hierarchies, alive: wait for them.
+    local i k p left
+    for k in $(seq 100); do
+        left=$(for p in /proc/[0-9]*; do [ "$(readlink $p/ns/mnt 2>/dev/null)" = "$ns" ] && echo "${p#/proc/}"; done)
+        [ -z "$left" ] && break; sleep 0.1
+    done
+    [ -n "$left" ] && echo "v1-hugetlb: still in the namespace: $(ps -o pid=,args= -p $left | tr '\n' ';')" >&2
+    # The kernel frees a v1 hierarchy at its last unmount only if it then has no child cgroups;
+    # otherwise it lingers, unmounted, and hugetlb stays bound to it. Mount it once more in a
+    # private namespace, remove empty children (left by a runtime), and unmount: that frees it.
+    if ! grep -qw hugetlb $U/cgroup.controllers; then
+        unshare -m --propagation private sh -c 'd=$(mktemp -d) && mount -t cgroup -o hugetlb cgroup "$d" &&
+            find "$d" -mindepth 1 -depth -type d | while read -r c; do rmdir "$c" && echo "v1-hugetlb: removed the hugetlb cgroup ${c#$d} left behind" >&2; done
+            umount "$d"; rmdir "$d"' || true
+    fi
+    # Parents first (the reverse of switching off); the kernel releases the hierarchy a moment
+    # after its last unmount: retry for a few seconds.
     for ((i = ${#off[@]} - 1; i >= 0; i--)); do
-        for k in $(seq 20); do echo +hugetlb 2>/dev/null >"${off[i]}" && break; sleep 0.05; done
+        for k in $(seq 60); do echo +hugetlb 2>/dev/null >"${off[i]}" && break; sleep 0.05; done
         grep -qw hugetlb "${off[i]}" || echo "v1-hugetlb: could not write +hugetlb to ${off[i]}" >&2
     done
     for d in "${made[@]}"; do rmdir "$d" || echo "v1-hugetlb: could not remove $d" >&2; done
@@ -65,6 +81,7 @@ for c in hugetlb net_cls,net_prio perf_event; do
 done
 # The private namespace mounts the v1 hierarchies and runs CMD; the mounts go with it.
 unshare -m --propagation private sh -c '
+    readlink /proc/self/ns/mnt >"$0"
     for c in hugetlb net_cls,net_prio perf_event; do
         # (the v2 csses that -hugetlb killed go away asynchronously: EBUSY for a moment)
         for k in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
@@ -73,4 +90,4 @@ unshare -m --propagation private sh -c '
         done
         mountpoint -q /sys/fs/cgroup/$c || { echo "v1-hugetlb: cannot mount the $c v1 hierarchy" >&2; exit 1; }
     done
-    exec "$@"' v1-hugetlb "$@"
+    exec "$@"' "$nsfile" "$@"
