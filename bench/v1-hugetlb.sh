@@ -35,6 +35,7 @@ made=() off=() ns=none
 nsfile=$(mktemp)
 restore() {
     local rc=$?
+    set +e # every step of the restore is tried (errexit once ended it silently here)
     ns=$(cat "$nsfile" 2>/dev/null || echo none); rm -f "$nsfile"
     # Processes left in the namespace keep its mounts, so the v1 hierarchies, alive: wait for them.
     local i k p left
