@@ -47,11 +47,15 @@ restore() {
     # The kernel frees a v1 hierarchy at its last unmount only if it then has no child cgroups;
     # otherwise it lingers, unmounted, and hugetlb stays bound to it. Mount it once more in a
     # private namespace, remove empty children (left by a runtime), and unmount: that frees it.
-    if ! grep -qw hugetlb $U/cgroup.controllers; then
+    # The old namespace's mounts go a moment after its last process, so this is repeated
+    # until the kernel gives hugetlb back to cgroup2 (it shows in unified's cgroup.controllers).
+    for k in $(seq 25); do
+        grep -qw hugetlb $U/cgroup.controllers && break
         unshare -m --propagation private sh -c 'd=$(mktemp -d) && mount -t cgroup -o hugetlb cgroup "$d" &&
             find "$d" -mindepth 1 -depth -type d | while read -r c; do rmdir "$c" && echo "v1-hugetlb: removed the hugetlb cgroup ${c#$d} left behind" >&2; done
-            umount "$d"; rmdir "$d"' || true
-    fi
+            umount "$d"; rmdir "$d"'
+        sleep 0.2
+    done
     # Parents first (the reverse of switching off); the kernel releases the hierarchy a moment
     # after its last unmount: retry for a few seconds.
     for ((i = ${#off[@]} - 1; i >= 0; i--)); do
