@@ -52,6 +52,7 @@ echo "== machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); 
 hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$work/h.json" \
     -n "java Hello (no AOT cache)" "${HELLO_NOAOT[*]}" \
     -n "java Hello (AOT cache)" "${HELLO[*]}" \
+    -n "java brig.cli.Main --version (no supervisor, Brig's AOT cache)" "$java ${FLAGS[*]} -XX:AOTCache=$home/lib/brig.aot -Xlog:disable -cp $home/lib/brig.jar brig.cli.Main --version" \
     -n "brig --version (cold)" "$S --version" \
     -n "brig state (cold)" "$S state $ID-s" \
     -n "brig state (warm)" "$BRIG --root $work/state state $ID-s" \
@@ -66,8 +67,8 @@ hello=$(m "java Hello (AOT cache)") crun=$(m "crun run") run=$(m "brig run (cold
 awk -v h="$hello" -v c="$crun" -v r="$run" 'BEGIN { printf "issue 10 target: cold run %.1f ms vs hello world + crun run = %.1f + %.1f = %.1f ms: ratio %.2f\n", r, h, c, h + c, r / (h + c) }'
 
 echo "== the JVM's own account of one cold state (-Xlog:startuptime; Main run directly, no supervisor)"
-"$java" "${FLAGS[@]}" -XX:AOTCache="$home/lib/brig.aot" -Xlog:startuptime -Xlog:class+load=info:file="$work/cl.state" \
-    -cp "$home/lib/brig.jar" brig.cli.Main --root "$work/state" state "$ID-s" 2>&1 >/dev/null | sed -n 's/.*\[startuptime\] */  /p' | head -20
+"$java" "${FLAGS[@]}" -XX:AOTCache="$home/lib/brig.aot" -Xlog:startuptime:stderr -Xlog:class+load=info:file="$work/cl.state" \
+    -cp "$home/lib/brig.jar" brig.cli.Main --root "$work/state" state "$ID-s" 2>&1 >/dev/null | sed -n "s/.*\\[startuptime\\] */  /p" | grep -v "generat\|StubRoutines\|SharedRuntime\|adapters"
 echo "== classes loaded (one call each): from the AOT cache / from the jar or the runtime image / total"
 count() { # count FILE
     awk '/source: shared objects file/ {a++; next} /source:/ {o++} END {printf "%d / %d / %d\n", a, o, a + o}' "$1"
