@@ -31,6 +31,7 @@ ID=bench-$$
 cleanup() {
     for rt in runc crun; do "$rt" --root "$work/state-$rt" delete -f "$ID" >/dev/null 2>&1 || true; done
     "$BRIG" --root "$work/state-brig" delete -f "$ID" >/dev/null 2>&1 || true
+    "$BRIG" server stop >/dev/null 2>&1 || true # `brig --version` starts it; in a private mount namespace it must not outlive the run
     if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT

@@ -38,12 +38,17 @@ restore() {
     set +e # every step of the restore is tried (errexit once ended it silently here)
     ns=$(cat "$nsfile" 2>/dev/null || echo none); rm -f "$nsfile"
     # Processes left in the namespace keep its mounts, so the v1 hierarchies, alive: wait for them.
+    # CMD started them (e.g. a Brig server left running): SIGTERM after 3 s, SIGKILL after 8.
     local i k p left
     for k in $(seq 100); do
         left=$(for p in /proc/[0-9]*; do [ "$(readlink $p/ns/mnt 2>/dev/null)" = "$ns" ] && echo "${p#/proc/}"; done)
-        [ -z "$left" ] && break; sleep 0.1
+        [ -z "$left" ] && break
+        if [ "$k" = 30 ] || [ "$k" = 80 ]; then
+            echo "v1-hugetlb: still in the namespace, $([ "$k" = 30 ] && echo SIGTERM || echo SIGKILL): $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)" | cut -c1-150 | tr '\n' ';')" >&2
+            kill "-$([ "$k" = 30 ] && echo TERM || echo KILL)" $left
+        fi
+        sleep 0.1
     done
-    [ -n "$left" ] && echo "v1-hugetlb: still in the namespace: $(ps -o pid=,args= -p $left | tr '\n' ';')" >&2
     # The kernel frees a v1 hierarchy at its last unmount only if it then has no child cgroups;
     # otherwise it lingers, unmounted, and hugetlb stays bound to it. Mount it once more in a
     # private namespace, remove empty children (left by a runtime), and unmount: that frees it.
