@@ -31,6 +31,7 @@ ID=bench-$$
 cleanup() {
     for rt in runc crun; do "$rt" --root "$work/state-$rt" delete -f "$ID" >/dev/null 2>&1 || true; done
     "$BRIG" --root "$work/state-brig" delete -f "$ID" >/dev/null 2>&1 || true
+    "$BRIG" server stop >/dev/null 2>&1 || true # `brig --version` starts it; in a private mount namespace it must not outlive the run
     if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -75,7 +76,7 @@ echo "== run of a busybox /bin/true container: $ROUNDS rounds of $per runs each,
 # machine falls on all commands alike rather than on whichever ran then.
 cmds=(-n brig "$brig_cmd" -n runc "$runc_cmd" -n crun "$crun_cmd")
 [ -n "${wrapper_cmd:-}" ] && cmds+=(-n "hide-unified wrapper alone" "$wrapper_cmd")
-cmds+=(-n "brig --version" "$BRIG --version" -n "brig run --explain" "$BRIG --root $work/state-brig run --explain --bundle $b $ID")
+cmds+=(-n "brig --version" "$BRIG --no-server --version" -n "brig run --explain" "$BRIG --no-server --root $work/state-brig run --explain --bundle $b $ID")
 for r in $(seq "$ROUNDS"); do
     hyperfine -N --style basic --warmup "$WARMUP" --runs "$per" --export-json "$work/round-$r.json" "${cmds[@]}" \
         >"$work/hyperfine-$r.txt" 2>&1
@@ -119,33 +120,37 @@ done
 echo "ratio brig/runc: $(calc "${med[brig]} / ${med[runc]}" 2)   brig/crun: $(calc "${med[brig]} / ${med[crun]}" 2)"
 echo
 
-# Where Brig's time goes: timestamps of one `brig run` (strace, seccomp filtered, so only
-# execve and exit_group stop): the launcher script, the supervisor, java, the helper (planning
+# Where Brig's time goes: timestamps of one cold `brig run` (strace, seccomp filtered, so only
+# execve and exit_group stop): the client bin/brig, the supervisor, java, the helper (planning
 # done), the container's /bin/true (set-up done), the JVM's exit (handed over), the end.
 echo "== Brig's phases, mean of $PHASE_RUNS traced runs (strace slows the JVM's part most: its threads are traced too)"
 for k in $(seq "$PHASE_RUNS"); do
-    strace -f -q -ttt --seccomp-bpf -e trace=execve,exit_group -e signal=none -o "$work/trace.$k" sh -c "exec $brig_cmd" >/dev/null 2>&1
+    # --no-server: the cold path's phases (with the server, a traced call that starts one traces the server's JVM too)
+    strace -f -q -ttt --seccomp-bpf -e trace=execve,exit_group -e signal=none -o "$work/trace.$k" sh -c "exec ${brig_cmd/ --root / --no-server --root }" >/dev/null 2>&1
 done
 for k in $(seq "$PHASE_RUNS"); do
     awk '
         / execve\(/ && !t0 { t0 = $2 }
-        / execve\("[^"]*\/libexec\/brig-helper"/ { ts = $2 }
-        / execve\("[^"]*\/java"/ { tj = $2 }
-        / execve\("\/proc\/self\/fd\/[0-9]+", \["brig-helper", "init"/ { th = $2 }
+        / execve\("[^"]*\/libexec\/brig-helper"/ && !ts { ts = $2 }
+        / execve\("[^"]*\/java"/ { if (!tj) { tj = $2; jp = $1 } else if (!td) { td = $2; dp = $1 } }
+        / execve\("\/proc\/self\/fd\/[0-9]+", \["brig-helper", "init"/ && !th { th = $2 }
         / execve\("\/bin\/true"/ { tt = $2 }
-        / exit_group\(/ { tx = last_exit; last_exit = $2 }   # the JVM exits just before the supervisor
+        /\+\+\+ exited/ { if ($1 == jp) tx = $2; if ($1 == dp) te = $2 }
         { last = $2 }
-        END { printf "%f %f %f %f %f %f\n", (ts-t0)*1000, (tj-ts)*1000, (th-tj)*1000, (tt-th)*1000, (tx-tt)*1000, (last-tx)*1000 }
+        END { if (!te) { td = last; te = last }
+              printf "%f %f %f %f %f %f %f %f\n", (ts-t0)*1000, (tj-ts)*1000, (th-tj)*1000, (tt-th)*1000, (tx-tt)*1000, (td-tx)*1000, (te-td)*1000, (last-te)*1000 }
     ' "$work/trace.$k"
-done | awk '{for (i=1;i<=6;i++) s[i]+=$i} END {
+done | awk '{for (i=1;i<=8;i++) s[i]+=$i} END {
     n = NR
-    printf "  %7.1f ms  launcher script, up to the supervisor\n", s[1]/n
+    printf "  %7.1f ms  bin/brig (native client), up to the supervisor\n", s[1]/n
     printf "  %7.1f ms  supervisor starts the JVM\n", s[2]/n
     printf "  %7.1f ms  JVM start, config read and planned, cgroups made, up to the helper'"'"'s exec\n", s[3]/n
     printf "  %7.1f ms  helper: clone, wait for maps/cgroups, mounts, pivot_root, up to the container'"'"'s execve\n", s[4]/n
-    printf "  %7.1f ms  JVM notices the exec, writes state.json, hands over to the supervisor, exits\n", s[5]/n
-    printf "  %7.1f ms  supervisor: reaps the JVM and the container, removes cgroups and state, exits\n", s[6]/n
-    printf "  %7.1f ms  total (traced)\n", (s[1]+s[2]+s[3]+s[4]+s[5]+s[6])/n
+    printf "  %7.1f ms  JVM notices the exec, writes state.json, hands over to the supervisor, exits (the container runs meanwhile)\n", s[5]/n
+    printf "  %7.1f ms  supervisor reaps the JVM (and the container) and starts a second JVM\n", s[6]/n
+    printf "  %7.1f ms  the second JVM: delete --force (cgroups, state)\n", s[7]/n
+    printf "  %7.1f ms  supervisor exits\n", s[8]/n
+    printf "  %7.1f ms  total (traced)\n", (s[1]+s[2]+s[3]+s[4]+s[5]+s[6]+s[7]+s[8])/n
 }'
 echo
 echo "== the same, without strace: differences of the medians of the commands timed above"
