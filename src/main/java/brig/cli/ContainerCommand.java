@@ -44,6 +44,9 @@ final class ContainerCommand {
     /** Docker's "the daemon failed": bad flags, no image, a start that failed. */
     static final int FAILED = 125, NOT_EXECUTABLE = 126, NOT_FOUND = 127;
 
+    /** In a bundle: the container has run and exited (without it and without state: created). */
+    static final String EXITED = "exited";
+
     /** Marks a container made with --rm: its bundle goes when it exits. */
     static final String AUTO_REMOVE = "brig.container.autoRemove";
 
@@ -303,9 +306,11 @@ final class ContainerCommand {
     static int cleanup(Invocation inv, Args a) throws Exception {
         String name = a.exactly("container cleanup", 1).get(0);
         runtime(inv).delete(name, true, a.value("start", null));
+        Path bundle = ContainerBundles.bundle(Layout.open(ImageFlags.storeDir(inv, a)), name);
         if (a.bool("rm")) {
-            Path bundle = ContainerBundles.bundle(Layout.open(ImageFlags.storeDir(inv, a)), name);
             if (Files.exists(bundle)) ContainerBundles.remove(bundle);
+        } else if (Files.isDirectory(bundle)) {
+            Files.writeString(bundle.resolve(EXITED), ""); // ps -a: exited, not created
         }
         return 0;
     }
@@ -403,7 +408,7 @@ final class ContainerCommand {
         for (Path b : bundles) {
             String name = b.getFileName().toString();
             ContainerState st = state(inv, name);
-            String status = st == null ? "exited" : st.status();
+            String status = st != null ? st.status() : Files.exists(b.resolve(EXITED)) ? "exited" : "created";
             if (!a.bool("all") && !status.equals("running") && !status.equals("paused")) continue;
             if (a.bool("quiet")) {
                 inv.out().println(name);
