@@ -71,7 +71,7 @@ final class ContainerCommand {
             Args.Flag.value("add a capability (NET_ADMIN, ALL); repeatable", "cap-add"),
             Args.Flag.value("drop a capability (ALL); repeatable", "cap-drop"),
             Args.Flag.value("seccomp=FILE (an OCI linux.seccomp JSON) or seccomp=unconfined", "security-opt"),
-            Args.Flag.value("none (default: loopback only) or host", "network", "net"),
+            Args.Flag.value("none (default: a network namespace of its own, no interface but lo) or host", "network", "net"),
             Args.Flag.value("pull the image: missing (default), never or always", "pull"),
             Args.Flag.bool("give the container a terminal", "tty", "t"),
             Args.Flag.bool("keep stdin open (it always is: the caller's)", "interactive", "i"),
