@@ -79,6 +79,11 @@ public final class Brig {
         }
     }
 
+    /**
+     * On a thread of its own: reading blocks until the process ends, and on the common pool (one
+     * worker on 2 cores) a long run's drain held up every other call's (a concurrent `container
+     * top` waited for the run to end).
+     */
     private static CompletableFuture<String> drain(InputStream in) {
         return CompletableFuture.supplyAsync(() -> {
             try {
@@ -86,7 +91,7 @@ public final class Brig {
             } catch (IOException e) {
                 return "";
             }
-        });
+        }, task -> Thread.ofPlatform().daemon().start(task));
     }
 
     public static String read(Path p) {
