@@ -40,6 +40,7 @@ class WarmStartIT {
     void setUp() {
         brig = new Lifecycle(dir.resolve("state"), dir);
         Brig.run(dir, List.of("server", "stop"), null, Map.of(), 30);
+        Brig.run(dir, List.of("--version"), null, WARM, 30).expect(0); // a server of this build runs
     }
 
     @AfterEach
