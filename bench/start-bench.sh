@@ -41,8 +41,8 @@ hide=""
 [ -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ] && hide="unshare -m --propagation private sh -c 'umount -l /sys/fs/cgroup/unified && exec \"\$0\" \"\$@\"'"
 fresh() { # NAME RUNTIME ROOT [WRAPPER]
     cat >"$work/prep-$1.sh" <<PREP
-$4 $2 --root $3 delete -f $ID >/dev/null 2>&1
-$4 $2 --root $3 create --bundle $b $ID </dev/null >$work/prepare.log 2>&1 || { cat $work/prepare.log >&2; exit 1; }
+${4:-} $2 --root $3 delete -f $ID >/dev/null 2>&1
+${4:-} $2 --root $3 create --bundle $b $ID </dev/null >$work/prepare.log 2>&1 || { cat $work/prepare.log >&2; exit 1; }
 PREP
     sh "$work/prep-$1.sh" || die "cannot create with $2"
     echo "sh $work/prep-$1.sh"
