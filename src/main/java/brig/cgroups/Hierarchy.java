@@ -37,6 +37,35 @@ public record Hierarchy(String controllers, Path mountPoint, String own) {
                 Files.readAllLines(Path.of("/proc/self/mountinfo")));
     }
 
+    /**
+     * Moves this whole process (all its threads) into {@code name}, a cgroup below the root
+     * of every hierarchy it is in, made if missing: the resident server's own, so that it is
+     * never counted, limited or removed with the cgroup of the caller that started it (a test
+     * JVM's, conmon's) nor a container's. A v1 cpuset starts empty and takes no task until
+     * its cpus and mems are set: they are copied from the root. Returns the directories.
+     */
+    public static List<Path> enter(String name) throws CgroupException {
+        List<Path> out = new ArrayList<>();
+        String pid = Long.toString(ProcessHandle.current().pid());
+        Path dir = null;
+        try {
+            for (Hierarchy h : discover()) {
+                dir = h.mountPoint().resolve(name);
+                Files.createDirectories(dir);
+                if (h.has("cpuset")) {
+                    for (String f : List.of("cpuset.cpus", "cpuset.mems")) {
+                        if (Files.readString(dir.resolve(f)).isBlank()) Files.writeString(dir.resolve(f), Files.readString(h.mountPoint().resolve(f)).trim());
+                    }
+                }
+                Files.writeString(dir.resolve("cgroup.procs"), pid);
+                out.add(dir);
+            }
+        } catch (IOException e) {
+            throw new CgroupException("cgroup: cannot move process " + pid + " into " + (dir == null ? name : dir) + ": " + e);
+        }
+        return out;
+    }
+
     static List<Hierarchy> discover(List<String> cgroupLines, List<String> mountinfo) {
         record CgMount(boolean v2, Set<String> options, Path point) {}
         List<CgMount> mounts = new ArrayList<>();

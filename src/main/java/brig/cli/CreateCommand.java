@@ -39,7 +39,7 @@ final class CreateCommand {
     static int create(Invocation inv, Args a, String id, boolean thenStart) throws BrigFailure {
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
-        Runtime rt = new Runtime(inv.globals().root(), inv.helper(), inv::warn, new brig.runtime.Hooks.Output(inv.out(), inv.err()));
+        Runtime rt = new Runtime(inv.globals().root(), inv.helper(), inv::warn, new brig.runtime.Hooks.Output(inv.out(), inv.err(), inv.cwd()));
         Supervisor sv = inv.sv();
         int listen = listenFds(inv);
         try {

@@ -46,7 +46,7 @@ final class RunCommand {
         int preserve = a.intValue("preserve-fds", 0);
         if (preserve < 0) throw new Args.UsageException("invalid value \"" + preserve + "\" for flag -preserve-fds");
         int listen = CreateCommand.listenFds(inv);
-        Runtime rt = new Runtime(inv.globals().root(), inv.helper(), inv::warn, new brig.runtime.Hooks.Output(inv.out(), inv.err()));
+        Runtime rt = new Runtime(inv.globals().root(), inv.helper(), inv::warn, new brig.runtime.Hooks.Output(inv.out(), inv.err(), inv.cwd()));
         Supervisor sv = inv.sv();
         try {
             inv.host().ignoreDirectSignals();

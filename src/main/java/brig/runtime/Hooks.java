@@ -58,7 +58,12 @@ public final class Hooks {
      * Where the output of hooks run on the host goes. Each stream gets it once the hook has
      * ended (it is kept in an in-memory file meanwhile: a hook never blocks on a full pipe).
      */
-    public record Output(java.io.OutputStream out, java.io.OutputStream err) {
+    public record Output(java.io.OutputStream out, java.io.OutputStream err, Path cwd) {
+        /** Hooks run in this process's working directory. */
+        public Output(java.io.OutputStream out, java.io.OutputStream err) {
+            this(out, err, null);
+        }
+
         /** For a library user who wants none of it. */
         public static final Output DISCARD = new Output(java.io.OutputStream.nullOutputStream(), java.io.OutputStream.nullOutputStream());
     }
@@ -239,7 +244,7 @@ public final class Hooks {
             in = Libc.memoryFile("brig-hook-state", state.getBytes(StandardCharsets.UTF_8));
             out = Libc.outputFile("brig-hook-stdout");
             err = Libc.outputFile("brig-hook-stderr");
-            pid = Libc.spawnWithStdio(h.path(), h.argv(), h.env(), in, out, err);
+            pid = Libc.spawnWithStdio(h.path(), h.argv(), h.env(), in, out, err, o.cwd() == null ? null : o.cwd().toString());
         } catch (SyscallException e) {
             Libc.close(out);
             Libc.close(err);

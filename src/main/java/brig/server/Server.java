@@ -34,8 +34,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link Protocol} for the wire).
  *
  * <p>Served: the verbs that start no process (state, list, ps, kill, delete, pause, resume,
- * update, events, features, spec, help, --version). run, create, start and exec are answered
- * "cold" for now: the client runs them as before, under its supervisor and a JVM of its own.
+ * update, events, features, spec, help, --version) and start, which lets a created container
+ * go by its exec fifo and runs the host's hooks (poststart; poststop for delete) in the
+ * caller's working directory, their output in the caller's frames. run, create and exec are
+ * answered "cold" for now: the client runs them as before, under its supervisor and a JVM of
+ * its own.
  */
 public final class Server {
     /**
@@ -50,8 +53,18 @@ public final class Server {
      * The verbs served here; "" is --version, --help or no verb, null a bad global flag. A
      * verb brig does not know is answered here too (runc's "No help topic").
      */
-    static final Set<String> SERVED = Set.of("", "help", "h", "spec", "state", "list", "ps", "kill", "delete", "pause",
+    static final Set<String> SERVED = Set.of("", "help", "h", "spec", "state", "list", "ps", "kill", "start", "delete", "pause",
             "resume", "update", "events", "features", "server");
+
+    /**
+     * Root's server lives in this cgroup, below the root of every hierarchy (v1 and unified):
+     * not below the caller's (a test JVM's, conmon's, a systemd unit's: removing that cgroup
+     * would fail while the server lived, and its limits and accounting would be ours), nor
+     * below Brig's default parent for containers (/brig), whose children are containers. Left
+     * in place, empty, when the server exits (a process cannot remove its own cgroup; the next
+     * server takes it again). An unprivileged user's server stays where it was started.
+     */
+    static final String CGROUP = "brig.server";
 
     private final int listening;
     private final Path home;
@@ -93,6 +106,13 @@ public final class Server {
     private void serve() throws SyscallException, InterruptedException {
         Libc.Stat named = Libc.statx(Libc.AT_FDCWD, Protocol.dir(uid).resolve(Protocol.SOCKET).toString(), Libc.AT_SYMLINK_NOFOLLOW);
         if (named != null) socketIno = named.ino();
+        if (uid == 0) {
+            try {
+                brig.cgroups.Hierarchy.enter(CGROUP);
+            } catch (brig.cgroups.CgroupException e) {
+                log(e.getMessage() + " (serving from the cgroups it was started in)");
+            }
+        }
         log("serving (build " + build + ", pid " + ProcessHandle.current().pid() + ", exits after " + idle.toSeconds() + " s without a call)");
         Libc.setCloseOnExec(listening, true);
         while (stopping == null) {

@@ -106,6 +106,7 @@ public final class Libc {
         POSIX_SPAWN_FILE_ACTIONS_INIT(JAVA_INT, ADDRESS),
         POSIX_SPAWN_FILE_ACTIONS_ADDDUP2(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
         POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP(JAVA_INT, ADDRESS, JAVA_INT),
+        POSIX_SPAWN_FILE_ACTIONS_ADDCHDIR_NP(JAVA_INT, ADDRESS, ADDRESS),
         POSIX_SPAWN_FILE_ACTIONS_DESTROY(JAVA_INT, ADDRESS),
         POSIX_SPAWNATTR_INIT(JAVA_INT, ADDRESS),
         POSIX_SPAWNATTR_SETFLAGS(JAVA_INT, ADDRESS, JAVA_INT),
@@ -499,6 +500,15 @@ public final class Libc {
     /** {@link #spawnWithStdin}, with fds {@code stdout} and {@code stderr} as its 1 and 2 (-1: this process's). */
     public static int spawnWithStdio(String path, List<String> argv, List<String> env, int stdin, int stdout, int stderr)
             throws SyscallException {
+        return spawnWithStdio(path, argv, env, stdin, stdout, stderr, null);
+    }
+
+    /**
+     * {@link #spawnWithStdio}, in the working directory {@code cwd} (null: this process's): a
+     * server runs a caller's hooks where that caller's own process would have.
+     */
+    public static int spawnWithStdio(String path, List<String> argv, List<String> env, int stdin, int stdout, int stderr,
+                                     String cwd) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
             // glibc's posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, sigset_t 128 (x86-64, aarch64).
             MemorySegment st = state(a), pid = a.allocate(JAVA_INT), fa = a.allocate(1024, 16), attr = a.allocate(1024, 16);
@@ -511,6 +521,7 @@ public final class Libc {
                 int r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDDUP2, ptr(fa), stdin, 0);
                 if (r == 0 && stdout >= 0) r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDDUP2, ptr(fa), stdout, 1);
                 if (r == 0 && stderr >= 0) r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDDUP2, ptr(fa), stderr, 2);
+                if (r == 0 && cwd != null) r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDCHDIR_NP, ptr(fa), ptr(a.allocateFrom(cwd)));
                 if (r == 0) r = (int) call(st, Fn.POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP, ptr(fa), 3);
                 if (r == 0) r = (int) call(st, Fn.POSIX_SPAWNATTR_SETSIGDEFAULT, ptr(attr), ptr(all));
                 if (r == 0) r = (int) call(st, Fn.POSIX_SPAWNATTR_SETSIGMASK, ptr(attr), ptr(none));

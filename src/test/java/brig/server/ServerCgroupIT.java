@@ -1,0 +1,81 @@
+package brig.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import brig.testing.Brig;
+import brig.testing.NoLeaks;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Root's server in a cgroup of its own: started by a caller in a test cgroup (in every v1
+ * hierarchy and the unified one), it is in /brig.server everywhere, never in the caller's,
+ * and the caller's cgroup can be removed while the server lives.
+ */
+@ExtendWith(NoLeaks.class)
+class ServerCgroupIT {
+    @TempDir Path dir;
+    private final List<Path> made = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        Brig.run(dir, List.of("server", "stop"), null, Map.of(), 30);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        Brig.run(dir, List.of("server", "stop"), null, Map.of(), 30);
+        for (Path c : made) {
+            for (int k = 0; k < 50 && Files.exists(c); k++) {
+                try {
+                    Files.deleteIfExists(c);
+                } catch (IOException e) {
+                    Thread.sleep(100);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aServerLeavesTheCgroupOfTheCallerThatStartedIt() throws Exception {
+        StringBuilder join = new StringBuilder();
+        for (Path h : NoLeaks.cgroupHierarchies()) {
+            Path c = Files.createDirectory(h.resolve(NoLeaks.PREFIX + "caller"));
+            made.add(c);
+            for (String f : List.of("cpuset.cpus", "cpuset.mems")) {
+                if (Files.exists(h.resolve(f))) Files.writeString(c.resolve(f), Files.readString(h.resolve(f)).trim());
+            }
+            join.append("echo $$ > ").append(c.resolve("cgroup.procs")).append("; ");
+        }
+        // The caller joins the test cgroups, then runs a served verb: that starts the server.
+        String brig = Brig.dist().resolve("bin/brig").toString();
+        Brig.Result r = Brig.exec(dir, List.of("/bin/sh", "-c", join + "exec " + brig + " --root " + dir + " list"), null, Map.of(), 60);
+        assertEquals(0, r.exit(), r.err());
+        Matcher m = Pattern.compile("running: pid (\\d+)").matcher(Brig.run(dir, List.of("server", "status"), null, Map.of(), 30).out());
+        assertTrue(m.find(), "no server runs");
+        long pid = Long.parseLong(m.group(1));
+        List<String> lines = Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"));
+        // Every mounted hierarchy (v1 controllers not mounted, perf_event here, have none to join).
+        assertEquals(NoLeaks.cgroupHierarchies().size(), lines.stream().filter(l -> l.endsWith(":/" + Server.CGROUP)).count(),
+                "the server is not in its own cgroup everywhere: " + lines);
+        for (String line : lines) assertFalse(line.contains(NoLeaks.PREFIX), "the server is in its caller's cgroup: " + lines);
+        // The caller's cgroups are empty now and go, the server living on.
+        for (Path c : made) Files.delete(c);
+        for (Path c : made) assertFalse(Files.exists(c));
+        assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the server died");
+        assertEquals(0, Brig.run(dir, List.of("--root", dir.toString(), "list"), null, Map.of(), 30).exit());
+    }
+}
