@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brig.testing.Brig;
+import brig.testing.ConsoleEngine;
 import brig.testing.Lifecycle;
 import brig.testing.NoLeaks;
 import brig.testing.TestBundle;
@@ -18,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,49 +60,15 @@ class ConsoleIT {
         return b;
     }
 
-    private static Path engineBinary;
-
-    /** src/test/c/console-engine.c, built once per run. */
-    private static synchronized Path engine() {
-        if (engineBinary != null) return engineBinary;
-        Path src = Path.of("src/test/c/console-engine.c").toAbsolutePath();
-        Path out = Path.of("target/test-console-engine").toAbsolutePath();
-        Brig.exec(null, List.of("cc", "-std=gnu11", "-O1", "-Wall", "-o", out.toString(), src.toString()),
-                null, Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), 120).expect(0);
-        engineBinary = out;
-        return out;
-    }
-
     /** An engine listening on {@code socket}; its stderr goes to a file (see {@link #engineSaid}). */
-    private Process startEngine(Path socket) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(engine().toString(), socket.toString())
-                .redirectError(dir.resolve("engine.err").toFile()).start();
+    private Process startEngine(Path socket) throws Exception {
+        Process p = ConsoleEngine.start(socket, dir.resolve("engine.err"));
         started.add(p);
-        for (int k = 0; k < 200 && !Files.exists(socket); k++) Thread.sleep(10);
-        assertTrue(Files.exists(socket), "the engine does not listen");
         return p;
     }
 
     private String engineSaid() throws IOException {
         return Files.readString(dir.resolve("engine.err"));
-    }
-
-    /** Reads {@code in} until what was read matches, or 20 s have passed. */
-    private static String readUntil(InputStream in, Predicate<String> done) throws Exception {
-        StringBuilder sb = new StringBuilder();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        byte[] buf = new byte[4096];
-        while (!done.test(sb.toString())) {
-            if (System.nanoTime() > end) throw new AssertionError("timed out; read so far: " + sb);
-            if (in.available() == 0) {
-                Thread.sleep(10);
-                continue;
-            }
-            int n = in.read(buf);
-            if (n < 0) break;
-            sb.append(new String(buf, 0, n, StandardCharsets.UTF_8));
-        }
-        return sb.toString();
     }
 
     /**
@@ -124,12 +90,12 @@ class ConsoleIT {
 
         brig.brig(null, "start", b.id()).expect(0);
         InputStream out = engine.getInputStream();
-        String tty = readUntil(out, s -> s.contains("\n"));
+        String tty = ConsoleEngine.readUntil(out, s -> s.contains("\n"));
         assertTrue(tty.startsWith("/dev/pts/0") || tty.startsWith("/dev/console"), tty);
         OutputStream in = engine.getOutputStream();
         in.write("hello\n".getBytes(StandardCharsets.UTF_8));
         in.flush();
-        String rest = readUntil(out, s -> s.contains("got:hello"));
+        String rest = ConsoleEngine.readUntil(out, s -> s.contains("got:hello"));
         assertTrue(rest.contains("got:hello"), rest);
         brig.awaitStatus(b.id(), "stopped");
         // Every slave is gone with the container: the engine's relay ends.
@@ -178,7 +144,7 @@ class ConsoleIT {
         int pid = Integer.parseInt(Files.readString(pidFile));
         String parent = ProcessHandle.of(pid).flatMap(ProcessHandle::parent).flatMap(p -> p.info().command()).orElse("");
         assertFalse(parent.contains("brig") || parent.contains("java"), "still brig's child: " + parent);
-        String said = readUntil(engine.getInputStream(), s -> s.contains("detached-on-/dev/"));
+        String said = ConsoleEngine.readUntil(engine.getInputStream(), s -> s.contains("detached-on-/dev/"));
         assertTrue(said.contains("detached-on-/dev/pts/0") || said.contains("detached-on-/dev/console"), said);
 
         brig.brig(null, "kill", b.id(), "KILL").expect(0);
@@ -221,13 +187,13 @@ class ConsoleIT {
         Process script = new ProcessBuilder("script", "-qefc", cmd, "/dev/null").redirectError(dir.resolve("script.err").toFile()).start();
         started.add(script);
         InputStream out = script.getInputStream();
-        String first = readUntil(out, s -> s.matches("(?s).*\\d+ \\d+\\r?\\n.*"));
+        String first = ConsoleEngine.readUntil(out, s -> s.matches("(?s).*\\d+ \\d+\\r?\\n.*"));
         assertTrue(first.contains("/dev/pts/0") || first.contains("/dev/console"), first);
         // process.consoleSize holds: the caller's terminal has no size to give (0 0).
         assertTrue(first.contains("33 77"), first);
         script.getOutputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
         script.getOutputStream().flush();
-        String all = first + readUntil(out, s -> s.contains("got:hello"));
+        String all = first + ConsoleEngine.readUntil(out, s -> s.contains("got:hello"));
         assertTrue(script.waitFor(20, TimeUnit.SECONDS), all);
         all += new String(out.readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, script.exitValue(), all + Files.readString(dir.resolve("script.err")));

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brig.json.Json;
 import brig.testing.Brig;
+import brig.testing.ConsoleEngine;
 import brig.testing.Lifecycle;
 import brig.testing.NoLeaks;
 import brig.testing.TestBundle;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -212,35 +211,9 @@ class ExecSettingsIT {
     // ---- --console-socket ----
 
     private Process startEngine(Path socket) throws Exception {
-        Path engine = Path.of("target/test-console-engine-exec").toAbsolutePath();
-        if (!Files.exists(engine)) {
-            Brig.exec(null, List.of("cc", "-std=gnu11", "-O1", "-Wall", "-o", engine.toString(),
-                    Path.of("src/test/c/console-engine.c").toAbsolutePath().toString()), null,
-                    Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), 120).expect(0);
-        }
-        Process p = new ProcessBuilder(engine.toString(), socket.toString())
-                .redirectError(dir.resolve("engine-" + socket.getFileName() + ".err").toFile()).start();
+        Process p = ConsoleEngine.start(socket, dir.resolve("engine-" + socket.getFileName() + ".err"));
         started.add(p);
-        for (int k = 0; k < 200 && !Files.exists(socket); k++) Thread.sleep(10);
-        assertTrue(Files.exists(socket), "the engine does not listen");
         return p;
-    }
-
-    private static String readUntil(InputStream in, Predicate<String> done) throws Exception {
-        StringBuilder sb = new StringBuilder();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        byte[] buf = new byte[4096];
-        while (!done.test(sb.toString())) {
-            if (System.nanoTime() > end) throw new AssertionError("timed out; read so far: " + sb);
-            if (in.available() == 0) {
-                Thread.sleep(10);
-                continue;
-            }
-            int n = in.read(buf);
-            if (n < 0) break;
-            sb.append(new String(buf, 0, n, StandardCharsets.UTF_8));
-        }
-        return sb.toString();
     }
 
     /**
@@ -256,11 +229,11 @@ class ExecSettingsIT {
         exec(b, "-d", "-t", "--console-socket", socket.toString(), b.id(), "sh", "-c", "echo on-$(tty); read line; echo got:$line")
                 .expect(0);
         assertEquals("received /dev/ptmx fd-is-a-tty\n", Files.readString(dir.resolve("engine-c1.sock.err")));
-        String said = readUntil(engine.getInputStream(), s -> s.contains("on-/dev/"));
+        String said = ConsoleEngine.readUntil(engine.getInputStream(), s -> s.contains("on-/dev/"));
         assertTrue(said.contains("on-/dev/pts/"), said);
         engine.getOutputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
         engine.getOutputStream().flush();
-        assertTrue(readUntil(engine.getInputStream(), s -> s.contains("got:hello")).contains("got:hello"));
+        assertTrue(ConsoleEngine.readUntil(engine.getInputStream(), s -> s.contains("got:hello")).contains("got:hello"));
         assertTrue(engine.waitFor(10, TimeUnit.SECONDS), "the master did not end with the process");
 
         Path file = dir.resolve("process.json");
@@ -272,7 +245,7 @@ class ExecSettingsIT {
         exec(b, "-d", "--console-socket", socket2.toString(), "--pid-file", pidFile.toString(), "--process", file.toString(), b.id())
                 .expect(0);
         assertTrue(Files.readString(pidFile).matches("[0-9]+"));
-        assertTrue(readUntil(engine2.getInputStream(), s -> s.contains("from-file-/dev/pts/")).contains("from-file-/dev/pts/"));
+        assertTrue(ConsoleEngine.readUntil(engine2.getInputStream(), s -> s.contains("from-file-/dev/pts/")).contains("from-file-/dev/pts/"));
         assertEquals("running", brig.status(b.id()));
     }
 
