@@ -13,6 +13,10 @@
  * and whenever no acknowledgement came. Never after one: the server may have acted, so a
  * second run could act twice; a server lost after it says exit status 125.
  *
+ * For run, create and exec the server plans and this process supervises: on ACK 2 it execs
+ * the supervisor on the connection (brig-helper launch --server FD), which starts the helper
+ * when the server asks, so the container is the caller's descendant with the caller's stdio.
+ *
  * It decides nothing about commands; it finds its home from /proc/self/exe.
  */
 #define _GNU_SOURCE
@@ -25,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <dirent.h>
 #include <sys/auxv.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
@@ -165,7 +170,11 @@ static int try_connect(void)
 			close(s);
 		return NONE;
 	}
-	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0 || cr.uid != geteuid()) {
+	/* SO_PASSCRED before the first frame: the supervisor a served run execs checks who sent
+	 * each one (brig-helper launch --server). */
+	int one = 1;
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0 || cr.uid != geteuid() ||
+	    setsockopt(s, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) {
 		close(s);
 		return REFUSED;
 	}
@@ -247,6 +256,26 @@ static int start_server(void)
 	s = pid > 0 ? try_connect() : NONE;
 	close(lock);
 	return s;
+}
+
+/* BRIG_FDS: the fds from 3 up the caller really passed ("3,4"), noted before this process opens
+ * anything: only these may reach a container (--preserve-fds, LISTEN_FDS). The supervisor
+ * notes them again on the cold path; served, the server reads them from the request. */
+static void note_inherited_fds(void)
+{
+	char list[4096] = "";
+	size_t used = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd < 3 || fd == dirfd(d) || used + 16 > sizeof list)
+			continue;
+		used += (size_t)sprintf(list + used, "%s%d", used ? "," : "", fd);
+	}
+	if (d)
+		closedir(d);
+	setenv("BRIG_FDS", list, 1);
 }
 
 /* The request: umask, argv, environment, and the working directory as an O_PATH fd. */
@@ -373,6 +402,7 @@ int main(int argc, char **argv)
 	else
 		aot[0] = 0;
 
+	note_inherited_fds();
 	/* Signals wait from here on, as under the supervisor (which takes over any pending). */
 	sigset_t all;
 	sigfillset(&all);
@@ -394,8 +424,11 @@ int main(int argc, char **argv)
 					!strcmp(a, "rootless") || !strcmp(a, "criu")))
 			k++;
 	}
-	if (off && !strcmp(off, "off"))
+	if (off && !strcmp(off, "off")) {
+		/* The supervisor's clean-up runs bin/brig again: it must not start a server either. */
+		setenv("BRIG_SERVER", "off", 1);
 		cold(argc, argv);
+	}
 	int fd = open(home, O_RDONLY | O_CLOEXEC), len = -1;
 	if (fd >= 0) {
 		int b = openat(fd, "lib/brig.build", O_RDONLY | O_CLOEXEC);
@@ -430,8 +463,21 @@ int main(int argc, char **argv)
 		close(dfd);
 		cold(argc, argv);
 	}
-	int forward = flen >= 1 && d[0] == 1;
+	int forward = flen >= 1 && d[0] == 1, supervise = flen >= 1 && d[0] == 2;
 	free(d);
+	if (supervise) {
+		/* run, create, exec: the server plans, the supervisor on this connection carries out. */
+		char helper[PATH_MAX + 32], fdstr[16];
+		struct timeval forever = { 0, 0 };
+		snprintf(helper, sizeof helper, "%s/libexec/brig-helper", home);
+		snprintf(fdstr, sizeof fdstr, "%d", s);
+		char *av[] = { helper, "launch", "--server", fdstr, NULL };
+		close(dfd);
+		if (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &forever, sizeof forever) == 0 && fcntl(s, F_SETFD, 0) == 0)
+			execve(helper, av, environ);
+		dprintf(2, "brig: cannot run %s: %s (the call was acknowledged: not run again)\n", helper, strerror(errno));
+		return 125;
+	}
 	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
 	return relay(s, sfd, forward);
 }

@@ -10,6 +10,9 @@
  *                            in the list KEEP (e.g. "3,4") if it is given
  *   brig-helper launch JAVA ARGS...  start brig's JVM, relay signals to it or to the
  *                            container it started, and return that one's exit status
+ *   brig-helper launch --server FD  the same for a call the resident server plans (bin/brig
+ *                            execs it on the call's connection FD): start the helper when
+ *                            the server asks, write the server's output frames
  *
  * Mechanism that must happen at the moment of the syscall also lives here: every path inside
  * the container is resolved at the moment it is used, with openat2(RESOLVE_IN_ROOT), because
@@ -1306,12 +1309,23 @@ static void run(struct step *s)
  * messages only from the JVM it started: if that JVM dies while a container is half-made, it
  * kills its children and runs the JVM again to remove the container ("delete --force"). Once a
  * container it was handed has exited, it runs that same delete: removing a container is Java's
- * (brig.runtime.Runtime.delete), in one place; this process only relays signals and reaps. */
+ * (brig.runtime.Runtime.delete), in one place; this process only relays signals and reaps.
+ * That delete is bin/brig's: answered by the resident server when there is one.
+ *
+ * With --server FD the resident server plays the JVM's part (brig.server.CallerLink): its
+ * messages come on the call's connection among its output frames, and this process starts
+ * the helper when asked (SPAWN), so the container is the caller's descendant as on the cold
+ * path. */
 
-enum { SV_FORWARD = 1, SV_CONTAINER = 2, SV_STARTING = 3, SV_FORGET = 4 };
+/* brig.cli.Supervisor's messages, and brig.server.Protocol's frames a served call gets. */
+enum { SV_FORWARD = 21, SV_CONTAINER = 22, SV_STARTING = 23, SV_FORGET = 24 };
+enum { S_OUT = 11, S_ERR = 12, S_EXIT = 13, S_IN_WANT = 14, S_IN = 15, S_SPAWN = 16, S_SPAWNED = 17 };
 
 static struct {
 	pid_t jvm, container;
+	int served;   /* --server: jvm is the server's pid (not our child), the helper our child */
+	pid_t helper; /* --server: the helper this process started, until reaped */
+	char brig[PATH_MAX]; /* bin/brig, which runs the clean-up */
 	int jvm_status, container_status, jvm_done, container_done;
 	int ctl, master, forward, nheld, held[64];
 	char *report; /* NUL-terminated pairs "--OP ARG" for the OOM report (brig.runtime.Runtime.reportArgs) */
@@ -1426,26 +1440,20 @@ static void kill_children(void)
 	}
 }
 
-/* ...then run brig's JVM again, with the arguments it gave for that (delete --force ID); the
- * same once a container handed over has exited. */
-static void undo_start(char **argv)
+/* ...then run bin/brig with the arguments brig gave for that (delete --force ID); the same once
+ * a container handed over has exited. bin/brig asks the resident server (or runs a JVM). */
+static void undo_start(void)
 {
-	int n = 0, main_at = -1;
+	int n = 0;
 	for (char *p = sv.undo; p < sv.undo + sv.undo_len; p += strlen(p) + 1)
 		n++;
-	for (int k = 2; argv[k]; k++)
-		if (!strcmp(argv[k], "brig.cli.Main")) {
-			main_at = k;
-			break;
-		}
-	char **av = calloc((size_t)(main_at + n + 2), sizeof *av);
-	if (main_at < 0 || !av) {
+	char **av = calloc((size_t)n + 2, sizeof *av);
+	if (!av) {
 		dprintf(2, "brig: the JVM died while starting a container, which is left behind\n");
 		return;
 	}
 	int k = 0;
-	for (int j = 2; j <= main_at; j++)
-		av[k++] = argv[j];
+	av[k++] = sv.brig;
 	for (char *p = sv.undo; p < sv.undo + sv.undo_len; p += strlen(p) + 1)
 		av[k++] = p;
 	av[k] = NULL;
@@ -1477,7 +1485,7 @@ static void deliver(int sig)
 		else
 			kill(sv.container, sig);
 	} else if (sv.forward) {
-		if (!sv.jvm_done)
+		if (!sv.jvm_done && !sv.served) /* never the server's: it serves others */
 			kill(sv.jvm, sig);
 	} else if (sv.nheld < 64) {
 		sv.held[sv.nheld++] = sig;
@@ -1488,6 +1496,116 @@ static void stop_reading(void)
 {
 	close(sv.ctl);
 	sv.ctl = -1;
+}
+
+static int send_all(int fd, const void *buf, size_t n)
+{
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(fd, (const char *)buf + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* SPAWN (u32 first, u32 has-keep, keep list; the sealed helper as fd): start
+ * "brig-helper init SOCK FIRST [KEEP]" as brig.helper.Helper.Launcher.of does in a JVM, with
+ * this process's fds 0-2 (the caller's), and answer SPAWNED with its pid and our end of its
+ * control socket, or -errno and no fd. */
+static void spawn_helper(int binary, const char *p, uint32_t len)
+{
+	uint32_t first = 0, keep = 0;
+	int sp[2] = { -1, -1 }, child = -1, err = EINVAL;
+	pid_t pid = 0;
+	if (binary >= 0 && len >= 8) {
+		memcpy(&first, p, 4);
+		memcpy(&keep, p + 4, 4);
+		err = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ? errno : 0;
+	}
+	/* The helper's end lies at or above "first", inherited: the one fd of ours it gets. */
+	if (!err && first >= 3 && first < 1u << 20 && (child = fcntl(sp[1], F_DUPFD, (int)first)) < 0)
+		err = errno;
+	if (!err) {
+		char exe[32], sockstr[16], firststr[16];
+		char *av[] = { "brig-helper", "init", sockstr, firststr, keep ? (char *)p + 8 : NULL, NULL };
+		char *env[] = { NULL };
+		snprintf(exe, sizeof exe, "/proc/self/fd/%d", binary);
+		snprintf(sockstr, sizeof sockstr, "%d", child);
+		snprintf(firststr, sizeof firststr, "%u", first);
+		sigset_t all, none;
+		sigfillset(&all);
+		sigemptyset(&none);
+		posix_spawnattr_t attr;
+		posix_spawnattr_init(&attr);
+		posix_spawnattr_setsigmask(&attr, &none);
+		posix_spawnattr_setsigdefault(&attr, &all);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+		err = posix_spawn(&pid, exe, NULL, &attr, av, env);
+		posix_spawnattr_destroy(&attr);
+	}
+	if (child >= 0)
+		close(child);
+	if (sp[1] >= 0)
+		close(sp[1]);
+	if (binary >= 0)
+		close(binary);
+	int32_t answer = err ? -err : pid;
+	uint32_t frame[3] = { S_SPAWNED, 4, (uint32_t)answer };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { frame, sizeof frame };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (!err) {
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof cbuf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &sp[0], sizeof(int));
+		sv.helper = pid;
+	}
+	while (sendmsg(sv.ctl, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	if (sp[0] >= 0)
+		close(sp[0]);
+}
+
+/* A served call's frames besides the supervisor's messages: the server's output for our fds 1
+ * and 2, a request for our stdin, the command's exit status, a helper to start. 0 if the
+ * frame is none of these. */
+static int served_frame(uint32_t type, char *p, uint32_t len, int fd)
+{
+	if (type == S_OUT || type == S_ERR) {
+		send_all(type == S_OUT ? 1 : 2, p, len); /* a closed stdout is the caller's business */
+	} else if (type == S_IN_WANT && len == 4) {
+		uint32_t want;
+		memcpy(&want, p, 4);
+		char *in = malloc(want ? want : 1);
+		ssize_t n = -1;
+		while (in && (n = read(0, in, want)) < 0 && errno == EINTR)
+			;
+		uint32_t hdr[2] = { S_IN, n > 0 ? (uint32_t)n : 0 };
+		send_all(sv.ctl, hdr, sizeof hdr);
+		if (n > 0)
+			send_all(sv.ctl, in, (size_t)n);
+		free(in);
+	} else if (type == S_EXIT && len == 4) {
+		uint32_t status;
+		memcpy(&status, p, 4);
+		sv.jvm_status = (int)(status & 0xff) << 8;
+		sv.jvm_done = 1;
+	} else if (type == S_SPAWN) {
+		spawn_helper(fd, p, len);
+		return 1;
+	} else {
+		return 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 1;
 }
 
 /* The JVM's messages (u32 type, u32 length, payload; a terminal's fd alongside). The kernel
@@ -1510,20 +1628,34 @@ static void read_ctl(void)
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
 				struct ucred cr;
 				memcpy(&cr, CMSG_DATA(c), sizeof cr);
+				/* Served: the server's pid, as its first frame came (SO_PEERCRED names
+				 * whoever made its listening socket, the client that started it). */
+				if (sv.served && !sv.jvm && cr.uid == geteuid())
+					sv.jvm = cr.pid;
 				ours = cr.pid == sv.jvm;
 			}
 		}
 		char *p = NULL;
 		if (n <= 0 || !ours ||
 		    (n < (ssize_t)sizeof hdr && read_full(sv.ctl, (char *)hdr + n, sizeof hdr - (size_t)n) < 0) ||
-		    hdr[1] > (1u << 20) || !(p = calloc(hdr[1] + 1, 1)) || read_full(sv.ctl, p, hdr[1]) < 0) {
+		    hdr[1] > (4u << 20) || !(p = calloc(hdr[1] + 1, 1)) || read_full(sv.ctl, p, hdr[1]) < 0) {
 			if (n > 0 && !ours)
 				dprintf(2, "brig: a message to the supervisor did not come from brig's JVM: ignored\n");
 			if (fd >= 0)
 				close(fd);
 			stop_reading();
 			free(p);
+			if (sv.served && !sv.jvm_done) {
+				dprintf(2, "brig: the brig server ended the call before it finished (it may have done part of it); "
+					   "see `brig server status` and its server.log\n");
+				sv.jvm_done = 1;
+				sv.jvm_status = 125 << 8;
+			}
 			return;
+		}
+		if (sv.served && served_frame(hdr[0], p, hdr[1], fd)) {
+			free(p);
+			continue;
 		}
 		if (hdr[0] == SV_FORWARD && !sv.container) {
 			sv.forward = 1;
@@ -1560,8 +1692,11 @@ static void reap(void)
 	/* Until a container is handed over, only the JVM: a process `exec -d` started that has
 	 * exited already stays a zombie here, and goes to the caller's subreaper when this process
 	 * exits, which reads its status (conmon does: podman exec's exit code was lost otherwise). */
-	while ((w = waitpid(sv.container ? -1 : sv.jvm, &st, WNOHANG)) > 0) {
-		if (w == sv.jvm) {
+	pid_t which = sv.container ? -1 : sv.served ? sv.helper : sv.jvm;
+	while (which && (w = waitpid(which, &st, WNOHANG)) > 0) {
+		if (w == sv.helper)
+			sv.helper = which = 0; /* served: it has cloned the container and exited */
+		if (w == sv.jvm && !sv.served) {
 			sv.jvm_done = 1;
 			sv.jvm_status = st;
 		}
@@ -1622,8 +1757,9 @@ static int launch(int argc, char **argv)
 	posix_spawnattr_t attr;
 	extern char **environ;
 
-	if (argc < 3) {
-		dprintf(2, "usage: brig-helper launch JAVA ARGS...\n");
+	int server = argc == 4 && !strcmp(argv[2], "--server") ? atoi(argv[3]) : -1;
+	if (argc < 3 || (server < 0 && !strcmp(argv[2], "--server"))) {
+		dprintf(2, "usage: brig-helper launch JAVA ARGS... | launch --server FD\n");
 		return 125;
 	}
 	/* Closed stdio becomes /dev/null before anything is opened: else the first fd this
@@ -1634,10 +1770,22 @@ static int launch(int argc, char **argv)
 			return 125;
 		}
 	}
-	if (note_inherited_fds() < 0) {
+	/* Served, bin/brig noted them before it opened anything (and sent them to the server). */
+	if (server < 0 && note_inherited_fds() < 0) {
 		dprintf(2, "brig: launch: /proc/self/fd: %s\n", strerror(errno));
 		return 125;
 	}
+	/* bin/brig beside libexec/brig-helper, which runs the clean-up. */
+	ssize_t len = readlink("/proc/self/exe", sv.brig, sizeof sv.brig - 16);
+	char *slash = len > 0 ? (sv.brig[len] = 0, strrchr(sv.brig, '/')) : NULL;
+	if (slash)
+		*slash = 0;
+	slash = slash ? strrchr(sv.brig, '/') : NULL;
+	if (!slash) {
+		dprintf(2, "brig: launch: cannot find brig's home from /proc/self/exe\n");
+		return 125;
+	}
+	strcpy(slash, "/bin/brig");
 	/* It holds no secrets, but a container sharing the host's pid namespace must not open
 	 * this binary through /proc/PID/exe to overwrite it (CVE-2019-5736). */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -1652,6 +1800,18 @@ static int launch(int argc, char **argv)
 	if (high > 1000)
 		high = 1000;
 	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	if (server >= 0) {
+		/* The server is the peer; the kernel names the sender of each frame (SO_PASSCRED,
+		 * set by bin/brig before its first frame was sent). */
+		if (sfd < 0 || fcntl(server, F_SETFD, FD_CLOEXEC) < 0) {
+			dprintf(2, "brig: launch: %s\n", strerror(errno));
+			return 125;
+		}
+		sv.served = 1;
+		sv.ctl = high_fd(server, high);
+		sfd = high_fd(sfd, high);
+		goto supervise;
+	}
 	if (sfd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ||
 	    setsockopt(sp[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) {
 		dprintf(2, "brig: launch: %s\n", strerror(errno));
@@ -1680,6 +1840,7 @@ static int launch(int argc, char **argv)
 	close(sp[1]);
 	sv.ctl = sp[0];
 
+supervise:;
 	struct termios saved;
 	int raw = 0, in_open = 0, out_open = 0, copying = 0;
 	for (;;) {
@@ -1699,7 +1860,7 @@ static int launch(int argc, char **argv)
 		if (!sv.container && sv.jvm_done && sv.ctl < 0) {
 			if (sv.undo) {
 				kill_children();
-				undo_start(argv);
+				undo_start();
 			}
 			return status_code(sv.jvm_status);
 		}
@@ -1735,7 +1896,7 @@ static int launch(int argc, char **argv)
 		tcsetattr(0, TCSANOW, &saved);
 	report_oom();
 	if (sv.undo)
-		undo_start(argv);
+		undo_start();
 	return status_code(sv.container_status);
 }
 

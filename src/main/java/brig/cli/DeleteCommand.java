@@ -21,7 +21,7 @@ final class DeleteCommand {
 
     static int run(Invocation inv, Args a) throws BrigFailure {
         String id = a.exactly("delete", 1).get(0);
-        new Runtime(inv.globals().root(), null, inv::warn, new brig.runtime.Hooks.Output(inv.out(), inv.err(), inv.cwd())).delete(id, a.bool("force"), a.has("start") ? a.value("start", "") : null);
+        new Runtime(inv.globals().root(), (java.nio.file.Path) null, inv::warn, new brig.runtime.Hooks.Output(inv.out(), inv.err(), inv.cwd())).delete(id, a.bool("force"), a.has("start") ? a.value("start", "") : null);
         return 0;
     }
 }

@@ -41,6 +41,46 @@ public final class Dispatch {
     }
 
     /**
+     * Verbs whose caller's own process supervises the call: it starts the helper processes
+     * (so the container is its descendant, with its stdio and fds), relays signals and the
+     * terminal, and removes a container whose start was cut short.
+     */
+    public static boolean supervised(String verb) {
+        return "run".equals(verb) || "create".equals(verb) || "exec".equals(verb);
+    }
+
+    /**
+     * The caller's process as supervisor of a {@link #supervised} call: where the supervisor's
+     * messages go and what starts the helper processes.
+     */
+    public interface Link {
+        /** A supervisor message (brig.cli.Supervisor's types), with at most one fd. */
+        void send(int type, byte[] payload, int fd) throws brig.syscalls.SyscallException;
+
+        brig.helper.Helper.Launcher launcher();
+    }
+
+    /**
+     * As {@link #run(List, InputStream, PrintStream, PrintStream, Map, Path, int, long, int, int, Path)},
+     * supervised by the caller's process through {@code link} (null: not supervised).
+     */
+    public static int run(List<String> argv, InputStream in, PrintStream out, PrintStream err, Map<String, String> env,
+                          Path cwd, int umask, long pid, int uid, int gid, Path home, Link link) {
+        if (link == null) return run(argv, in, out, err, env, cwd, umask, pid, uid, gid, home);
+        Invocation inv = new Invocation(in, out, err, env, cwd, umask, new Invocation.Caller(pid, uid, gid),
+                Invocation.Globals.DEFAULT, Invocation.Host.served(home, Supervisor.served(link::send, env), link.launcher()));
+        // TEST ONLY (as Main does for a cold JVM): the server kills itself at that point of this
+        // start, so tests can see the client clean up after a server lost mid-start.
+        String crash = env.get("BRIG_TEST_CRASH_AT");
+        if (crash != null) brig.runtime.Runtime.testCrashAt(crash);
+        try {
+            return Main.run(inv, argv);
+        } finally {
+            if (crash != null) brig.runtime.Runtime.testCrashAt(null);
+        }
+    }
+
+    /**
      * Runs {@code argv} for a caller of another process; returns the exit status.
      *
      * @param cwd the caller's working directory, absolute (see {@link Invocation#cwd})

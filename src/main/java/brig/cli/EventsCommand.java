@@ -25,7 +25,7 @@ final class EventsCommand {
         String given = a.value("interval", "5s");
         Duration interval = goDuration(given);
         if (interval == null) throw new Args.UsageException("invalid value \"" + given + "\" for flag -interval: parse error");
-        Runtime rt = new Runtime(inv.globals().root(), null);
+        Runtime rt = new Runtime(inv.globals().root(), (java.nio.file.Path) null);
         if (a.bool("stats")) {
             // runc checks the interval even then.
             if (interval.isNegative() || interval.isZero()) throw new brig.runtime.BrigException("duration interval must be greater than 0");

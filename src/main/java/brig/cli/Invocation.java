@@ -53,6 +53,13 @@ record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, 
         /** The launcher's supervisor this process runs under, or null. */
         Supervisor supervisor();
 
+        /** What starts the helper processes: by default this process, from the distribution's binary. */
+        default brig.helper.Helper.Launcher launcher() {
+            Path home = home();
+            if (home == null) throw new IllegalStateException("brig.home is not set: start brig with bin/brig");
+            return brig.helper.Helper.Launcher.of(home.resolve("libexec/brig-helper"));
+        }
+
         /** Whether the caller's stderr is a terminal (progress bars). */
         boolean errTerminal();
 
@@ -84,6 +91,39 @@ record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, 
                 public void ignoreDirectSignals() {
                     Supervisor.ignoreDirectSignals();
                 }
+            };
+        }
+
+        /**
+         * A caller that is not this process but whose own process supervises the call (the
+         * resident server's client, for run, create and exec): it starts the helper processes,
+         * so containers are its descendants with its stdio, and it takes the supervisor's
+         * messages. No terminal here; signals are the supervisor's.
+         */
+        static Host served(Path home, Supervisor supervisor, brig.helper.Helper.Launcher launcher) {
+            return new Host() {
+                @Override
+                public Path home() {
+                    return home;
+                }
+
+                @Override
+                public Supervisor supervisor() {
+                    return supervisor;
+                }
+
+                @Override
+                public brig.helper.Helper.Launcher launcher() {
+                    return launcher;
+                }
+
+                @Override
+                public boolean errTerminal() {
+                    return false;
+                }
+
+                @Override
+                public void ignoreDirectSignals() {}
             };
         }
 
@@ -141,11 +181,9 @@ record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, 
         return env.get(name);
     }
 
-    /** The helper binary of the distribution. */
-    Path helper() {
-        Path home = host.home();
-        if (home == null) throw new IllegalStateException("brig.home is not set: start brig with bin/brig");
-        return home.resolve("libexec/brig-helper");
+    /** What starts the helper processes (this process, or the caller's for a resident server). */
+    brig.helper.Helper.Launcher helper() {
+        return host.launcher();
     }
 
     /** The supervisor this call runs under, or null. */

@@ -17,7 +17,7 @@ final class KillCommand {
         if (pos.isEmpty()) throw new Args.UsageException("\"kill\" requires a minimum of 1 argument(s)");
         if (pos.size() > 2) throw new Args.UsageException("\"kill\" requires a maximum of 2 argument(s)");
         int signal = Signals.parse(pos.size() == 2 ? pos.get(1) : "SIGTERM");
-        new Runtime(inv.globals().root(), null).kill(pos.get(0), signal, a.bool("all"));
+        new Runtime(inv.globals().root(), (java.nio.file.Path) null).kill(pos.get(0), signal, a.bool("all"));
         return 0;
     }
 }

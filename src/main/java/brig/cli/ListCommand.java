@@ -20,7 +20,7 @@ final class ListCommand {
         a.exactly("list", 0);
         String format = a.value("format", "table");
         if (!format.equals("table") && !format.equals("json")) throw new Args.UsageException("invalid format option");
-        Runtime rt = new Runtime(inv.globals().root(), null);
+        Runtime rt = new Runtime(inv.globals().root(), (java.nio.file.Path) null);
         List<ContainerState> all = rt.list(warning -> inv.err().println("brig: " + warning));
         if (a.bool("quiet")) {
             for (ContainerState s : all) out.println(s.id());

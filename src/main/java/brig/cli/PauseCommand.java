@@ -8,12 +8,12 @@ final class PauseCommand {
     private PauseCommand() {}
 
     static int pause(Invocation inv, Args a) throws BrigFailure {
-        new Runtime(inv.globals().root(), null).pause(a.exactly("pause", 1).get(0));
+        new Runtime(inv.globals().root(), (java.nio.file.Path) null).pause(a.exactly("pause", 1).get(0));
         return 0;
     }
 
     static int resume(Invocation inv, Args a) throws BrigFailure {
-        new Runtime(inv.globals().root(), null).resume(a.exactly("resume", 1).get(0));
+        new Runtime(inv.globals().root(), (java.nio.file.Path) null).resume(a.exactly("resume", 1).get(0));
         return 0;
     }
 }

@@ -28,7 +28,7 @@ final class PsCommand {
         String format = a.value("format", "table");
         if (!format.equals("table") && !format.equals("json")) throw new Args.UsageException("invalid format option");
         try {
-            List<Integer> pids = new Runtime(inv.globals().root(), null).pids(pos.get(0));
+            List<Integer> pids = new Runtime(inv.globals().root(), (java.nio.file.Path) null).pids(pos.get(0));
             if (format.equals("json")) {
                 JsonArray arr = new JsonArray();
                 pids.forEach(arr::add);

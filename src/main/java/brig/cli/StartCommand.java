@@ -8,7 +8,7 @@ final class StartCommand {
     private StartCommand() {}
 
     static int run(Invocation inv, Args a) throws BrigFailure {
-        new Runtime(inv.globals().root(), null, inv::warn, new brig.runtime.Hooks.Output(inv.out(), inv.err(), inv.cwd())).startCreated(a.exactly("start", 1).get(0));
+        new Runtime(inv.globals().root(), (java.nio.file.Path) null, inv::warn, new brig.runtime.Hooks.Output(inv.out(), inv.err(), inv.cwd())).startCreated(a.exactly("start", 1).get(0));
         return 0;
     }
 }

@@ -11,7 +11,7 @@ final class StateCommand {
         String id = a.exactly("state", 1).get(0);
         // Two spaces, as runc indents it (engines parse it; people read it).
         inv.out().println(new com.google.gson.GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create()
-                .toJson(new Runtime(inv.globals().root(), null).state(id).toPublicJson()));
+                .toJson(new Runtime(inv.globals().root(), (java.nio.file.Path) null).state(id).toPublicJson()));
         return 0;
     }
 }

@@ -21,16 +21,36 @@ import sun.misc.SignalHandler;
  * JVM exits as soon as it has said so.
  */
 final class Supervisor {
-    private static final int FORWARD = 1, CONTAINER = 2, STARTING = 3, FORGET = 4;
+    /**
+     * The messages (SV_* in brig-helper.c), numbered apart from brig.server.Protocol's frames:
+     * a resident server sends them on the client's connection among its own.
+     */
+    static final int FORWARD = 21, CONTAINER = 22, STARTING = 23, FORGET = 24;
+
+    /** How the messages reach the supervisor: a u32 type, u32 length, payload frame, and at most one fd. */
+    @FunctionalInterface
+    interface Channel {
+        void send(int type, byte[] payload, int fd) throws SyscallException;
+    }
 
     private static Supervisor found;
 
-    private final int fd;
+    private final Channel channel;
     private final Set<Integer> passedFds;
 
-    private Supervisor(int fd, Set<Integer> passedFds) {
-        this.fd = fd;
+    private Supervisor(Channel channel, Set<Integer> passedFds) {
+        this.channel = channel;
         this.passedFds = passedFds;
+    }
+
+    /**
+     * The supervisor of a caller served by a resident server: the caller's own process (the
+     * client, which execs the supervisor), reached over the call's connection.
+     *
+     * @param env the caller's environment, whose BRIG_FDS the client set before it sent it
+     */
+    static Supervisor served(Channel channel, java.util.Map<String, String> env) {
+        return new Supervisor(channel, parseFds(env.get("BRIG_FDS")));
     }
 
     /**
@@ -46,7 +66,15 @@ final class Supervisor {
             // Inherited (the only fd the supervisor lets through): close-on-exec from now on,
             // so no helper or container can hold it and talk to the supervisor.
             Libc.setCloseOnExec(fd, true);
-            found = new Supervisor(fd, parseFds(env.get("BRIG_FDS")));
+            found = new Supervisor((type, payload, pass) -> {
+                ByteBuffer b = ByteBuffer.allocate(8 + payload.length).order(ByteOrder.nativeOrder());
+                b.putInt(type).putInt(payload.length).put(payload);
+                if (pass >= 0) {
+                    Libc.sendFd(fd, b.array(), pass);
+                } else {
+                    Libc.writeFully(fd, b.array());
+                }
+            }, parseFds(env.get("BRIG_FDS")));
             return found;
         } catch (NumberFormatException | SyscallException e) {
             return null;
@@ -56,7 +84,13 @@ final class Supervisor {
     private static Set<Integer> parseFds(String list) {
         Set<Integer> out = new TreeSet<>();
         if (list == null || list.isEmpty()) return out;
-        for (String s : list.split(",")) out.add(Integer.parseInt(s));
+        for (String s : list.split(",")) {
+            try {
+                out.add(Integer.parseInt(s.trim()));
+            } catch (NumberFormatException e) {
+                // not an fd: passes nothing on
+            }
+        }
         return out;
     }
 
@@ -117,12 +151,6 @@ final class Supervisor {
     }
 
     private void send(int type, byte[] payload, int passFd) throws SyscallException {
-        ByteBuffer b = ByteBuffer.allocate(8 + payload.length).order(ByteOrder.nativeOrder());
-        b.putInt(type).putInt(payload.length).put(payload);
-        if (passFd >= 0) {
-            Libc.sendFd(fd, b.array(), passFd);
-        } else {
-            Libc.writeFully(fd, b.array());
-        }
+        channel.send(type, payload, passFd);
     }
 }

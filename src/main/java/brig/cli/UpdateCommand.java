@@ -67,7 +67,7 @@ final class UpdateCommand {
             return inv.fail(e.getMessage());
         }
         try {
-            ResourcePlan plan = new Runtime(inv.globals().root(), null).update(id, req.resources(), a.bool("explain"));
+            ResourcePlan plan = new Runtime(inv.globals().root(), (java.nio.file.Path) null).update(id, req.resources(), a.bool("explain"));
             if (a.bool("explain")) {
                 for (String line : req.named(plan).explain()) inv.out().println(line);
             } else {

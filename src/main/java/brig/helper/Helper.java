@@ -31,17 +31,77 @@ public final class Helper implements AutoCloseable {
     private static final int FR_PLAN = 1, FR_PID = 2, FR_GO = 3, FR_ERROR = 4, FR_PTY = 5, FR_READY = 6, FR_LISTENER = 10;
 
     private final Plan plan;
-    private final int binary;
     private int sock;
     private final int helperPid;
     private int childPid = -1;
     private boolean intoCgroup;
 
-    private Helper(Plan plan, int binary, int sock, int helperPid) {
+    private Helper(Plan plan, int sock, int helperPid) {
         this.plan = plan;
-        this.binary = binary;
         this.sock = sock;
         this.helperPid = helperPid;
+    }
+
+    /**
+     * Who starts the helper process. Brig's own JVM does on the cold path ({@link #of}); a
+     * resident server has the caller's process do it (brig.server), so that the container is
+     * the caller's descendant and gets the caller's fds 0-2.
+     */
+    public interface Launcher {
+        /**
+         * Starts {@code brig-helper init SOCK FIRST [KEEP]} from a sealed copy of the helper
+         * (CVE-2019-5736): fds 0-2 pass on, and of 3..first-1 those in {@code keep} (all of
+         * them when null); SOCK, the helper's end of its control socket, lies at or above
+         * {@code first}.
+         */
+        Spawned spawn(int first, Set<Integer> keep) throws SyscallException;
+
+        /** This process's end of the control socket (owned by the caller) and the helper's pid. */
+        record Spawned(int sock, int pid) {}
+
+        /** The helper binary at {@code path}, copied and started by this process. */
+        static Launcher of(Path path) {
+            return (first, keep) -> {
+                int binary = Libc.sealedCopy("brig-helper", path.toString());
+                int[] pair = null;
+                try {
+                    pair = Libc.socketpair();
+                    // The helper's end must lie above the fds passed on to the container, and be
+                    // inherited: it is the only fd of brig's that is not close-on-exec.
+                    int childFd = pair[1];
+                    if (childFd < first) {
+                        childFd = Libc.fcntl(pair[1], Libc.F_DUPFD_CLOEXEC, first);
+                        Libc.close(pair[1]);
+                        pair[1] = childFd;
+                    }
+                    Libc.setCloseOnExec(childFd, false);
+                    int pid = Libc.spawn("/proc/self/fd/" + binary, initArgv(childFd, first, keep), List.of());
+                    return new Spawned(pair[0], pid);
+                } catch (SyscallException e) {
+                    if (pair != null) Libc.close(pair[0]);
+                    throw e;
+                } finally {
+                    if (pair != null) Libc.close(pair[1]);
+                    Libc.close(binary);
+                }
+            };
+        }
+
+        /** The helper's command line: its control socket, the first fd not passed on, the fds passed on below it. */
+        static List<String> initArgv(int sock, int first, Set<Integer> keep) {
+            List<String> argv = new ArrayList<>(List.of("brig-helper", "init", String.valueOf(sock), String.valueOf(first)));
+            if (keep != null) argv.add(keepList(first, keep));
+            return argv;
+        }
+
+        /** "3,5": those of {@code keep} in 3..first-1, ascending. */
+        static String keepList(int first, Set<Integer> keep) {
+            StringBuilder out = new StringBuilder();
+            for (int fd : new TreeSet<>(keep)) {
+                if (fd >= 3 && fd < first) out.append(out.isEmpty() ? "" : ",").append(fd);
+            }
+            return out.toString();
+        }
     }
 
     /**
@@ -50,7 +110,7 @@ public final class Helper implements AutoCloseable {
      * own are close-on-exec, but those Brig inherited are not).
      */
     public static Helper start(Path helperBinary, Plan plan, int keepFds) throws SyscallException {
-        return start(helperBinary, plan, keepFds, null);
+        return start(Launcher.of(helperBinary), plan, keepFds, null);
     }
 
     /**
@@ -59,43 +119,9 @@ public final class Helper implements AutoCloseable {
      * helper closes the others first: they are this process's own, a JVM's jar or modules
      * file, say. Null passes them all.
      */
-    public static Helper start(Path helperBinary, Plan plan, int keepFds, Set<Integer> passedFds) throws SyscallException {
-        int binary = Libc.sealedCopy("brig-helper", helperBinary.toString());
-        int[] pair;
-        try {
-            pair = Libc.socketpair();
-        } catch (SyscallException e) {
-            Libc.close(binary);
-            throw e;
-        }
-        int pid, childFd = pair[1];
-        try {
-            // The helper's end must lie above the fds passed on to the container, and be
-            // inherited: it is the only fd of brig's that is not close-on-exec.
-            if (childFd < 3 + keepFds) {
-                childFd = Libc.fcntl(pair[1], Libc.F_DUPFD_CLOEXEC, 3 + keepFds);
-                Libc.close(pair[1]);
-                pair[1] = childFd;
-            }
-            Libc.setCloseOnExec(childFd, false);
-            List<String> argv = new ArrayList<>(List.of("brig-helper", "init", String.valueOf(childFd),
-                    String.valueOf(3 + keepFds)));
-            if (passedFds != null) {
-                StringBuilder keep = new StringBuilder();
-                for (int fd : new TreeSet<>(passedFds)) {
-                    if (fd >= 3 && fd < 3 + keepFds) keep.append(keep.isEmpty() ? "" : ",").append(fd);
-                }
-                argv.add(keep.toString());
-            }
-            pid = Libc.spawn("/proc/self/fd/" + binary, argv, List.of());
-        } catch (SyscallException e) {
-            Libc.close(pair[0]);
-            Libc.close(binary);
-            throw e;
-        } finally {
-            Libc.close(pair[1]);
-        }
-        Helper h = new Helper(plan, binary, pair[0], pid);
+    public static Helper start(Launcher launcher, Plan plan, int keepFds, Set<Integer> passedFds) throws SyscallException {
+        Launcher.Spawned s = launcher.spawn(3 + keepFds, passedFds);
+        Helper h = new Helper(plan, s.sock(), s.pid());
         try {
             h.send(FR_PLAN, plan.encode());
         } catch (SyscallException e) {
@@ -124,6 +150,7 @@ public final class Helper implements AutoCloseable {
         }
     }
 
+    /** Why the helper ended; nothing when it is not this process's child (the caller's process started it). */
     private String exitNote() {
         try {
             int status = Libc.waitpid(helperPid, 0);
@@ -248,10 +275,9 @@ public final class Helper implements AutoCloseable {
         sock = -1;
     }
 
-    /** Closes the socket and the helper binary. */
+    /** Closes the socket (the helper's binary was closed once it ran). */
     public void release() {
         close();
-        Libc.close(binary);
     }
 
 }

@@ -39,7 +39,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class Runtime {
     private final StateStore store;
-    private final Path helper;
+    private final Helper.Launcher helper;
     private final java.util.function.Consumer<String> warn;
     private final Hooks.Output hookOutput;
 
@@ -55,8 +55,18 @@ public final class Runtime {
 
     /** @param hookOutput where the stdout and stderr of hooks run on the host go */
     public Runtime(Path stateRoot, Path helperBinary, java.util.function.Consumer<String> warn, Hooks.Output hookOutput) {
+        this(stateRoot, Helper.Launcher.of(helperBinary), warn, hookOutput);
+    }
+
+    /** A runtime whose helper processes {@code launcher} starts (the caller's process, for a resident server). */
+    public Runtime(Path stateRoot, Helper.Launcher launcher) {
+        this(stateRoot, launcher, w -> {}, Hooks.Output.DISCARD);
+    }
+
+    /** @param launcher starts the helper processes (see {@link Helper.Launcher}) */
+    public Runtime(Path stateRoot, Helper.Launcher launcher, java.util.function.Consumer<String> warn, Hooks.Output hookOutput) {
         this.store = new StateStore(stateRoot);
-        this.helper = helperBinary;
+        this.helper = launcher;
         this.warn = warn;
         this.hookOutput = hookOutput;
     }
@@ -375,7 +385,7 @@ public final class Runtime {
         } catch (BrigException | HelperException | CgroupException | SyscallException | RuntimeException e) {
             if (pid > 0) {
                 Libc.kill(pid, Libc.SIGKILL);
-                Libc.waitpid(pid, 0);
+                Libc.awaitExit(pid); // a resident server's container is its caller's child
             }
             if (h != null) h.release();
             Libc.close(terminal);
@@ -995,7 +1005,7 @@ public final class Runtime {
             Libc.close(terminal);
             if (pid > 0) {
                 Libc.kill(pid, Libc.SIGKILL);
-                Libc.waitpid(pid, 0);
+                Libc.awaitExit(pid); // a resident server's container is its caller's child
             }
             throw e;
         } finally {

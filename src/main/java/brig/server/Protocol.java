@@ -29,6 +29,14 @@ import java.nio.file.Path;
  *         and last EXIT  u32 status
  * </pre>
  *
+ * For run, create and exec ({@link brig.cli.Dispatch#supervised}) ACK's byte is 2: the client
+ * execs the supervisor (`brig-helper launch --server FD`) on the connection, which also takes
+ * the supervisor's messages (brig.cli.Supervisor's types, 21-24) and
+ * <pre>
+ * server: SPAWN   u32 first, u32 has-keep, keep list; the sealed helper binary as fd
+ * client: SPAWNED u32 pid of `brig-helper init` it started, its control socket as fd (or -errno, no fd)
+ * </pre>
+ *
  * ACK comes before any side effect: a client that got no ACK may run the command cold; one
  * that did never runs it again.
  */
@@ -36,7 +44,8 @@ final class Protocol {
     private Protocol() {}
 
     static final int HELLO = 1, READY = 2, STALE = 3, REQUEST = 4, COLD = 9, ACK = 10, OUT = 11, ERR = 12, EXIT = 13,
-            IN_WANT = 14, IN = 15;
+            IN_WANT = 14, IN = 15,
+            SPAWN = 16, SPAWNED = 17;
     /** Larger than any argv and environment execve takes (ARG_MAX is 2 MiB by default). */
     static final int MAX = 4 << 20;
     static final String SOCKET = "server.sock", LOCK = "server.lock", LOG = "server.log";

@@ -37,8 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * update, events, features, spec, help, --version) and start, which lets a created container
  * go by its exec fifo and runs the host's hooks (poststart; poststop for delete) in the
  * caller's working directory, their output in the caller's frames. run, create and exec are
- * answered "cold" for now: the client runs them as before, under its supervisor and a JVM of
- * its own.
+ * planned and carried out here but supervised by the caller's own process ({@link CallerLink}):
+ * it starts the helper, so the container is the caller's descendant with the caller's stdio.
  */
 public final class Server {
     /**
@@ -54,7 +54,7 @@ public final class Server {
      * verb brig does not know is answered here too (runc's "No help topic").
      */
     static final Set<String> SERVED = Set.of("", "help", "h", "spec", "state", "list", "ps", "kill", "start", "delete", "pause",
-            "resume", "update", "events", "features", "server");
+            "resume", "update", "events", "features", "server", "run", "create", "exec");
 
     /**
      * Root's server lives in this cgroup, below the root of every hierarchy (v1 and unified):
@@ -197,11 +197,16 @@ public final class Server {
             if (cold == null && !control && r.umask() != umask) cold = "caller's umask " + Integer.toOctalString(r.umask()) + " is not the server's";
             if (cold == null && cwd < 0) cold = "no working directory came";
             if (cold == null && verb != null && !SERVED.contains(verb) && Dispatch.known(verb)) cold = "\"" + verb + "\" is not served yet";
+            boolean supervised = cold == null && Dispatch.supervised(verb);
+            Path dir = cold == null ? workingDirectory(cwd) : null;
+            // The plan names paths the helper opens in the caller's process: /proc/self/fd/N is ours.
+            if (supervised && dir.startsWith("/proc/self/fd")) cold = "the working directory has no name (removed or renamed)";
+            if (supervised && cold == null && sealedHelper() < 0) cold = "no helper binary to start containers from";
             if (cold != null) {
                 Protocol.write(conn, Protocol.COLD, Protocol.text(cold));
                 return;
             }
-            Protocol.write(conn, Protocol.ACK, new byte[] {(byte) (Dispatch.runsLong(verb) ? 1 : 0)});
+            Protocol.write(conn, Protocol.ACK, new byte[] {(byte) (supervised ? 2 : Dispatch.runsLong(verb) ? 1 : 0)});
             served.incrementAndGet();
             Object lock = new Object();
             Frames out = new Frames(conn, Protocol.OUT, lock), err = new Frames(conn, Protocol.ERR, lock);
@@ -215,8 +220,8 @@ public final class Server {
                     stop("stopped by `brig server stop` (pid " + peer.pid() + ")");
                     status = 0;
                 } else {
-                    status = Dispatch.run(r.argv(), new Input(conn), o, e, r.env(), workingDirectory(cwd), r.umask(),
-                            peer.pid(), peer.uid(), peer.gid(), home);
+                    status = Dispatch.run(r.argv(), new Input(conn), o, e, r.env(), dir, r.umask(),
+                            peer.pid(), peer.uid(), peer.gid(), home, supervised ? new CallerLink(conn, lock, sealedHelper()) : null);
                 }
             }
             Protocol.write(conn, Protocol.EXIT, Protocol.u32(status));
@@ -230,6 +235,20 @@ public final class Server {
             lastCall = System.nanoTime();
             active.decrementAndGet();
         }
+    }
+
+    private int helperCopy = -1;
+
+    /** The sealed copy of the helper every supervised call's client starts from, made once; -1 if there is none. */
+    private synchronized int sealedHelper() {
+        if (helperCopy < 0 && home != null) {
+            try {
+                helperCopy = CallerLink.sealedHelper(home);
+            } catch (SyscallException e) {
+                log("cannot copy the helper: " + e.getMessage());
+            }
+        }
+        return helperCopy;
     }
 
     /**

@@ -402,6 +402,36 @@ public final class Libc {
         }
     }
 
+    private static final long SYS_PIDFD_OPEN = 434; // the same number on every architecture
+
+    /**
+     * Waits until process {@code pid} has exited: reaps it if it is this process's child, else
+     * (a resident server's container is its caller's child) waits on a pidfd, which is readable
+     * once the process has exited, reaped or not. The cgroup it was in is then free to remove.
+     */
+    public static void awaitExit(int pid) throws SyscallException {
+        try {
+            waitpid(pid, 0);
+            return;
+        } catch (SyscallException e) {
+            if (e.errno() != Errno.ECHILD) throw e;
+        }
+        int fd;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            fd = (int) call(st, Fn.SYSCALL, SYS_PIDFD_OPEN, pid, 0);
+            if (fd < 0 && errno(st) == Errno.ESRCH) return;
+            if (fd < 0) throw new SyscallException("pidfd_open", String.valueOf(pid), errno(st));
+        }
+        try {
+            while (!pollIn(new int[] {fd}, -1)[0]) {
+                // a signal interrupted the wait
+            }
+        } finally {
+            close(fd);
+        }
+    }
+
     /** Sends a signal; false if there is no such process. */
     public static boolean kill(int pid, int signal) throws SyscallException {
         try (Arena a = Arena.ofConfined()) {

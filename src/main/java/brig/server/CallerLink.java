@@ -1,0 +1,81 @@
+package brig.server;
+
+import brig.cli.Dispatch;
+import brig.helper.Helper;
+import brig.syscalls.Libc;
+import brig.syscalls.SyscallException;
+import java.io.EOFException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * A supervised call's link to the caller's process (run, create, exec): the client execs the
+ * supervisor (`brig-helper launch --server FD`), which takes the supervisor's messages on the
+ * call's connection and starts each helper process when asked (SPAWN), so that the container
+ * is the caller's descendant and inherits the caller's stdio and fds, as on the cold path.
+ * Frames share the connection with the call's output: {@code lock} keeps them whole.
+ */
+final class CallerLink implements Dispatch.Link {
+    private final int conn;
+    private final Object lock;
+    private final int binary;
+
+    /** @param binary the server's sealed copy of the helper, sent with each SPAWN (kept by the server) */
+    CallerLink(int conn, Object lock, int binary) {
+        this.conn = conn;
+        this.lock = lock;
+        this.binary = binary;
+    }
+
+    @Override
+    public void send(int type, byte[] payload, int fd) throws SyscallException {
+        synchronized (lock) {
+            if (fd < 0) {
+                Protocol.write(conn, type, payload);
+            } else {
+                Libc.sendFd(conn, frame(type, payload), fd);
+            }
+        }
+    }
+
+    /**
+     * SPAWN: u32 first, u32 1 if a keep list follows (else every fd of 3..first-1 passes on),
+     * the list ("3,5"); the sealed helper as the frame's fd. The answer, SPAWNED: u32 the
+     * helper's pid, and this end of its control socket as the fd; or -errno and no fd when the
+     * spawn failed.
+     */
+    @Override
+    public Helper.Launcher launcher() {
+        return (first, keep) -> {
+            byte[] list = keep == null ? new byte[0] : Helper.Launcher.keepList(first, keep).getBytes(StandardCharsets.US_ASCII);
+            byte[] p = ByteBuffer.allocate(8 + list.length).order(ByteOrder.nativeOrder())
+                    .putInt(first).putInt(keep == null ? 0 : 1).put(list).array();
+            synchronized (lock) {
+                Libc.sendFd(conn, frame(Protocol.SPAWN, p), binary);
+            }
+            Protocol.Frame f;
+            try {
+                f = Protocol.read(conn);
+            } catch (EOFException e) {
+                throw new SyscallException("recvmsg", "the caller's process (it went away)", brig.syscalls.Errno.EPIPE);
+            }
+            if (f.type() != Protocol.SPAWNED || f.payload().length != 4 || f.fd() < 0) {
+                Libc.close(f.fd());
+                int err = f.type() == Protocol.SPAWNED && f.payload().length == 4 ? Protocol.u32(f.payload(), 0) : brig.syscalls.Errno.EPIPE;
+                throw new SyscallException("posix_spawn", "brig-helper (in the caller's process)", err < 0 ? -err : brig.syscalls.Errno.EPIPE);
+            }
+            return new Helper.Launcher.Spawned(f.fd(), Protocol.u32(f.payload(), 0));
+        };
+    }
+
+    private static byte[] frame(int type, byte[] payload) {
+        return ByteBuffer.allocate(8 + payload.length).order(ByteOrder.nativeOrder()).putInt(type).putInt(payload.length).put(payload).array();
+    }
+
+    /** The server's sealed copy of the helper, made once and shared: sealed, no call can change it. */
+    static int sealedHelper(Path home) throws SyscallException {
+        return Libc.sealedCopy("brig-helper", home.resolve("libexec/brig-helper").toString());
+    }
+}
