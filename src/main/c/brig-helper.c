@@ -1868,8 +1868,13 @@ supervise:;
 				       { out_open ? sv.master : -1, POLLIN, 0 }, { in_open && out_open ? 0 : -1, POLLIN, 0 } };
 		if (poll(p, 4, -1) < 0)
 			continue;
-		if (p[1].revents)
+		if (p[1].revents) {
 			read_ctl();
+			/* Served, no JVM exits after naming the container: one that has already
+			 * exited sent its SIGCHLD before it was named. */
+			if (sv.served)
+				reap();
+		}
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof si) == sizeof si) {

@@ -125,7 +125,7 @@ class SupervisorSecurityIT {
             String script = "le() { for s in 0 8 16 24; do printf \"\\\\$(printf %o $(( ($1 >> s) & 255 )))\"; done; }\n"
                     + "for f in /proc/$$/fd/*; do\n"
                     + "  case $(readlink $f) in socket:*) n=${f##*/}\n"
-                    + "    { le 4; le 0; le 3; le " + undo.length + "; printf '" + payload + "'; } >/dev/frame\n"
+                    + "    { le 24; le 0; le 23; le " + undo.length + "; printf '" + payload + "'; } >/dev/frame\n"
                     + "    cat /dev/frame >&$n 2>/dev/null\n"
                     + "    echo forged on $n;;\n"
                     + "  esac\n"
