@@ -1484,8 +1484,14 @@ static void deliver(int sig)
 			resize(0, sv.master);
 		else
 			kill(sv.container, sig);
+	} else if (sv.forward && sv.served) {
+		/* A served command that runs until stopped (logs -f, stats): the caller's signal
+		 * ends it as it would end its JVM; the server sees the connection go. Never a
+		 * signal to the server: it serves others. */
+		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
+			exit(128 + sig);
 	} else if (sv.forward) {
-		if (!sv.jvm_done && !sv.served) /* never the server's: it serves others */
+		if (!sv.jvm_done)
 			kill(sv.jvm, sig);
 	} else if (sv.nheld < 64) {
 		sv.held[sv.nheld++] = sig;

@@ -41,12 +41,13 @@ public final class Dispatch {
     }
 
     /**
-     * Verbs whose caller's own process supervises the call: it starts the helper processes
+     * Verbs whose caller's own process supervises the call (`brig container` as a whole: its
+     * run, start and exec start containers): it starts the helper processes
      * (so the container is its descendant, with its stdio and fds), relays signals and the
      * terminal, and removes a container whose start was cut short.
      */
     public static boolean supervised(String verb) {
-        return "run".equals(verb) || "create".equals(verb) || "exec".equals(verb);
+        return "run".equals(verb) || "create".equals(verb) || "exec".equals(verb) || "container".equals(verb);
     }
 
     /**

@@ -54,7 +54,7 @@ public final class Server {
      * verb brig does not know is answered here too (runc's "No help topic").
      */
     static final Set<String> SERVED = Set.of("", "help", "h", "spec", "state", "list", "ps", "kill", "start", "delete", "pause",
-            "resume", "update", "events", "features", "server", "run", "create", "exec");
+            "resume", "update", "events", "features", "server", "run", "create", "exec", "container");
 
     /**
      * Root's server lives in this cgroup, below the root of every hierarchy (v1 and unified):

@@ -248,7 +248,8 @@ class RunIT {
         assertEquals("size 40 120", out.readLine().strip());
         ProcessHandle launcher = null;
         for (int k = 0; k < 100 && launcher == null; k++) {
-            launcher = p.descendants().filter(h -> h.info().commandLine().orElse("").contains(b.id())
+            // "brig-helper launch JAVA ... ID" cold, "brig-helper launch --server FD" warm.
+            launcher = p.descendants().filter(h -> h.info().commandLine().orElse("").contains("brig-helper launch")
                     && h.info().command().orElse("").endsWith("brig-helper")).findFirst().orElse(null);
             if (launcher == null) Thread.sleep(50);
         }

@@ -200,10 +200,23 @@ class StateStoreIT {
     void createKilledAtAnyPointLeavesNothingDeleteForceCannotRemove(String point) throws Exception {
         String id = id(point);
         Set<Long> helpersBefore = helperInits();
-        Brig.Result r = create(id, Map.of("BRIG_TEST_CRASH_AT", point));
+        Brig.Result r = create(id, Map.of("BRIG_TEST_CRASH_AT", point, "BRIG_SERVER", "off"));
         assertEquals(137, r.exit(), "brig's JVM was to die of SIGKILL: " + r.err());
         brig.brig(null, "delete", "--force", id).expect(0);
         assertNothingLeft(id, helpersBefore);
+    }
+
+    /** The same when the resident server planning a warm create dies: exit 125, and the client has it removed. */
+    @ParameterizedTest
+    @ValueSource(strings = {"claimed", "cgroups", "cloned", "created"})
+    void warmCreateWhoseServerIsKilledAtAnyPointLeavesNothing(String point) throws Exception {
+        String id = id("warm-" + point);
+        Set<Long> helpersBefore = helperInits();
+        Brig.Result r = create(id, Map.of("BRIG_TEST_CRASH_AT", point));
+        assertEquals(125, r.exit(), r.err());
+        assertTrue(r.err().contains("brig: the brig server ended the call before it finished"), r.err());
+        assertNothingLeft(id, helpersBefore);
+        brig.brig(null, "delete", "--force", id).expect(0);
     }
 
     /**

@@ -179,8 +179,24 @@ class SupervisorSecurityIT {
     @ValueSource(strings = {"claimed", "cgroups", "cloned", "started"})
     void jvmKilledHalfWayThroughAStartLeavesNothing(String point) throws Exception {
         TestBundle b = withoutNamespace(TestBundle.busybox(dir), "pid").sh("sleep 1000 >/dev/null 2>&1 & exec sleep 1000");
-        Brig.Result r = runWithFds(b, "", Map.of("BRIG_TEST_CRASH_AT", point));
+        Brig.Result r = runWithFds(b, "", Map.of("BRIG_TEST_CRASH_AT", point, "BRIG_SERVER", "off"));
         assertEquals(137, r.exit(), "brig's JVM was to die of SIGKILL: " + r.err());
+        assertNothingLeft(b);
+    }
+
+    /**
+     * The same on the warm path: the resident server that plans the start dies at that point
+     * (it acknowledged the call, so the client never runs it again). The client, which started
+     * the helper and so has the container as its child, kills what it started, has the
+     * container removed, and exits 125 with one line saying so.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"claimed", "cgroups", "cloned", "started"})
+    void serverKilledHalfWayThroughAStartLeavesNothing(String point) throws Exception {
+        TestBundle b = withoutNamespace(TestBundle.busybox(dir), "pid").sh("sleep 1000 >/dev/null 2>&1 & exec sleep 1000");
+        Brig.Result r = runWithFds(b, "", Map.of("BRIG_TEST_CRASH_AT", point));
+        assertEquals(125, r.exit(), r.err());
+        assertTrue(r.err().contains("brig: the brig server ended the call before it finished"), r.err());
         assertNothingLeft(b);
     }
 
@@ -194,6 +210,7 @@ class SupervisorSecurityIT {
             ProcessBuilder pb = new ProcessBuilder(Brig.launcher().toString(), "--root", b.stateRoot().toString(), "run",
                     "--bundle", b.dir().toString(), b.id()).redirectErrorStream(true).redirectOutput(d.resolve("out").toFile());
             pb.environment().clear();
+            pb.environment().put("BRIG_SERVER", "off"); // the cold path: a JVM of its own
             Process brig = pb.start();
             // Its java child, killed at the moment the state directory appears, plus a delay.
             ProcessHandle java = null;
