@@ -471,7 +471,17 @@ int main(int argc, char **argv)
 		struct timeval forever = { 0, 0 };
 		snprintf(helper, sizeof helper, "%s/libexec/brig-helper", home);
 		snprintf(fdstr, sizeof fdstr, "%d", s);
-		char *av[] = { helper, "launch", "--server", fdstr, NULL };
+		/* The caller's arguments after "--" only for ps: whose call this process supervises. */
+		char **av = calloc((size_t)argc + 5, sizeof *av);
+		if (!av)
+			return 125;
+		av[0] = helper;
+		av[1] = "launch";
+		av[2] = "--server";
+		av[3] = fdstr;
+		av[4] = "--";
+		for (int k = 1; k < argc; k++)
+			av[4 + k] = argv[k];
 		close(dfd);
 		if (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &forever, sizeof forever) == 0 && fcntl(s, F_SETFD, 0) == 0)
 			execve(helper, av, environ);

@@ -10,9 +10,10 @@
  *                            in the list KEEP (e.g. "3,4") if it is given
  *   brig-helper launch JAVA ARGS...  start brig's JVM, relay signals to it or to the
  *                            container it started, and return that one's exit status
- *   brig-helper launch --server FD  the same for a call the resident server plans (bin/brig
- *                            execs it on the call's connection FD): start the helper when
- *                            the server asks, write the server's output frames
+ *   brig-helper launch --server FD [-- ARGS]  the same for a call the resident server plans
+ *                            (bin/brig execs it on the call's connection FD, ARGS its own
+ *                            for ps): start the helper when the server asks, write the
+ *                            server's output frames
  *
  * Mechanism that must happen at the moment of the syscall also lives here: every path inside
  * the container is resolved at the moment it is used, with openat2(RESOLVE_IN_ROOT), because
@@ -1763,7 +1764,8 @@ static int launch(int argc, char **argv)
 	posix_spawnattr_t attr;
 	extern char **environ;
 
-	int server = argc == 4 && !strcmp(argv[2], "--server") ? atoi(argv[3]) : -1;
+	/* "launch --server FD -- ARGS": ARGS are the caller's, for ps to show whose call this is. */
+	int server = argc >= 4 && !strcmp(argv[2], "--server") && (argc == 4 || !strcmp(argv[4], "--")) ? atoi(argv[3]) : -1;
 	if (argc < 3 || (server < 0 && !strcmp(argv[2], "--server"))) {
 		dprintf(2, "usage: brig-helper launch JAVA ARGS... | launch --server FD\n");
 		return 125;
