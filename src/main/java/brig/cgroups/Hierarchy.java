@@ -33,7 +33,16 @@ public record Hierarchy(String controllers, Path mountPoint, String own) {
 
     /** The hierarchies this process is in, from /proc/self/cgroup and /proc/self/mountinfo. */
     public static List<Hierarchy> discover() throws IOException {
-        return discover(Files.readAllLines(Path.of("/proc/self/cgroup")),
+        return discover(0);
+    }
+
+    /**
+     * The hierarchies process {@code pid} is in (0: this process), mounted where this process
+     * sees them: a resident server resolves its caller's relative cgroup paths with the
+     * caller's cgroups (it serves only callers of its own mount namespace).
+     */
+    public static List<Hierarchy> discover(long pid) throws IOException {
+        return discover(Files.readAllLines(Path.of(pid == 0 ? "/proc/self/cgroup" : "/proc/" + pid + "/cgroup")),
                 Files.readAllLines(Path.of("/proc/self/mountinfo")));
     }
 

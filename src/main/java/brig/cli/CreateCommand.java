@@ -45,7 +45,7 @@ final class CreateCommand {
         try {
             inv.host().ignoreDirectSignals();
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(inv.path(a.value("bundle", ".")),
-                    a.bool("no-pivot"), preserve, listen, a.bool("no-new-keyring")), Planner.Mode.CREATE);
+                    a.bool("no-pivot"), preserve, listen, a.bool("no-new-keyring")).withCaller(inv.caller().pid()), Planner.Mode.CREATE);
             if (a.bool("explain")) {
                 inv.out().print(p.explain());
                 return 0;

@@ -88,9 +88,22 @@ public final class Runtime {
      *     meant for the runtime (brig.cli: LISTEN_PID is the caller's pid)
      * @param noNewKeyring keep the caller's session keyring instead of a fresh "_ses.ID"
      */
-    public record Options(Path bundle, boolean noPivot, int preserveFds, int listenFds, boolean noNewKeyring) {
+    public record Options(Path bundle, boolean noPivot, int preserveFds, int listenFds, boolean noNewKeyring, long caller) {
         public Options(Path bundle, boolean noPivot, int preserveFds) {
             this(bundle, noPivot, preserveFds, 0, false);
+        }
+
+        public Options(Path bundle, boolean noPivot, int preserveFds, int listenFds, boolean noNewKeyring) {
+            this(bundle, noPivot, preserveFds, listenFds, noNewKeyring, 0);
+        }
+
+        /**
+         * A relative linux.cgroupsPath lies below the cgroups of process {@code pid} (the
+         * caller's, as runc's lies below its own, a child of the caller's: for a resident
+         * server that is not its own cgroup); 0: this process's.
+         */
+        public Options withCaller(long pid) {
+            return new Options(bundle, noPivot, preserveFds, listenFds, noNewKeyring, pid);
         }
 
         /** Every fd from 3 up the container inherits: the listen fds, then the preserved ones. */
@@ -168,7 +181,7 @@ public final class Runtime {
         ResourcePlan resources;
         try {
             String path = spec.linux().cgroupsPath() != null ? spec.linux().cgroupsPath() : DEFAULT_CGROUP_PARENT + "/" + id;
-            List<Hierarchy> hierarchies = Hierarchy.discover();
+            List<Hierarchy> hierarchies = Hierarchy.discover(o.caller());
             cgroup = ContainerCgroup.resolve(hierarchies, path);
             resources = ResourcePlan.of(spec.linux().resources(), cgroup, ResourcePlan.Host.live(hierarchies));
         } catch (CgroupException e) {
