@@ -39,7 +39,7 @@ import java.util.stream.Stream;
 final class ContainerCommand {
     private ContainerCommand() {}
 
-    static final String USAGE = "run|create|start|stop|kill|rm|ps|top|inspect [options] ...   (brig container VERB --help)";
+    static final String USAGE = "run|create|start|stop|kill|rm|ps|top|inspect|exec|stats [options] ...   (brig container VERB --help)";
 
     /** Docker's "the daemon failed": bad flags, no image, a start that failed. */
     static final int FAILED = 125, NOT_EXECUTABLE = 126, NOT_FOUND = 127;
@@ -68,6 +68,9 @@ final class ContainerCommand {
             Args.Flag.value("CPUs it may run on (0-1, 0,2)", "cpuset-cpus"),
             Args.Flag.value("at most this many tasks (processes and threads)", "pids-limit"),
             Args.Flag.bool("mount the root file system read-only", "read-only"),
+            Args.Flag.value("bind mount a host path: /HOST/PATH:/CONTAINER/PATH[:ro] (made as a directory if missing); repeatable", "volume", "v"),
+            Args.Flag.value("mount a tmpfs: /CONTAINER/PATH[:OPTIONS] (default noexec,nosuid,nodev; size=64m, mode=1777, exec, ...); repeatable", "tmpfs"),
+            Args.Flag.bool("run a static init (tini, as docker-init) as PID 1: it reaps zombies and passes signals on", "init"),
             Args.Flag.value("add a capability (NET_ADMIN, ALL); repeatable", "cap-add"),
             Args.Flag.value("drop a capability (ALL); repeatable", "cap-drop"),
             Args.Flag.value("seccomp=FILE (an OCI linux.seccomp JSON) or seccomp=unconfined", "security-opt"),
@@ -113,6 +116,8 @@ final class ContainerCommand {
                 // --store as every container verb takes it: the name is the runtime's id all the same.
                 case "top" -> withStore(ContainerTopCommand.FLAGS);
                 case "inspect" -> withStore(ContainerInspectCommand.FLAGS);
+                case "exec" -> ContainerExecCommand.FLAGS;
+                case "stats" -> withStore(ContainerStatsCommand.FLAGS);
                 default -> throw new Args.UsageException("\"container " + verb + "\" is not a command: use " + USAGE);
             };
             List<Args.Flag> withHelp = new ArrayList<>(flags);
@@ -132,6 +137,8 @@ final class ContainerCommand {
                 case "cleanup" -> cleanup(inv, a);
                 case "top" -> ContainerTopCommand.run(inv, a);
                 case "inspect" -> ContainerInspectCommand.run(inv, a);
+                case "exec" -> ContainerExecCommand.run(inv, a);
+                case "stats" -> ContainerStatsCommand.run(inv, a);
                 default -> ps(inv, a);
             };
         } catch (BrigFailure e) {
@@ -255,7 +262,8 @@ final class ContainerCommand {
                 a.has("memory-swap") ? Sizes.parse("--memory-swap", a.value("memory-swap", "")) : 0,
                 a.intValue("memory-swappiness", -1), longValue(a, "cpu-shares"), cpus, a.value("cpuset-cpus", null),
                 longValue(a, "pids-limit"), a.bool("read-only"), a.values("cap-add"), a.values("cap-drop"), seccomp,
-                a.value("network", "none"), a.bool("tty"), cmd);
+                a.value("network", "none"), a.bool("tty"), cmd, a.values("volume"), a.values("tmpfs"),
+                a.bool("init") ? brig.container.Volumes.STATIC_INIT : null);
     }
 
     private static long longValue(Args a, String flag) throws Args.UsageException {
