@@ -104,6 +104,17 @@ class ContainerExecIT {
     }
 
     @Test
+    void execTGivesATerminal() {
+        // script(1) gives brig a terminal as a person's shell would; -t passes one on to the command.
+        String brig = Brig.launcher() + " --root " + state + " container exec";
+        Brig.Result r = Brig.exec(tmp, List.of("/usr/bin/script", "-qec", brig + " -i -t " + name + " sh -c 'tty; exit 6'", "/dev/null"), null, Map.of(), 60);
+        assertEquals(6, r.exit(), r.out() + r.err());
+        assertTrue(r.out().startsWith("/dev/pts/"), "a terminal of the container's devpts: " + r.out());
+        r = Brig.exec(tmp, List.of("/usr/bin/script", "-qec", brig + " " + name + " tty", "/dev/null"), null, Map.of(), 60);
+        assertTrue(r.out().startsWith("not a tty"), "without -t none: " + r.out());
+    }
+
+    @Test
     void statsShowsUsageAgainstTheLimit() {
         Brig.Result r = container("stats", "--no-stream", name);
         assertEquals(0, r.exit(), r.err());
