@@ -31,7 +31,8 @@ import java.util.List;
  * <li>unshare the cgroup namespace, now that the process sits in all its cgroups: the
  *     namespace's root is where the process is, in every hierarchy, and the "cgroup" mounts
  *     below are made in it;</li>
- * <li>hostname, filesystem (see {@link RootfsPlanner}), terminal, pivot_root, sysctls, masked
+ * <li>hostname, the loopback interface when Brig's annotation asks (see
+ *     {@link brig.network.Loopback}), filesystem (see {@link RootfsPlanner}), terminal, pivot_root, sysctls, masked
  *     and read-only paths;</li>
  * <li>HOME from the container's /etc/passwd when the environment lacks it; limits, identity
  *     and capabilities (see {@link ProcessPlanner}), the program lookup, fds,
@@ -159,6 +160,8 @@ public final class Planner {
         if (c.keyring() != null) steps.add(new Step.JoinKeyring(c.keyring(), keyringPerm(l.has(NamespaceType.USER))));
         if (!spec.hostname().isEmpty()) steps.add(new Step.SetHostname(spec.hostname()));
         if (!spec.domainname().isEmpty()) steps.add(new Step.SetDomainname(spec.domainname()));
+        // In the new network namespace, while the process still holds CAP_NET_ADMIN there.
+        steps.addAll(brig.network.Loopback.steps(spec));
 
         boolean userns = l.has(NamespaceType.USER);
         RootfsPlanner rootfs = new RootfsPlanner(spec, new RootfsPlanner.Context(c.rootfs(), c.bundle(), userns,
