@@ -147,11 +147,6 @@ public final class ContainerConfig {
             throw new ContainerException("--network " + o.network() + ": only none (the default) and host exist yet (no bridge networking)");
         }
         linux.add("namespaces", ns);
-        if (o.network().equals("none")) {
-            // As docker: lo up in the container's network namespace (a plain `brig run` keeps runc's lo down).
-            if (!config.has("annotations")) config.add("annotations", new JsonObject());
-            config.getAsJsonObject("annotations").addProperty(brig.network.Loopback.ANNOTATION, "up");
-        }
 
         // Seccomp.
         if (o.seccomp() == null) {

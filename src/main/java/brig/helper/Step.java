@@ -211,9 +211,10 @@ public sealed interface Step {
     }
 
     /**
-     * Brings the loopback interface "lo" up in the process's network namespace, which the
-     * kernel creates with it down (ioctl SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP, on an
-     * AF_INET datagram socket). After the clone, while the process still has CAP_NET_ADMIN.
+     * Brings the loopback interface "lo" up in the process's new network namespace, which the
+     * kernel creates with it down, as runc and crun do (ioctl SIOCGIFFLAGS, then SIOCSIFFLAGS
+     * with IFF_UP, on an AF_INET datagram socket). After the clone, while the process still
+     * has CAP_NET_ADMIN.
      */
     record LoopbackUp() implements Step {
         public Op op() { return Op.LOOPBACK_UP; }
