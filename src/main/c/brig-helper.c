@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <net/if.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -67,7 +68,7 @@ enum op {
 	OP_JOIN_NS = 42, OP_FORK = 43,
 	OP_HOOK = 50,
 	OP_SECCOMP = 48,
-	OP_OVERLAY = 56,
+	OP_OVERLAY = 56, OP_LOOPBACK_UP = 57,
 	OP_CHROOT = 51,
 };
 
@@ -553,6 +554,21 @@ static void do_mask(struct step *s)
 			fail("mount", s->s[0], errno);
 		close(null);
 	}
+	close(fd);
+}
+
+/* OP_LOOPBACK_UP: "lo" up in the process's network namespace (a new one has it down). */
+static void do_loopback_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fail("socket", "lo", errno);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		fail("ioctl SIOCGIFFLAGS", "lo", errno);
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		fail("ioctl SIOCSIFFLAGS", "lo", errno);
 	close(fd);
 }
 
@@ -1148,6 +1164,9 @@ static void run(struct step *s)
 		break;
 	case OP_OVERLAY:
 		do_overlay(s);
+		break;
+	case OP_LOOPBACK_UP:
+		do_loopback_up();
 		break;
 	case OP_CHROOT:
 		do_chroot();
