@@ -408,7 +408,9 @@ final class ContainerCommand {
                 if (!st.status().equals("stopped") && !a.bool("force")) {
                     throw new Args.UsageException("container " + name + " is " + st.status() + ": stop it first, or rm -f");
                 }
+                java.util.Optional<ProcessHandle> supervisor = ProcessHandle.of(st.pid()).flatMap(ProcessHandle::parent);
                 rt.delete(name, true);
+                ContainerDetach.awaitSupervisor(supervisor);
             }
             ContainerBundles.remove(bundle);
             inv.out().println(name);

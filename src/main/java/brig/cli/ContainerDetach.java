@@ -175,6 +175,21 @@ final class ContainerDetach {
         return v != null && v.getAsString().equals("true");
     }
 
+    /**
+     * After `rm -f` killed a container: waits (up to 10 s) until its supervisor, foreground or
+     * monitor, has exited, so that its exit file and clean-up land before the bundle goes, not
+     * in a directory being removed. Only a supervisor (brig-helper): a container's parent may
+     * be anything else whose end is not ours to wait for.
+     */
+    static void awaitSupervisor(java.util.Optional<ProcessHandle> parent) throws InterruptedException {
+        if (parent.isEmpty() || !parent.get().info().command().orElse("").endsWith("/brig-helper")) return;
+        try {
+            parent.get().onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // removed all the same; what fails then says why
+        }
+    }
+
     private static void removeQuietly(Path bundle) {
         try {
             ContainerBundles.remove(bundle);
