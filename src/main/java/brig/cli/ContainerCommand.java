@@ -411,6 +411,10 @@ final class ContainerCommand {
                 java.util.Optional<ProcessHandle> supervisor = ProcessHandle.of(st.pid()).flatMap(ProcessHandle::parent);
                 rt.delete(name, true);
                 ContainerDetach.awaitSupervisor(supervisor);
+                if (!Files.exists(bundle)) { // --rm: its supervisor's clean-up took it
+                    inv.out().println(name);
+                    continue;
+                }
             }
             ContainerBundles.remove(bundle);
             inv.out().println(name);
