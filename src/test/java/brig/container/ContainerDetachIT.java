@@ -89,6 +89,19 @@ class ContainerDetachIT {
         return s.substring(s.lastIndexOf(')') + 2).split(" ")[field - 3];
     }
 
+    /**
+     * The container's parent once it is its monitor: the start's JVM is its parent until that
+     * JVM has exited, just after it said "running".
+     */
+    static long monitorOf(int pid) throws Exception {
+        long parent = Long.parseLong(stat(pid, 4));
+        for (int k = 0; k < 250; k++, Thread.sleep(20)) {
+            parent = Long.parseLong(stat(pid, 4));
+            if (Files.readString(Path.of("/proc/" + parent + "/cmdline")).replace('\0', ' ').contains("brig-helper launch ")) break;
+        }
+        return parent;
+    }
+
     /** The monitor is gone once the container and its clean-up are: no process names the container. */
     static void awaitNoMonitor(String n) throws InterruptedException {
         for (int k = 0; k < 500 && ProcessHandle.allProcesses().anyMatch(p -> p.info().commandLine().orElse("").contains(n)); k++) Thread.sleep(20);
@@ -154,7 +167,6 @@ class ContainerDetachIT {
         String n = name("tty");
         detached(n, "-t", "plain", "sh").expect(0); // a shell that reads nothing: it waits at its prompt
         int pid = containerPid(n);
-        long monitor = Long.parseLong(stat(pid, 4));
         String log = "";
         for (int k = 0; k < 250 && !log.contains("/ # "); k++) {
             Thread.sleep(20);
@@ -163,6 +175,7 @@ class ContainerDetachIT {
         assertTrue(log.contains("/ # "), "the shell's prompt, through the terminal: " + log);
         assertTrue(log.contains("\r\n"), "a terminal's line ends: " + log);
         assertTrue(Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/0")).toString().startsWith("/dev/pts/"), "the container's stdin is a terminal");
+        long monitor = monitorOf(pid);
         boolean master = false;
         try (Stream<Path> fds = Files.list(Path.of("/proc/" + monitor + "/fd"))) {
             for (Path fd : fds.toList()) master |= Files.readSymbolicLink(fd).toString().endsWith("ptmx");
@@ -190,7 +203,7 @@ class ContainerDetachIT {
         String n = name("monitor");
         detached(n, "-m", "16m", "plain", "sleep", "100").expect(0);
         int pid = containerPid(n);
-        long monitor = Long.parseLong(stat(pid, 4));
+        long monitor = monitorOf(pid);
         String cmdline = Files.readString(Path.of("/proc/" + monitor + "/cmdline")).replace('\0', ' ');
         assertTrue(cmdline.contains("brig-helper launch ") && cmdline.contains(" container monitored "), "the container's parent is its monitor: " + cmdline);
         assertEquals(String.valueOf(monitor), stat(monitor, 6), "the monitor leads a session of its own");
@@ -207,7 +220,10 @@ class ContainerDetachIT {
         long rssKb = Long.parseLong(Files.readString(Path.of("/proc/" + monitor + "/status")).lines().filter(l -> l.startsWith("VmRSS:"))
                 .findFirst().orElseThrow().replaceAll("\\D", ""));
         assertTrue(rssKb < 4096, "native and small: no JVM stays (" + rssKb + " kB)");
-        List<Long> children = ProcessHandle.of(monitor).orElseThrow().children().map(ProcessHandle::pid).toList();
+        List<Long> children = List.of();
+        for (int k = 0; k < 250 && !children.equals(List.of((long) pid)); k++, Thread.sleep(20)) {
+            children = ProcessHandle.of(monitor).orElseThrow().children().map(ProcessHandle::pid).toList();
+        }
         assertEquals(List.of((long) pid), children, "the start's JVM has gone; the container is the monitor's only child");
         container("kill", n).expect(0);
         assertEquals("137\n", container("wait", n).expect(0).out());
