@@ -39,11 +39,12 @@ final class ContainerLogsCommand {
         if (follow) forwardSignals(inv);
         Path log = MonitorFiles.log(bundle);
         InputStream in = null;
+        ContainerWaitCommand.Watch watch = new ContainerWaitCommand.Watch(inv, bundle, name);
         try {
             while (true) {
                 // Whether it has exited is asked before reading, so what it wrote before its
                 // exit file appeared is read after: nothing is lost at the end.
-                boolean done = !follow || exited(inv, bundle, name);
+                boolean done = !follow || watch.ended() || notStarted(inv, bundle, name);
                 if (in == null) in = open(log);
                 if (in != null) copy(in, inv);
                 if (done) return 0;
@@ -69,15 +70,9 @@ final class ContainerLogsCommand {
         inv.out().flush();
     }
 
-    /**
-     * Exited, for -f: its monitor wrote the exit file, or it is not running at all (created, or
-     * it ran in the foreground), or its bundle went with --rm. The monitor writes the exit file
-     * after the last of a terminal's output and before the clean-up removes the state.
-     */
-    static boolean exited(Invocation inv, Path bundle, String name) throws Exception {
-        if (Files.exists(MonitorFiles.exit(bundle)) || !Files.exists(bundle)) return true;
-        ContainerState st = ContainerCommand.runtime(inv).store().read(name);
-        return st == null;
+    /** Created and never run, or run in the foreground: nothing will come (docker's -f would wait for a start). */
+    private static boolean notStarted(Invocation inv, Path bundle, String name) throws Exception {
+        return ContainerCommand.runtime(inv).store().read(name) == null && !Files.exists(MonitorFiles.exit(bundle));
     }
 
     /** The container's bundle, which must exist. */

@@ -232,6 +232,20 @@ class ContainerDetachIT {
     }
 
     @Test
+    void waitEndsWithAnErrorWhenTheMonitorWasKilled() throws Exception {
+        String n = name("orphan");
+        detached(n, "plain", "sleep", "100").expect(0);
+        int pid = containerPid(n);
+        long monitor = monitorOf(pid);
+        Libc.kill((int) monitor, Libc.SIGKILL);
+        awaitNoMonitor(" container monitored --store " + store + " " + n);
+        container("kill", n).expect(0);
+        Brig.Result r = container("wait", n);
+        assertEquals(125, r.exit(), r.out() + r.err());
+        assertEquals("brig: container " + n + " has exited, but no monitor recorded its status (was its monitor killed?)\n", r.err());
+    }
+
+    @Test
     void memoryEaterDetachedHasItsOomInTheExitFile() throws Exception {
         String n = name("oom");
         detached(n, "-m", "100M", "--memory-swap", "100M", "plain", "sh", "-c", "x=a; while true; do x=$x$x; done").expect(0);
