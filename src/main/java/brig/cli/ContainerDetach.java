@@ -64,7 +64,12 @@ final class ContainerDetach {
         List<String> argv = new ArrayList<>(List.of("brig-helper", "monitor", "--log", MonitorFiles.log(bundle).toString(),
                 "--exit", MonitorFiles.exit(bundle).toString()));
         if (Libc.geteuid() == 0) {
-            for (Path dir : brig.cgroups.Hierarchy.make(MONITOR_CGROUP)) argv.addAll(List.of("--cgroup", dir.toString()));
+            try {
+                for (Path dir : brig.cgroups.Hierarchy.make(MONITOR_CGROUP)) argv.addAll(List.of("--cgroup", dir.toString()));
+            } catch (brig.cgroups.CgroupException e) {
+                // As the server: a monitor in the caller's cgroups still works (never the container's).
+                inv.warn(e.getMessage() + " (the monitor stays in the cgroups of brig's caller)");
+            }
         }
         // bin/brig's cold path execs `brig-helper launch JAVA ... brig.cli.Main ARGS` in the
         // monitor's own process: the JVM's command line is the client's, in one place.
