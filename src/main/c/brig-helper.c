@@ -14,6 +14,8 @@
  *                            (bin/brig execs it on the call's connection FD, ARGS its own
  *                            for ps): start the helper when the server asks, write the
  *                            server's output frames
+ *   brig-helper monitor --log F --exit F [--cgroup DIR]... PROGRAM ARGS...  the same
+ *                            supervisor for a detached container: see monitor()
  *
  * Mechanism that must happen at the moment of the syscall also lives here: every path inside
  * the container is resolved at the moment it is used, with openat2(RESOLVE_IN_ROOT), because
@@ -36,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <net/if.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -71,7 +74,7 @@ enum op {
 	OP_JOIN_NS = 42, OP_FORK = 43,
 	OP_HOOK = 50,
 	OP_SECCOMP = 48,
-	OP_OVERLAY = 56,
+	OP_OVERLAY = 56, OP_LOOPBACK_UP = 57,
 	OP_CHROOT = 51,
 };
 
@@ -557,6 +560,21 @@ static void do_mask(struct step *s)
 			fail("mount", s->s[0], errno);
 		close(null);
 	}
+	close(fd);
+}
+
+/* OP_LOOPBACK_UP: "lo" up in the process's network namespace (a new one has it down). */
+static void do_loopback_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fail("socket", "lo", errno);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		fail("ioctl SIOCGIFFLAGS", "lo", errno);
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		fail("ioctl SIOCSIFFLAGS", "lo", errno);
 	close(fd);
 }
 
@@ -1153,6 +1171,9 @@ static void run(struct step *s)
 	case OP_OVERLAY:
 		do_overlay(s);
 		break;
+	case OP_LOOPBACK_UP:
+		do_loopback_up();
+		break;
 	case OP_CHROOT:
 		do_chroot();
 		break;
@@ -1396,7 +1417,7 @@ static long long oom_kills(const char *file)
 
 /* Tells the user whether the OOM killer struck in the container, which has exited: its cgroup
  * still counts the kills until the delete removes it (brig.runtime.Runtime.reportArgs). */
-static void report_oom(void)
+static const char *report_oom(void)
 {
 	char *arg[2] = { 0 };
 	const char *oom_message = "";
@@ -1412,11 +1433,16 @@ static void report_oom(void)
 			/* "BASELINE FILE": the count read at the start, and where to read it now. */
 			char *file;
 			long long baseline = strtoll(arg[1], &file, 10);
-			if (*file == ' ' && oom_kills(file + 1) > baseline)
+			if (*file == ' ' && oom_kills(file + 1) > baseline) {
 				dprintf(2, "brig: %s\n", oom_message);
+				return oom_message;
+			}
 		}
 	}
+	return NULL;
 }
+
+static void monitor_exited(int status, const char *oom);
 
 /* The JVM died with a container half-made: kill every child this process has (the helper, the
  * container's first process and, as subreaper, whatever they left), until there is none. */
@@ -1907,16 +1933,127 @@ supervise:;
 	}
 	if (raw)
 		tcsetattr(0, TCSANOW, &saved);
-	report_oom();
+	monitor_exited(status_code(sv.container_status), report_oom());
 	if (sv.undo)
 		undo_start();
 	return status_code(sv.container_status);
+}
+
+/* ---- monitor: the supervisor of a detached container (brig container run -d) ----
+ *
+ * brig-helper monitor --log FILE --exit FILE [--cgroup DIR]... PROGRAM ARGS...
+ *
+ * Started by the brig that runs the container detached, with fd 2 a socket back to it. It
+ * forks (the child leaves the caller's process tree and can lead a session: posix_spawn made
+ * it a process group leader, which setsid refuses), starts a session of its own, moves into
+ * the cgroups Java named (Brig's own /brig.monitor, never the container's), makes the log its
+ * stdout and stderr (stdin is /dev/null, as Java spawned it) and execs PROGRAM: bin/brig
+ * --no-server ... container monitored NAME, whose cold path execs "brig-helper launch" in
+ * this same process. So the monitor IS launch(), with nothing added but its front: the
+ * container's parent and subreaper, its signal relay, its terminal's copy (to the log), the
+ * OOM report (to the log) and the clean-up afterwards. Why not a loop of its own: one
+ * supervisor, tested by every foreground run. Cost: ~1 MB RSS, no JVM stays (measured in
+ * docs/notes/2026-12-01-issue-12-detach.md).
+ *
+ * Without a terminal the container's stdout and stderr are the log file itself (inherited):
+ * nothing to copy, and the output is kept even if this process is killed. The channel back
+ * to brig (BRIG_DETACH_REPORT) reaches the JVM that starts the container, which reports
+ * there whether it runs or why not. BRIG_MONITOR_EXIT names the exit file that
+ * monitor_exited() writes once the container has exited, before the clean-up. */
+static int monitor(int argc, char **argv)
+{
+	const char *log = NULL, *exitf = NULL;
+	int k = 2;
+	for (; k + 1 < argc && !strncmp(argv[k], "--", 2); k += 2) {
+		if (!strcmp(argv[k], "--log"))
+			log = argv[k + 1];
+		else if (!strcmp(argv[k], "--exit"))
+			exitf = argv[k + 1];
+		else if (strcmp(argv[k], "--cgroup"))
+			break;
+	}
+	if (!log || !exitf || k >= argc || argv[k][0] != '/') {
+		dprintf(2, "usage: brig-helper monitor --log FILE --exit FILE [--cgroup DIR]... PROGRAM ARGS...\n");
+		return 125;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		dprintf(2, "brig: monitor: fork: %s\n", strerror(errno));
+		return 125;
+	}
+	if (pid > 0)
+		return 0;
+	setsid();
+	for (int j = 2; j < k; j += 2) {
+		char path[PATH_MAX];
+		if (strcmp(argv[j], "--cgroup"))
+			continue;
+		snprintf(path, sizeof path, "%s/cgroup.procs", argv[j + 1]);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1) { /* "0": the writer itself */
+			dprintf(2, "brig: monitor: cannot move into %s: %s\n", path, strerror(errno));
+			_exit(125);
+		}
+		close(fd);
+	}
+	char num[16];
+	int report = fcntl(2, F_DUPFD, 3), out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (report < 0 || out < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) {
+		dprintf(report < 0 ? 2 : report, "brig: monitor: %s: %s\n", log, strerror(errno));
+		_exit(125);
+	}
+	close(out);
+	snprintf(num, sizeof num, "%d", report);
+	setenv("BRIG_DETACH_REPORT", num, 1);
+	setenv("BRIG_MONITOR_EXIT", exitf, 1);
+	execv(argv[k], argv + k);
+	dprintf(report, "brig: monitor: cannot run %s: %s\n", argv[k], strerror(errno));
+	_exit(125);
+}
+
+/* In a monitor (BRIG_MONITOR_EXIT set), once its container has exited: the exit file that
+ * `container wait`, `ps -a` and `logs -f` read, one JSON line, written whole (a temporary
+ * file renamed) before the clean-up, which may remove it with the bundle (--rm). */
+static void monitor_exited(int status, const char *oom)
+{
+	const char *file = getenv("BRIG_MONITOR_EXIT");
+	char tmp[PATH_MAX], when[32];
+	struct timespec ts;
+	struct tm tm;
+	if (!file)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(tmp, sizeof tmp, "%s.tmp", file);
+	FILE *f = fopen(tmp, "we");
+	if (f) {
+		fprintf(f, "{\"status\":%d,\"oomKilled\":%s,\"finishedAt\":\"%s.%09ldZ\"", status, oom ? "true" : "false",
+			when, ts.tv_nsec);
+		if (oom) { /* Java's words; JSON-escaped */
+			fputs(",\"message\":\"", f);
+			for (const char *c = oom; *c; c++) {
+				if (*c == '"' || *c == '\\')
+					fprintf(f, "\\%c", *c);
+				else if ((unsigned char)*c < 0x20)
+					fprintf(f, "\\u%04x", *c);
+				else
+					fputc(*c, f);
+			}
+			fputc('"', f);
+		}
+		fputs("}\n", f);
+	}
+	if (!f || fclose(f) != 0 || rename(tmp, file) < 0)
+		dprintf(2, "brig: monitor: cannot write %s: %s\n", file, strerror(errno));
 }
 
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "launch"))
 		return launch(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "monitor"))
+		return monitor(argc, argv);
 	if ((argc != 4 && argc != 5) || strcmp(argv[1], "init")) {
 		dprintf(2, "brig-helper is started by brig; it is not meant to be run by hand\n");
 		return 125;

@@ -54,8 +54,25 @@ public record Hierarchy(String controllers, Path mountPoint, String own) {
      * its cpus and mems are set: they are copied from the root. Returns the directories.
      */
     public static List<Path> enter(String name) throws CgroupException {
-        List<Path> out = new ArrayList<>();
         String pid = Long.toString(ProcessHandle.current().pid());
+        List<Path> out = make(name);
+        for (Path dir : out) {
+            try {
+                Files.writeString(dir.resolve("cgroup.procs"), pid);
+            } catch (IOException e) {
+                throw new CgroupException("cgroup: cannot move process " + pid + " into " + dir + ": " + e);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@code name} below the root of every hierarchy this process is in, made if missing and
+     * ready to take tasks (a v1 cpuset's cpus and mems copied from the root), for a process
+     * that moves itself there: a detached container's monitor (brig-helper monitor).
+     */
+    public static List<Path> make(String name) throws CgroupException {
+        List<Path> out = new ArrayList<>();
         Path dir = null;
         try {
             for (Hierarchy h : discover()) {
@@ -66,11 +83,10 @@ public record Hierarchy(String controllers, Path mountPoint, String own) {
                         if (Files.readString(dir.resolve(f)).isBlank()) Files.writeString(dir.resolve(f), Files.readString(h.mountPoint().resolve(f)).trim());
                     }
                 }
-                Files.writeString(dir.resolve("cgroup.procs"), pid);
                 out.add(dir);
             }
         } catch (IOException e) {
-            throw new CgroupException("cgroup: cannot move process " + pid + " into " + (dir == null ? name : dir) + ": " + e);
+            throw new CgroupException("cgroup: cannot make " + (dir == null ? name : dir) + ": " + e);
         }
         return out;
     }

@@ -69,6 +69,11 @@ final class Args {
                 inline = body.substring(eq + 1);
             }
             Flag f = byName.get(name);
+            if (f == null && clump(arg, byName)) {
+                // docker's "-dt", "-it": one-letter booleans together (never a runc verb's form).
+                for (char c : body.toCharArray()) a.values.computeIfAbsent(byName.get(String.valueOf(c)).names().get(0), x -> new ArrayList<>()).add("true");
+                continue;
+            }
             if (f == null) throw new UsageException("flag provided but not defined: -" + name);
             String canonical = f.names().get(0);
             String v;
@@ -91,6 +96,16 @@ final class Args {
         }
         for (; k < argv.size(); k++) a.positional.add(argv.get(k));
         return a;
+    }
+
+    /** "-dt": one dash, no value, each letter a one-letter boolean flag. */
+    private static boolean clump(String arg, Map<String, Flag> byName) {
+        if (arg.startsWith("--") || arg.length() < 3 || arg.indexOf('=') >= 0) return false;
+        for (char c : arg.substring(1).toCharArray()) {
+            Flag f = byName.get(String.valueOf(c));
+            if (f == null || f.value()) return false;
+        }
+        return true;
     }
 
     boolean has(String name) {

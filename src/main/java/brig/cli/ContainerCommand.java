@@ -39,7 +39,7 @@ import java.util.stream.Stream;
 final class ContainerCommand {
     private ContainerCommand() {}
 
-    static final String USAGE = "run|create|start|stop|kill|rm|ps|top|inspect [options] ...   (brig container VERB --help)";
+    static final String USAGE = "run|create|start|stop|kill|rm|ps|logs|wait|top|inspect|exec|stats [options] ...   (brig container VERB --help)";
 
     /** Docker's "the daemon failed": bad flags, no image, a start that failed. */
     static final int FAILED = 125, NOT_EXECUTABLE = 126, NOT_FOUND = 127;
@@ -68,6 +68,9 @@ final class ContainerCommand {
             Args.Flag.value("CPUs it may run on (0-1, 0,2)", "cpuset-cpus"),
             Args.Flag.value("at most this many tasks (processes and threads)", "pids-limit"),
             Args.Flag.bool("mount the root file system read-only", "read-only"),
+            Args.Flag.value("bind mount a host path: /HOST/PATH:/CONTAINER/PATH[:ro] (made as a directory if missing); repeatable", "volume", "v"),
+            Args.Flag.value("mount a tmpfs: /CONTAINER/PATH[:OPTIONS] (default noexec,nosuid,nodev; size=64m, mode=1777, exec, ...); repeatable", "tmpfs"),
+            Args.Flag.bool("run a static init (tini, as docker-init) as PID 1: it reaps zombies and passes signals on", "init"),
             Args.Flag.value("add a capability (NET_ADMIN, ALL); repeatable", "cap-add"),
             Args.Flag.value("drop a capability (ALL); repeatable", "cap-drop"),
             Args.Flag.value("seccomp=FILE (an OCI linux.seccomp JSON) or seccomp=unconfined", "security-opt"),
@@ -75,7 +78,7 @@ final class ContainerCommand {
             Args.Flag.value("pull the image: missing (default), never or always", "pull"),
             Args.Flag.bool("give the container a terminal", "tty", "t"),
             Args.Flag.bool("keep stdin open (it always is: the caller's)", "interactive", "i"),
-            Args.Flag.bool("run in the background (not yet: needs the per-container monitor)", "detach", "d"));
+            Args.Flag.bool("run in the background: print the name once it runs (logs, wait, stop)", "detach", "d"));
 
     static final List<Args.Flag> STOP_FLAGS = List.of(ImageFlags.STORE,
             Args.Flag.value("seconds to wait after SIGTERM before SIGKILL (default 10)", "time", "t"));
@@ -83,7 +86,7 @@ final class ContainerCommand {
     static final List<Args.Flag> RM_FLAGS = List.of(ImageFlags.STORE, Args.Flag.bool("kill a running container first", "force", "f"));
     static final List<Args.Flag> PS_FLAGS = List.of(ImageFlags.STORE, Args.Flag.bool("all containers, not only running ones", "all", "a"),
             Args.Flag.bool("only names", "quiet", "q"));
-    static final List<Args.Flag> START_FLAGS = List.of(ImageFlags.STORE, Args.Flag.bool("attached (the only way yet)", "attach", "a"));
+    static final List<Args.Flag> START_FLAGS = List.of(ImageFlags.STORE, Args.Flag.bool("attached, also for a container created with -d (which starts detached)", "attach", "a"));
     static final List<Args.Flag> CLEANUP_FLAGS = List.of(ImageFlags.STORE, Args.Flag.bool("", "rm"), Args.Flag.value("", "start"));
 
     private static List<Args.Flag> withStore(List<Args.Flag> flags) {
@@ -113,6 +116,11 @@ final class ContainerCommand {
                 // --store as every container verb takes it: the name is the runtime's id all the same.
                 case "top" -> withStore(ContainerTopCommand.FLAGS);
                 case "inspect" -> withStore(ContainerInspectCommand.FLAGS);
+                case "exec" -> ContainerExecCommand.FLAGS;
+                case "stats" -> withStore(ContainerStatsCommand.FLAGS);
+                case "logs" -> ContainerLogsCommand.FLAGS;
+                case "wait" -> ContainerWaitCommand.FLAGS;
+                case "monitored" -> ContainerDetach.MONITORED_FLAGS;
                 default -> throw new Args.UsageException("\"container " + verb + "\" is not a command: use " + USAGE);
             };
             List<Args.Flag> withHelp = new ArrayList<>(flags);
@@ -132,6 +140,11 @@ final class ContainerCommand {
                 case "cleanup" -> cleanup(inv, a);
                 case "top" -> ContainerTopCommand.run(inv, a);
                 case "inspect" -> ContainerInspectCommand.run(inv, a);
+                case "exec" -> ContainerExecCommand.run(inv, a);
+                case "stats" -> ContainerStatsCommand.run(inv, a);
+                case "logs" -> ContainerLogsCommand.run(inv, a);
+                case "wait" -> ContainerWaitCommand.run(inv, a);
+                case "monitored" -> ContainerDetach.monitored(inv, a);
                 default -> ps(inv, a);
             };
         } catch (BrigFailure e) {
@@ -164,7 +177,6 @@ final class ContainerCommand {
     // --- run and create -------------------------------------------------------------------
 
     static int runOrCreate(Invocation inv, Args a, boolean run) throws Exception {
-        if (a.bool("detach")) throw new Args.UsageException("-d: detached containers are not there yet (they need the per-container monitor); run in the foreground");
         if (a.positional().isEmpty()) throw new Args.UsageException("\"container " + (run ? "run" : "create") + "\" requires an image");
         String imageName = a.positional().get(0);
         List<String> cmd = a.positional().subList(1, a.positional().size());
@@ -183,6 +195,7 @@ final class ContainerCommand {
             JsonObject config = Json.parseObjectFile(file);
             ContainerConfig.apply(config, image.config(), o, p.layers(), inv.env(), ContainerConfig.hostHardNofile());
             if (a.bool("rm")) config.getAsJsonObject("annotations").addProperty(AUTO_REMOVE, "true");
+            if (a.bool("detach")) config.getAsJsonObject("annotations").addProperty(ContainerDetach.DETACH, "true");
             Files.write(file, (Json.pretty(config) + "\n").getBytes(StandardCharsets.UTF_8));
             done = true;
         } finally {
@@ -192,6 +205,7 @@ final class ContainerCommand {
             inv.out().println(name);
             return 0;
         }
+        if (a.bool("detach")) return ContainerDetach.start(inv, storeDir, p.bundle(), name, a.bool("rm"));
         return startBundle(inv, storeDir, p.bundle(), name, a.bool("rm"));
     }
 
@@ -255,7 +269,8 @@ final class ContainerCommand {
                 a.has("memory-swap") ? Sizes.parse("--memory-swap", a.value("memory-swap", "")) : 0,
                 a.intValue("memory-swappiness", -1), longValue(a, "cpu-shares"), cpus, a.value("cpuset-cpus", null),
                 longValue(a, "pids-limit"), a.bool("read-only"), a.values("cap-add"), a.values("cap-drop"), seccomp,
-                a.value("network", "none"), a.bool("tty"), cmd);
+                a.value("network", "none"), a.bool("tty"), cmd, a.values("volume"), a.values("tmpfs"),
+                a.bool("init") ? brig.container.Volumes.STATIC_INIT : null);
     }
 
     private static long longValue(Args a, String flag) throws Args.UsageException {
@@ -350,6 +365,10 @@ final class ContainerCommand {
         if (st != null) runtime(inv).delete(name, false);
         JsonObject config = Json.parseObjectFile(bundle.resolve("config.json"));
         JsonElement rm = config.has("annotations") ? config.getAsJsonObject("annotations").get(AUTO_REMOVE) : null;
+        if (!a.bool("attach") && ContainerDetach.annotation(bundle, ContainerDetach.DETACH)) {
+            return ContainerDetach.start(inv, storeDir, bundle, name, rm != null && rm.getAsString().equals("true"));
+        }
+        Files.deleteIfExists(brig.container.MonitorFiles.exit(bundle)); // a detached run's exit is no longer the last
         return startBundle(inv, storeDir, bundle, name, rm != null && rm.getAsString().equals("true"));
     }
 
@@ -397,7 +416,13 @@ final class ContainerCommand {
                 if (!st.status().equals("stopped") && !a.bool("force")) {
                     throw new Args.UsageException("container " + name + " is " + st.status() + ": stop it first, or rm -f");
                 }
+                java.util.Optional<ProcessHandle> supervisor = ProcessHandle.of(st.pid()).flatMap(ProcessHandle::parent);
                 rt.delete(name, true);
+                ContainerDetach.awaitSupervisor(supervisor);
+                if (!Files.exists(bundle)) { // --rm: its supervisor's clean-up took it
+                    inv.out().println(name);
+                    continue;
+                }
             }
             ContainerBundles.remove(bundle);
             inv.out().println(name);
@@ -419,7 +444,8 @@ final class ContainerCommand {
         for (Path b : bundles) {
             String name = b.getFileName().toString();
             ContainerState st = state(inv, name);
-            String status = st != null ? st.status() : Files.exists(b.resolve(EXITED)) ? "exited" : "created";
+            brig.container.MonitorFiles.Exit exit = st == null || st.status().equals("stopped") ? brig.container.MonitorFiles.readExit(b) : null;
+            String status = exit != null ? "Exited (" + exit.status() + ")" : st != null ? st.status() : Files.exists(b.resolve(EXITED)) ? "exited" : "created";
             if (!a.bool("all") && !status.equals("running") && !status.equals("paused")) continue;
             if (a.bool("quiet")) {
                 inv.out().println(name);

@@ -70,6 +70,8 @@ public final class ContainerConfig {
         List<String> args = new ArrayList<>(entry);
         args.addAll(cmd);
         if (args.isEmpty()) throw new ContainerException("no command: the image has no Entrypoint or Cmd, give one after the image name");
+        // --init: docker's order, the init first and the command as its child after "--".
+        if (o.init() != null) args.addAll(0, List.of(Volumes.INIT_PATH, "--"));
         process.add("args", DefaultSeccomp.strings(args));
         process.addProperty("terminal", o.tty());
 
@@ -162,6 +164,20 @@ public final class ContainerConfig {
         }
 
         linux.add("resources", resources(o));
+
+        // Mounts: -v, --tmpfs and --init's binary over the bundle's defaults. The missing -v
+        // sources are made last, so that a config refused leaves nothing made on the host.
+        List<Volumes.Bind> binds = new ArrayList<>();
+        for (String v : o.volumes()) binds.add(Volumes.bind(v));
+        List<JsonObject> added = new ArrayList<>();
+        for (Volumes.Bind b : binds) added.add(Volumes.mount(b));
+        for (String t : o.tmpfs()) added.add(Volumes.tmpfs(t));
+        if (o.init() != null) added.add(Volumes.init(o.init()));
+        if (!added.isEmpty()) {
+            JsonArray mounts = config.has("mounts") ? config.getAsJsonArray("mounts") : new JsonArray();
+            config.add("mounts", Volumes.merge(mounts, added));
+        }
+        Volumes.createMissingSources(binds);
     }
 
     private static JsonObject resources(RunOptions o) throws ContainerException {

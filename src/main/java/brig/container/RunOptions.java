@@ -15,15 +15,30 @@ import java.util.List;
  * @param cpus --cpus as a quota over a 100 ms period, or 0
  * @param seccomp null for Brig's default profile, "unconfined", or a profile file (OCI linux.seccomp JSON)
  * @param network "none" (the default) or "host"
+ * @param volumes -v values as given, SRC:DST[:MODE] (see {@link Volumes})
+ * @param tmpfs --tmpfs values as given, DST[:OPTIONS]
+ * @param init --init: the host's static init to bind into the container, or null for none
  */
 public record RunOptions(String name, List<String> env, String workdir, String user, String hostname, String entrypoint,
                          long memory, long memorySwap, int memorySwappiness, long cpuShares, double cpus, String cpusetCpus,
                          long pidsLimit, boolean readOnly, List<String> capAdd, List<String> capDrop, String seccomp,
-                         String network, boolean tty, List<String> cmd) {
+                         String network, boolean tty, List<String> cmd, List<String> volumes, List<String> tmpfs,
+                         java.nio.file.Path init) {
     public RunOptions {
         env = List.copyOf(env);
+        volumes = List.copyOf(volumes);
+        tmpfs = List.copyOf(tmpfs);
         capAdd = List.copyOf(capAdd);
         capDrop = List.copyOf(capDrop);
         cmd = List.copyOf(cmd);
+    }
+
+    /** Without volumes, tmpfs mounts or an init (the flags of the first increment). */
+    public RunOptions(String name, List<String> env, String workdir, String user, String hostname, String entrypoint,
+                      long memory, long memorySwap, int memorySwappiness, long cpuShares, double cpus, String cpusetCpus,
+                      long pidsLimit, boolean readOnly, List<String> capAdd, List<String> capDrop, String seccomp,
+                      String network, boolean tty, List<String> cmd) {
+        this(name, env, workdir, user, hostname, entrypoint, memory, memorySwap, memorySwappiness, cpuShares, cpus, cpusetCpus,
+                pidsLimit, readOnly, capAdd, capDrop, seccomp, network, tty, cmd, List.of(), List.of(), null);
     }
 }

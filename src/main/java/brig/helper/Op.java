@@ -18,6 +18,8 @@ public enum Op {
     SECCOMP(48),
     // The copy-on-write rootfs of an image's container (56-59 are this branch's).
     OVERLAY(56),
+    // brig container run's --network none: lo up in the new network namespace (issue 12).
+    LOOPBACK_UP(57),
     // Conformance work (issue 8): 51-55.
     CHROOT(51);
 

@@ -210,6 +210,19 @@ public sealed interface Step {
         }
     }
 
+    /**
+     * Brings the loopback interface "lo" up in the process's new network namespace, which the
+     * kernel creates with it down, as runc and crun do (ioctl SIOCGIFFLAGS, then SIOCSIFFLAGS
+     * with IFF_UP, on an AF_INET datagram socket). After the clone, while the process still
+     * has CAP_NET_ADMIN.
+     */
+    record LoopbackUp() implements Step {
+        public Op op() { return Op.LOOPBACK_UP; }
+        public String explain() {
+            return "bring the loopback interface lo up in the new network namespace (ioctl SIOCSIFFLAGS IFF_UP)";
+        }
+    }
+
     /** mknod: {@code mode} includes the file type bits (S_IFCHR, S_IFBLK, S_IFIFO). */
     record MakeNode(String path, int mode, long major, long minor, long uid, long gid) implements Step {
         public Op op() { return Op.MKNOD; }

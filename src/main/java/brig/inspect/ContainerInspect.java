@@ -45,12 +45,7 @@ public final class ContainerInspect {
         if (live) o.add("namespaces", namespaces(s.pid()));
         List<Path> dirs = s.cgroups().stream().filter(Files::isDirectory).toList();
         if (!dirs.isEmpty()) {
-            ContainerCgroup cg;
-            try {
-                cg = ContainerCgroup.ofDirs(Hierarchy.discover(), dirs);
-            } catch (IOException e) {
-                throw new CgroupException("cgroup: read /proc/self/cgroup and mountinfo: " + e.getMessage());
-            }
+            ContainerCgroup cg = cgroup(dirs);
             JsonArray cgroups = new JsonArray();
             for (ContainerCgroup.Dir d : cg.dirs()) {
                 JsonObject c = new JsonObject();
@@ -64,6 +59,15 @@ public final class ContainerInspect {
         }
         if (live) o.add("mounts", mounts(s.pid()));
         return o;
+    }
+
+    /** The container's cgroup in this host's hierarchies, from its directories (as its state records them). */
+    static ContainerCgroup cgroup(List<Path> dirs) throws CgroupException {
+        try {
+            return ContainerCgroup.ofDirs(Hierarchy.discover(), dirs);
+        } catch (IOException e) {
+            throw new CgroupException("cgroup: read /proc/self/cgroup and mountinfo: " + e.getMessage());
+        }
     }
 
     static JsonObject rootfs(ContainerState s) {

@@ -31,8 +31,8 @@ import java.util.List;
  * <li>unshare the cgroup namespace, now that the process sits in all its cgroups: the
  *     namespace's root is where the process is, in every hierarchy, and the "cgroup" mounts
  *     below are made in it;</li>
- * <li>hostname, filesystem (see {@link RootfsPlanner}), terminal, pivot_root, sysctls, masked
- *     and read-only paths;</li>
+ * <li>hostname, lo up in a new network namespace (as runc), filesystem (see
+ *     {@link RootfsPlanner}), terminal, pivot_root, sysctls, masked and read-only paths;</li>
  * <li>HOME from the container's /etc/passwd when the environment lacks it; limits, identity
  *     and capabilities (see {@link ProcessPlanner}), the program lookup, fds,
  *     and for create the wait for start; then execve.</li>
@@ -159,6 +159,10 @@ public final class Planner {
         if (c.keyring() != null) steps.add(new Step.JoinKeyring(c.keyring(), keyringPerm(l.has(NamespaceType.USER))));
         if (!spec.hostname().isEmpty()) steps.add(new Step.SetHostname(spec.hostname()));
         if (!spec.domainname().isEmpty()) steps.add(new Step.SetDomainname(spec.domainname()));
+        // A new network namespace has lo down; runc and crun bring it up (measured: lo's flags
+        // 0x9 under runc 1.1.5 and crun 1.8.1), and so does Brig, while the process still has
+        // CAP_NET_ADMIN there. A namespace joined by path is someone else's: left as it is.
+        if (l.creates(NamespaceType.NETWORK)) steps.add(new Step.LoopbackUp());
 
         boolean userns = l.has(NamespaceType.USER);
         RootfsPlanner rootfs = new RootfsPlanner(spec, new RootfsPlanner.Context(c.rootfs(), c.bundle(), userns,

@@ -65,8 +65,10 @@ public final class NoLeaks implements BeforeEachCallback, AfterEachCallback {
         List<Path> leaked = new ArrayList<>();
         for (Path c : now) {
             if (before.cgroups().contains(c)) continue;
-            // The resident server's own cgroup (brig.server.Server.CGROUP) outlives the server by design.
-            if (c.getFileName().toString().equals("brig.server") && cgroupHierarchiesQuietly().contains(c.getParent())) continue;
+            // The resident server's own cgroup (brig.server.Server.CGROUP) outlives the server by
+            // design, and so does the detached containers' monitors' (brig.cli.ContainerDetach).
+            String own = c.getFileName().toString();
+            if ((own.equals("brig.server") || own.equals("brig.monitor")) && cgroupHierarchiesQuietly().contains(c.getParent())) continue;
             // Other tenants of the machine (systemd) make cgroups too: only those of this run
             // count, wherever the test put them (its ids, Brig's default parent, below this
             // JVM's own cgroup where a relative cgroupsPath lands).
