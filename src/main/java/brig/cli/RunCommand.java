@@ -51,7 +51,7 @@ final class RunCommand {
         try {
             inv.host().ignoreDirectSignals();
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(inv.path(a.value("bundle", ".")),
-                    a.bool("no-pivot"), preserve, listen, a.bool("no-new-keyring")), Planner.Mode.RUN);
+                    a.bool("no-pivot"), preserve, listen, a.bool("no-new-keyring")).withCaller(inv.caller().pid()), Planner.Mode.RUN);
             if (a.bool("explain")) {
                 inv.out().print(p.explain());
                 return 0;
