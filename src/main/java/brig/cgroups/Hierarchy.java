@@ -37,13 +37,15 @@ public record Hierarchy(String controllers, Path mountPoint, String own) {
     }
 
     /**
-     * The hierarchies process {@code pid} is in (0: this process), mounted where this process
+     * The hierarchies process {@code pid} is in (0 or gone: this process), mounted where this process
      * sees them: a resident server resolves its caller's relative cgroup paths with the
      * caller's cgroups (it serves only callers of its own mount namespace).
      */
     public static List<Hierarchy> discover(long pid) throws IOException {
-        return discover(Files.readAllLines(Path.of(pid == 0 ? "/proc/self/cgroup" : "/proc/" + pid + "/cgroup")),
-                Files.readAllLines(Path.of("/proc/self/mountinfo")));
+        Path of = Path.of("/proc/" + pid + "/cgroup");
+        // No such process (a library caller naming a pid of its own choosing): this process's.
+        if (pid == 0 || !Files.exists(of)) of = Path.of("/proc/self/cgroup");
+        return discover(Files.readAllLines(of), Files.readAllLines(Path.of("/proc/self/mountinfo")));
     }
 
     /**

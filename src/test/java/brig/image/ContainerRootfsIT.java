@@ -118,7 +118,8 @@ class ContainerRootfsIT {
         assertTrue(plan.indexOf("mount overlay on") < plan.indexOf("recursively bind-mount " + c.bundle().resolve("rootfs")), plan);
 
         // As on a kernel before 6.8: one lowerdir option through mount(2), and it still runs.
-        Map<String, String> legacy = Map.of("JAVA_TOOL_OPTIONS", "-D" + Overlay.LOWERDIR_PLUS_PROPERTY + "=false");
+        // A JVM property: only a JVM of the call's own sees it (the resident server's is its own).
+        Map<String, String> legacy = Map.of("JAVA_TOOL_OPTIONS", "-D" + Overlay.LOWERDIR_PLUS_PROPERTY + "=false", "BRIG_SERVER", "off");
         String old = Brig.run(tmp, List.of("run", "--explain", "--bundle", c.bundle().toString(), NoLeaks.PREFIX + "explain"), null, legacy, 60)
                 .expect(0).out();
         assertTrue(old.contains("with mount(2) and one lowerdir option"), old);
