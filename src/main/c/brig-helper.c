@@ -1073,6 +1073,12 @@ static void do_seccomp(struct step *s)
 	}
 }
 
+/* OP_WAIT_START: a signal sent to the waiting process ends it, as its default would. */
+static void end_by_signal(int sig)
+{
+	_exit(128 + sig);
+}
+
 static void run(struct step *s)
 {
 	char *p;
@@ -1272,10 +1278,21 @@ static void run(struct step *s)
 		break;
 	}
 	case OP_WAIT_START: {
+		/* Often this process is its pid namespace's init, and the kernel drops every signal
+		 * but SIGKILL and SIGSTOP sent to an init without a handler for it: `brig kill ID`
+		 * (SIGTERM) of a created container would do nothing, where runc's init ends. While
+		 * it waits, a signal whose default ends a process ends it; the defaults come back
+		 * before anything else runs. */
+		static const int ends[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM,
+					    SIGTERM, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSYS };
 		char c;
 		ssize_t r;
+		for (size_t k = 0; k < sizeof ends / sizeof ends[0]; k++)
+			signal(ends[k], end_by_signal);
 		while ((r = read(fifofd, &c, 1)) < 0 && errno == EINTR)
 			;
+		for (size_t k = 0; k < sizeof ends / sizeof ends[0]; k++)
+			signal(ends[k], SIG_DFL);
 		if (r != 1)
 			fail("read", "exec fifo", r < 0 ? errno : EPIPE);
 		close(fifofd);

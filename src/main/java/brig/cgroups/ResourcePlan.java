@@ -61,7 +61,7 @@ public record ResourcePlan(List<CgroupWrite> writes, List<String> ignored) {
             new Controller("net_prio", null), new Controller("rdma", "rdma"));
 
     private static final Set<String> OPTIONAL_V1_FILES = Set.of("blkio.weight", "blkio.leaf_weight", "blkio.weight_device",
-            "blkio.leaf_weight_device", "memory.memsw.limit_in_bytes", "cpu.cfs_burst_us", "cpu.idle", "cpu.rt_period_us",
+            "blkio.leaf_weight_device", "memory.memsw.limit_in_bytes", "memory.kmem.tcp.limit_in_bytes", "cpu.cfs_burst_us", "cpu.idle", "cpu.rt_period_us",
             "cpu.rt_runtime_us");
 
     /** Controller files of the unified tree a config may not write through "unified". */
@@ -102,8 +102,10 @@ public record ResourcePlan(List<CgroupWrite> writes, List<String> ignored) {
         ContainerCgroup.Dir unified = cgroup.dirs().stream().filter(d -> d.hierarchy().unified()).findFirst().orElse(null);
         Set<String> enable = new LinkedHashSet<>();
         List<CgroupWrite> v2 = new ArrayList<>();
+        boolean memoryV1 = false;
         for (Controller c : CONTROLLERS) {
             ContainerCgroup.Dir v1 = cgroup.dirs().stream().filter(d -> d.hierarchy().has(c.v1())).findFirst().orElse(null);
+            if (v1 != null && c.v1().equals("memory")) memoryV1 = true;
             boolean inUnified = v1 == null && unified != null && c.v2() != null && host.unifiedControllers().contains(c.v2());
             // The v1 writes also tell whether anything is asked of a controller mounted nowhere.
             List<CgroupWrite> asked = inUnified ? V2Resources.writes(r, c.v2(), now)
@@ -160,8 +162,8 @@ public record ResourcePlan(List<CgroupWrite> writes, List<String> ignored) {
         if (r.memory() != null && r.memory().kernel() != null) {
             ignored.add("linux.resources.memory.kernel: kernel memory limits are deprecated by the kernel (as runc, Brig ignores them)");
         }
-        if (r.memory() != null && r.memory().kernelTCP() != null) {
-            ignored.add("linux.resources.memory.kernelTCP: kernel memory limits are deprecated by the kernel (as runc, Brig ignores them)");
+        if (r.memory() != null && r.memory().kernelTCP() != null && !memoryV1) {
+            ignored.add("linux.resources.memory.kernelTCP: cgroup v2 has no TCP buffer limit (as runc, Brig ignores it)");
         }
         return new ResourcePlan(out, ignored);
     }

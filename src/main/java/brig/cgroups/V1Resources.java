@@ -81,6 +81,10 @@ public final class V1Resources {
         if (m.reservation() != null) out.add(new CgroupWrite("memory", "memory.soft_limit_in_bytes", m.reservation().toString(), M + "reservation"));
         if (m.swappiness() != null) out.add(new CgroupWrite("memory", "memory.swappiness", m.swappiness().toString(), M + "swappiness"));
         if (m.disableOOMKiller()) out.add(new CgroupWrite("memory", "memory.oom_control", "1", M + "disableOOMKiller"));
+        // runtime-spec: NOT RECOMMENDED for configs, but defined; v1 kernels still apply it
+        // (measured on 6.18: 104857600 written, 104857600 read back; memory.kmem.limit_in_bytes,
+        // "kernel", accepts a write and keeps unlimited, so that one stays ignored).
+        if (m.kernelTCP() != null) out.add(new CgroupWrite("memory", "memory.kmem.tcp.limit_in_bytes", m.kernelTCP().toString(), M + "kernelTCP"));
     }
 
     /** -1 (the spec's unlimited) as the largest value, for comparisons. */

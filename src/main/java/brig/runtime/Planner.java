@@ -103,7 +103,7 @@ public final class Planner {
             out.add(new HostStep.WriteIdMap("gid_map", l.gidMappings(), "linux.gidMappings"));
         }
         out.add(new HostStep.JoinCgroups(cgroup, !cloneInto(spec, cgroup).isEmpty()));
-        if (spec.process().oomScoreAdj() != null) out.add(new HostStep.WriteOomScoreAdj(spec.process().oomScoreAdj()));
+        if (spec.process() != null && spec.process().oomScoreAdj() != null) out.add(new HostStep.WriteOomScoreAdj(spec.process().oomScoreAdj()));
         out.addAll(Hooks.hostSteps(spec.hooks(), execFifo));
         return List.copyOf(out);
     }
@@ -168,7 +168,7 @@ public final class Planner {
         RootfsPlanner rootfs = new RootfsPlanner(spec, new RootfsPlanner.Context(c.rootfs(), c.bundle(), userns,
                 l.creates(NamespaceType.NETWORK), c.cgroup()));
         steps.addAll(rootfs.prepare());
-        if (p.terminal()) {
+        if (p != null && p.terminal()) {
             int rows = p.consoleSize() != null ? p.consoleSize().height() : 0;
             int cols = p.consoleSize() != null ? p.consoleSize().width() : 0;
             steps.add(new Step.OpenTerminal("/dev/ptmx", "/dev/console", rows, cols));
@@ -182,6 +182,16 @@ public final class Planner {
         // Before read-only paths: /proc/sys is usually one of them.
         l.sysctl().forEach((k, v) -> steps.add(new Step.Sysctl(k, v)));
         steps.addAll(rootfs.finish());
+        if (!spec.hasProcess()) {
+            // A config without "process" (create only): the process waits for a start that
+            // refuses it (Runtime.startCreated) and is killed by kill or delete. It takes no
+            // identity, limits or program; should anything else write the exec fifo, the helper
+            // ends at the plan's end with an error, running nothing.
+            if (c.mode() != Mode.CREATE) throw new IllegalArgumentException("a container without a process can only be created");
+            steps.add(new Step.Ready());
+            steps.add(new Step.WaitStart());
+            return new Plan(steps);
+        }
         // After every mount, as root: the /etc/passwd the container will see.
         steps.addAll(ProcessPlanner.home(p));
 

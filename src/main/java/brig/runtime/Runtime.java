@@ -170,7 +170,8 @@ public final class Runtime {
         Path config = bundle.resolve("config.json");
         com.google.gson.JsonObject json = SpecReader.readJson(config);
         Spec spec = SpecReader.parse(config, json);
-        SpecValidator.validateForLaunch(spec, config);
+        SpecValidator.validateForLaunch(spec, config, mode == Planner.Mode.CREATE);
+        if (spec.process() == null) spec = spec.withProcess(Spec.NO_PROCESS); // create only: start refuses it
         refuseOwnMountNamespace(spec, config);
         Path rootfs = bundle.resolve(spec.root().path()).normalize();
         if (!Files.isDirectory(rootfs)) {
@@ -756,6 +757,12 @@ public final class Runtime {
                 case "stopped" -> throw new BrigException("cannot start a container that has stopped");
                 case "running" -> throw new BrigException("cannot start an already running container");
                 default -> throw new BrigException("cannot start a container in the " + s.status() + " state");
+            }
+            // runtime-spec "Start": an error, and no effect, for a container created without a
+            // process (it stays created: kill and delete work).
+            CreatedWith created = store.readCreated(id);
+            if (created != null && !created.configJson().has("process")) {
+                throw new BrigException("cannot start container " + id + ": process: its config.json (as create read it) has none");
             }
             Path fifo = store.dir(id).resolve("exec.fifo");
             int report = Hooks.openReport(fifo); // before the start is let go; -1 without hooks at start

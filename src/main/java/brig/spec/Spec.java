@@ -23,6 +23,26 @@ public record Spec(String ociVersion, Process process, Root root, String hostnam
         if (hooks == null) hooks = Hooks.NONE;
     }
 
+    /**
+     * What a config without "process" is created with: runtime-spec makes "process" required
+     * only by `start` (config.md "Process": REQUIRED when start is called; runtime.md "Start":
+     * start MUST generate an error if process was not set), so `create` makes the container
+     * and its first process waits for a start that refuses it. Nothing to run, no terminal, no
+     * identity or limits to take: {@code brig.runtime.Planner} plans no program for it.
+     */
+    public static final Process NO_PROCESS = new Process(false, null, new User(0, 0, null, List.of()), List.of(),
+            List.of(), "/", null, List.of(), true, null);
+
+    /** Whether the config names a program to run (false for a null or {@link #NO_PROCESS} process). */
+    public boolean hasProcess() {
+        return process != null && process != NO_PROCESS;
+    }
+
+    /** This spec with another process (for a config without one, {@link #NO_PROCESS}). */
+    public Spec withProcess(Process p) {
+        return new Spec(ociVersion, p, root, hostname, domainname, mounts, annotations, linux, hooks);
+    }
+
     /** A spec without hooks. */
     public Spec(String ociVersion, Process process, Root root, String hostname, String domainname, List<Mount> mounts,
                 Map<String, String> annotations, Linux linux) {

@@ -15,10 +15,18 @@ public final class SpecValidator {
             "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced");
 
     public static void validateForLaunch(Spec spec, Path file) throws SpecException {
+        validateForLaunch(spec, file, false);
+    }
+
+    /**
+     * @param create for `create`, which accepts a config without "process" (runtime-spec
+     *     requires it only at start; `start` then refuses the container); `run` needs it
+     */
+    public static void validateForLaunch(Spec spec, Path file, boolean create) throws SpecException {
         Spec.Process p = spec.process();
         Spec.Linux l = spec.linux();
-        if (p == null) throw new SpecException(file, "process", "process: required to start a container");
-        if (p.args().isEmpty()) throw new SpecException(file, "process.args", "process.args: must not be empty");
+        if (p == null && !create) throw new SpecException(file, "process", "process: required to start a container");
+        if (p != null && p.args().isEmpty()) throw new SpecException(file, "process.args", "process.args: must not be empty");
         if (!l.has(NamespaceType.MOUNT)) {
             // The container shares the caller's mount namespace and is chrooted, not pivoted:
             // what would change the mount holding the rootfs (the host's) is refused.
