@@ -122,7 +122,7 @@ final class ContainerCommand {
             };
             List<Args.Flag> withHelp = new ArrayList<>(flags);
             withHelp.add(Args.Flag.bool("show help", "help"));
-            Args a = Args.parse(rest, 0, withHelp, true);
+            Args a = Args.parseGrouped(rest, 0, withHelp, true); // docker's -it, -dit, -ite K=V
             if (a.bool("help")) {
                 inv.out().print("usage: brig container " + verb + " [options]" + (verb.equals("run") || verb.equals("create") ? " IMAGE [COMMAND [ARG...]]" : verb.equals("ps") ? "" : " NAME...") + "\n\noptions:\n" + Args.help(flags));
                 return 0;
