@@ -77,7 +77,7 @@ final class ContainerCommand {
             Args.Flag.value("none (default: a network namespace of its own, no interface but lo) or host", "network", "net"),
             Args.Flag.value("pull the image: missing (default), never or always", "pull"),
             Args.Flag.bool("give the container a terminal", "tty", "t"),
-            Args.Flag.bool("keep stdin open (it always is: the caller's)", "interactive", "i"),
+            Args.Flag.bool("keep stdin open: the caller's (without it, and without -t, the container's stdin is /dev/null)", "interactive", "i"),
             Args.Flag.bool("run in the background (not yet: needs the per-container monitor)", "detach", "d"));
 
     static final List<Args.Flag> STOP_FLAGS = List.of(ImageFlags.STORE,
@@ -190,6 +190,8 @@ final class ContainerCommand {
             JsonObject config = Json.parseObjectFile(file);
             ContainerConfig.apply(config, image.config(), o, p.layers(), inv.env(), ContainerConfig.hostHardNofile());
             if (a.bool("rm")) config.getAsJsonObject("annotations").addProperty(AUTO_REMOVE, "true");
+            // docker: without -i the container's stdin is /dev/null (with -t the terminal is its stdin)
+            if (!a.bool("interactive") && !a.bool("tty")) config.getAsJsonObject("annotations").addProperty(brig.process.Stdin.ANNOTATION, "null");
             Files.write(file, (Json.pretty(config) + "\n").getBytes(StandardCharsets.UTF_8));
             done = true;
         } finally {

@@ -18,6 +18,8 @@ public enum Op {
     SECCOMP(48),
     // The copy-on-write rootfs of an image's container (56-59 are this branch's).
     OVERLAY(56),
+    // brig container run without -i: the program's stdin is /dev/null, not the caller's (issue 12).
+    STDIN(58),
     // Conformance work (issue 8): 51-55.
     CHROOT(51);
 
