@@ -86,13 +86,24 @@ public final class Brig {
      * environment plus {@code env}; on a timeout the command and its descendants are killed.
      */
     public static Result execThroughFiles(Path cwd, Path scratch, Map<String, String> env, int timeoutSeconds, List<String> cmd) {
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd == null ? null : cwd.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return execThroughFiles(cwd, scratch, env, timeoutSeconds, cmd, null);
+    }
+
+    /** As {@link #execThroughFiles(Path, Path, Map, int, List)}, with {@code stdin} written to the command's stdin (null: /dev/null). */
+    public static Result execThroughFiles(Path cwd, Path scratch, Map<String, String> env, int timeoutSeconds, List<String> cmd, byte[] stdin) {
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd == null ? null : cwd.toFile());
+        if (stdin == null) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().clear();
         pb.environment().putAll(env);
         try {
             Path out = Files.createTempFile(scratch, "out", ""), err = Files.createTempFile(scratch, "err", "");
             try {
                 Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                if (stdin != null) {
+                    try (var in = p.getOutputStream()) {
+                        in.write(stdin);
+                    }
+                }
                 if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                     p.descendants().forEach(ProcessHandle::destroyForcibly);
                     p.destroyForcibly().waitFor();
