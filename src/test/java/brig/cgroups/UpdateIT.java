@@ -127,12 +127,17 @@ class UpdateIT {
         }
     }
 
+    /** The eater, waiting for /go, under a memory limit of {@code bytes} and no swap (memsw = limit, swappiness 0). */
+    private TestBundle eater(long bytes) throws Exception {
+        TestBundle b = TestBundle.busybox(dir).sh(WAIT + EAT);
+        b.set("linux.resources", "{\"memory\":{\"limit\":" + bytes + ",\"swap\":" + bytes + ",\"swappiness\":0}}");
+        return b;
+    }
+
     @Test
     void raisingMemoryAndSwapLetsAnEaterKilledUnderTheOldLimitSurvive() throws Exception {
         // memsw = limit (no swap): raising the limit before memsw is EINVAL.
-        TestBundle b = TestBundle.busybox(dir).sh(WAIT + EAT);
-        b.set("linux.resources", "{\"memory\":{\"limit\":104857600,\"swap\":104857600,\"swappiness\":0}}");
-        try (Live c = new Live(b)) {
+        try (Live c = new Live(eater(104857600))) {
             c.updateMemory("400M", 419430400, true);
             Brig.Result r = c.go();
             assertEquals("eating\nsurvived 157286400\n", r.out(), r.err());
@@ -143,9 +148,7 @@ class UpdateIT {
     @Test
     void loweringMemoryAndSwapGetsAnEaterThatFitBeforeKilled() throws Exception {
         // memsw first would be below the limit the cgroup has: EINVAL.
-        TestBundle b = TestBundle.busybox(dir).sh(WAIT + EAT);
-        b.set("linux.resources", "{\"memory\":{\"limit\":419430400,\"swap\":419430400,\"swappiness\":0}}");
-        try (Live c = new Live(b)) {
+        try (Live c = new Live(eater(419430400))) {
             c.updateMemory("100M", 104857600, false);
             // The limit alone may not pass memsw; swap alone may not go below the limit. Nothing changes.
             assertEquals("brig: --memory: 209715200 is above the memory plus swap limit the cgroup has (104857600, "
