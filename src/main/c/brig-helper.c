@@ -74,7 +74,7 @@ enum op {
 	OP_JOIN_NS = 42, OP_FORK = 43,
 	OP_HOOK = 50,
 	OP_SECCOMP = 48,
-	OP_OVERLAY = 56, OP_LOOPBACK_UP = 57,
+	OP_OVERLAY = 56, OP_LOOPBACK_UP = 57, OP_STDIN = 58,
 	OP_CHROOT = 51,
 };
 
@@ -830,6 +830,20 @@ static void do_pty_attach(void)
 	close(ptyslave);
 }
 
+/* OP_STDIN: s0 a file in the container (its /dev/null), read-only as fd 0 in place of the
+ * caller's stdin. in_root's fd is close-on-exec: dup2 clears that on fd 0; if the open itself
+ * got fd 0 (stdin was closed), the flag is cleared by hand. */
+static void do_stdin(struct step *s)
+{
+	int fd = in_root(s->s[0], O_RDONLY | O_NOCTTY);
+	if (fd < 0)
+		fail("open", s->s[0], errno);
+	if (fd == 0 ? fcntl(0, F_SETFD, 0) < 0 : dup2(fd, 0) < 0)
+		fail("dup2", s->s[0], errno);
+	if (fd != 0)
+		close(fd);
+}
+
 /* For a seccomp profile that refuses getcwd (runtime-tools' linux_seccomp): whether the working
  * directory is under the root, walking ".." up. The kernel stops ".." at the process's root; from
  * a directory outside it the walk ends at the top of the mount tree, whose ".." is itself.
@@ -1264,6 +1278,9 @@ static void run(struct step *s)
 		break;
 	case OP_PTY_ATTACH:
 		do_pty_attach();
+		break;
+	case OP_STDIN:
+		do_stdin(s);
 		break;
 	case OP_OPEN_FIFO: {
 		/* Opened read-write so the open never blocks; OP_WAIT_START reads the byte that

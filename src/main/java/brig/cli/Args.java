@@ -11,6 +11,10 @@ import java.util.Map;
  * values as "--flag=value" or "--flag value", booleans as "--flag" or "--flag=false", and flags
  * end at the first argument that is not one (or at "--"). Hand-written: a CLI library cost more
  * JVM start-up than the whole of a `state` call.
+ *
+ * <p>Docker's fronts (`brig container ...`, the image verbs) read flags with {@link #parseGrouped}
+ * instead, which adds docker's (pflag's) grouped one-letter flags: "-it", "-dit", "-ite K=V",
+ * "-m100m". runc's verbs keep Go's grammar, where "-it" is one flag named "it": engines call them.
  */
 final class Args {
 
@@ -46,6 +50,22 @@ final class Args {
      *     the rest, flags or not, are positional
      */
     static Args parse(List<String> argv, int from, List<Flag> flags, boolean stopAtPositional) throws UsageException {
+        return parse(argv, from, flags, stopAtPositional, false);
+    }
+
+    /**
+     * As {@link #parse}, plus docker's grouped one-letter flags: an argument "-xyz" that is not
+     * itself a flag's name is read letter by letter, each a one-letter flag; booleans set, and
+     * the first that takes a value takes the rest of the argument ("-m100m", "-e=K=V") or, if
+     * it is the last letter, the next argument ("-ite K=V"). A whole name still wins ("-rm",
+     * "-net host" as before).
+     */
+    static Args parseGrouped(List<String> argv, int from, List<Flag> flags, boolean stopAtPositional) throws UsageException {
+        return parse(argv, from, flags, stopAtPositional, true);
+    }
+
+    private static Args parse(List<String> argv, int from, List<Flag> flags, boolean stopAtPositional, boolean grouped)
+            throws UsageException {
         Map<String, Flag> byName = new LinkedHashMap<>();
         for (Flag f : flags) for (String n : f.names()) byName.put(n, f);
         Args a = new Args();
@@ -69,9 +89,8 @@ final class Args {
                 inline = body.substring(eq + 1);
             }
             Flag f = byName.get(name);
-            if (f == null && clump(arg, byName)) {
-                // docker's "-dt", "-it": one-letter booleans together (never a runc verb's form).
-                for (char c : body.toCharArray()) a.values.computeIfAbsent(byName.get(String.valueOf(c)).names().get(0), x -> new ArrayList<>()).add("true");
+            if (f == null && grouped && !arg.startsWith("--") && body.length() > 1 && isShort(byName, body.charAt(0))) {
+                k = group(a, byName, argv, k);
                 continue;
             }
             if (f == null) throw new UsageException("flag provided but not defined: -" + name);
@@ -86,11 +105,7 @@ final class Args {
                     throw new UsageException("flag needs an argument: -" + name);
                 }
             } else {
-                v = inline == null ? "true" : inline;
-                if (!List.of("true", "false", "1", "0", "t", "f", "TRUE", "FALSE", "True", "False").contains(v)) {
-                    throw new UsageException("invalid boolean value \"" + v + "\" for -" + name);
-                }
-                v = List.of("true", "1", "t", "TRUE", "True").contains(v) ? "true" : "false";
+                v = bool(inline == null ? "true" : inline, name);
             }
             a.values.computeIfAbsent(canonical, x -> new ArrayList<>()).add(v);
         }
@@ -98,14 +113,47 @@ final class Args {
         return a;
     }
 
-    /** "-dt": one dash, no value, each letter a one-letter boolean flag. */
-    private static boolean clump(String arg, Map<String, Flag> byName) {
-        if (arg.startsWith("--") || arg.length() < 3 || arg.indexOf('=') >= 0) return false;
-        for (char c : arg.substring(1).toCharArray()) {
+    private static boolean isShort(Map<String, Flag> byName, char c) {
+        return byName.containsKey(String.valueOf(c));
+    }
+
+    /** Reads the group argv[k] ("-it", "-ite", "-m100m"); returns the index of the last argument it took. */
+    private static int group(Args a, Map<String, Flag> byName, List<String> argv, int k) throws UsageException {
+        String arg = argv.get(k), body = arg.substring(1);
+        for (int i = 0; i < body.length(); i++) {
+            char c = body.charAt(i);
             Flag f = byName.get(String.valueOf(c));
-            if (f == null || f.value()) return false;
+            // docker's (pflag's) words: the letter and the group it was in
+            if (f == null) throw new UsageException("unknown shorthand flag: '" + c + "' in " + arg);
+            String rest = body.substring(i + 1);
+            String inline = rest.startsWith("=") ? rest.substring(1) : null;
+            String v;
+            if (f.value()) {
+                if (!rest.isEmpty()) {
+                    v = inline != null ? inline : rest;
+                } else if (k + 1 < argv.size()) {
+                    v = argv.get(++k);
+                } else {
+                    throw new UsageException("flag needs an argument: '" + c + "' in " + arg);
+                }
+            } else if (inline != null) {
+                v = bool(inline, String.valueOf(c));
+            } else {
+                a.values.computeIfAbsent(f.names().get(0), x -> new ArrayList<>()).add("true");
+                continue;
+            }
+            a.values.computeIfAbsent(f.names().get(0), x -> new ArrayList<>()).add(v);
+            break; // a value (or "=false") ends the group
         }
-        return true;
+        return k;
+    }
+
+    /** Go's spellings of a boolean, as "true" or "false". */
+    private static String bool(String v, String name) throws UsageException {
+        if (!List.of("true", "false", "1", "0", "t", "f", "TRUE", "FALSE", "True", "False").contains(v)) {
+            throw new UsageException("invalid boolean value \"" + v + "\" for -" + name);
+        }
+        return List.of("true", "1", "t", "TRUE", "True").contains(v) ? "true" : "false";
     }
 
     boolean has(String name) {

@@ -77,7 +77,7 @@ final class ContainerCommand {
             Args.Flag.value("none (default: a network namespace of its own, no interface but lo) or host", "network", "net"),
             Args.Flag.value("pull the image: missing (default), never or always", "pull"),
             Args.Flag.bool("give the container a terminal", "tty", "t"),
-            Args.Flag.bool("keep stdin open (it always is: the caller's)", "interactive", "i"),
+            Args.Flag.bool("keep stdin open: the caller's (without it, and without -t, the container's stdin is /dev/null)", "interactive", "i"),
             Args.Flag.bool("run in the background: print the name once it runs (logs, wait, stop)", "detach", "d"));
 
     static final List<Args.Flag> STOP_FLAGS = List.of(ImageFlags.STORE,
@@ -125,7 +125,7 @@ final class ContainerCommand {
             };
             List<Args.Flag> withHelp = new ArrayList<>(flags);
             withHelp.add(Args.Flag.bool("show help", "help"));
-            Args a = Args.parse(rest, 0, withHelp, true);
+            Args a = Args.parseGrouped(rest, 0, withHelp, true); // docker's -it, -dit, -ite K=V
             if (a.bool("help")) {
                 inv.out().print("usage: brig container " + verb + " [options]" + (verb.equals("run") || verb.equals("create") ? " IMAGE [COMMAND [ARG...]]" : verb.equals("ps") ? "" : " NAME...") + "\n\noptions:\n" + Args.help(flags));
                 return 0;
@@ -196,6 +196,8 @@ final class ContainerCommand {
             ContainerConfig.apply(config, image.config(), o, p.layers(), inv.env(), ContainerConfig.hostHardNofile());
             if (a.bool("rm")) config.getAsJsonObject("annotations").addProperty(AUTO_REMOVE, "true");
             if (a.bool("detach")) config.getAsJsonObject("annotations").addProperty(ContainerDetach.DETACH, "true");
+            // docker: without -i the container's stdin is /dev/null (with -t the terminal is its stdin)
+            if (!a.bool("interactive") && !a.bool("tty")) config.getAsJsonObject("annotations").addProperty(brig.process.Stdin.ANNOTATION, "null");
             Files.write(file, (Json.pretty(config) + "\n").getBytes(StandardCharsets.UTF_8));
             done = true;
         } finally {

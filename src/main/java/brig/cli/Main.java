@@ -179,7 +179,9 @@ public final class Main {
             }
             if (c.body() == null) return inv.fail("\"" + verb + "\" is not supported yet");
             signalsFor(c, inv);
-            Args ca = Args.parse(args, 0, c.parsedFlags(), !c.flagsAnywhere());
+            // The image verbs are docker's fronts: its grouped one-letter flags; runc's keep Go's grammar.
+            Args ca = c.group() == Command.Group.IMAGES ? Args.parseGrouped(args, 0, c.parsedFlags(), !c.flagsAnywhere())
+                    : Args.parse(args, 0, c.parsedFlags(), !c.flagsAnywhere());
             if (ca.bool("help")) {
                 inv.out().print(c.help());
                 return 0;

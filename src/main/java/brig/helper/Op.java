@@ -20,6 +20,8 @@ public enum Op {
     OVERLAY(56),
     // brig container run's --network none: lo up in the new network namespace (issue 12).
     LOOPBACK_UP(57),
+    // brig container run without -i: the program's stdin is /dev/null, not the caller's (issue 12).
+    STDIN(58),
     // Conformance work (issue 8): 51-55.
     CHROOT(51);
 

@@ -420,6 +420,17 @@ public sealed interface Step {
         }
     }
 
+    /**
+     * Opens {@code path} in the container (read-only, after its root is entered) as the
+     * program's stdin, fd 0, in place of the caller's that the helper was given: docker's
+     * stdin without -i is /dev/null.
+     */
+    record Stdin(String path) implements Step {
+        public Op op() { return Op.STDIN; }
+        public List<String> strings() { return List.of(path); }
+        public String explain() { return "open " + path + " as the program's stdin (fd 0) in place of the caller's"; }
+    }
+
     /** The process already leads its own session (see {@link Clone}). */
     record AttachTerminal() implements Step {
         public Op op() { return Op.PTY_ATTACH; }

@@ -33,7 +33,8 @@ import java.util.List;
  *     below are made in it;</li>
  * <li>hostname, lo up in a new network namespace (as runc), filesystem (see
  *     {@link RootfsPlanner}), terminal, pivot_root, sysctls, masked and read-only paths;</li>
- * <li>HOME from the container's /etc/passwd when the environment lacks it; limits, identity
+ * <li>HOME from the container's /etc/passwd when the environment lacks it; /dev/null as stdin
+ *     when Brig's annotation asks (see {@link brig.process.Stdin}); limits, identity
  *     and capabilities (see {@link ProcessPlanner}), the program lookup, fds,
  *     and for create the wait for start; then execve.</li>
  * </ol>
@@ -194,6 +195,9 @@ public final class Planner {
         }
         // After every mount, as root: the /etc/passwd the container will see.
         steps.addAll(ProcessPlanner.home(p));
+        // The container's /dev/null as stdin when Brig's annotation asks (docker without -i);
+        // before the identity changes and seccomp, which could refuse the open.
+        steps.addAll(brig.process.Stdin.steps(spec));
 
         // Limits, identity, the program, fds and seccomp where runc loads it; before the start wait.
         List<String> env = listenEnv(p.env(), c.listenFds());

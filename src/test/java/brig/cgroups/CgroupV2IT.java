@@ -8,8 +8,8 @@ import brig.testing.TestBundle;
 import brig.testing.Vm;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * On a pure cgroup v2 host (these machines are v1 hybrids, so in a throw-away VM: {@link
@@ -18,20 +18,8 @@ import org.junit.jupiter.api.Test;
  */
 @org.junit.jupiter.api.extension.ExtendWith(brig.testing.NoLeaks.class)
 class CgroupV2IT {
-    /** Not under /tmp: the VM mounts a fresh /tmp of its own. */
-    Path dir;
-
-    @org.junit.jupiter.api.BeforeEach
-    void makeDir() throws Exception {
-        dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "cgroupv2-it-");
-    }
-
-    @org.junit.jupiter.api.AfterEach
-    void removeDir() throws Exception {
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
+    /** Not under /tmp: the guest mounts a fresh /tmp of its own. */
+    @TempDir(factory = Vm.GuestDir.class) Path dir;
 
     /** The harness, for v2 tests written against the old ../shared/vm runner (same arguments): prefer {@link Vm#run}. */
     static final Path VM = Vm.SCRIPT;
@@ -39,7 +27,6 @@ class CgroupV2IT {
     @Test
     void containersOnAPureV2Host() throws Exception {
         Vm.requireAvailable();
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         TestBundle place = TestBundle.busybox(dir.resolve("place")).sh("cat /proc/self/cgroup; ls /sys/fs/cgroup | grep -c cgroup.procs; "
                 + "mkdir /sys/fs/cgroup/x 2>&1 | sed 's/.*: //'");
         TestBundle devices = TestBundle.busybox(dir.resolve("devices")).sh("mknod /tmp/mem c 1 1 && echo made; "

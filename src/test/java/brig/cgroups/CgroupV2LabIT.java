@@ -10,14 +10,12 @@ import brig.testing.TestBundle;
 import brig.testing.Vm;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -33,20 +31,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(NoLeaks.class)
 class CgroupV2LabIT {
     /** Not under /tmp: the guest mounts a fresh /tmp of its own. */
-    Path dir;
-
-    @BeforeEach
-    void makeDir() throws Exception {
-        dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "cgroupv2-lab-it-");
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
-
-    @AfterEach
-    void removeDir() throws Exception {
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
+    @TempDir(factory = Vm.GuestDir.class) Path dir;
 
     /** The lab's munch: 1 MiB at a time, each touched, its count printed as it goes. */
     private static final String EATER = """

@@ -7,12 +7,9 @@ import brig.testing.Brig;
 import brig.testing.NoLeaks;
 import brig.testing.TestBundle;
 import brig.testing.Vm;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -23,21 +20,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(NoLeaks.class)
 class CgroupV2NamespaceIT {
-    /** Not under /tmp: the VM mounts a fresh /tmp of its own. */
-    Path dir;
-
-    @BeforeEach
-    void makeDir() throws Exception {
-        dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "cgroupv2ns-it-");
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
-
-    @AfterEach
-    void removeDir() throws Exception {
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
+    /** Not under /tmp: the guest mounts a fresh /tmp of its own. */
+    @TempDir(factory = Vm.GuestDir.class) Path dir;
 
     /** /proc/self/cgroup; the limits; directories seen; a write; the mount (point, root, ro, type). */
     static final String SCRIPT = String.join("; ",

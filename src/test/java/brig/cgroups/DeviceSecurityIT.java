@@ -288,46 +288,34 @@ class DeviceSecurityIT {
 
     /** Everything above that involves the kernel's cgroup v2, in one boot of the VM. */
     @Test
-    void theSameAttacksOnAPureV2Host() throws Exception {
+    void theSameAttacksOnAPureV2Host(@TempDir(factory = Vm.GuestDir.class) Path work) throws Exception {
         Vm.requireAvailable();
-        Path work = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "device-security-it-");
-        try {
-            Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
-            TestBundle bare = attacker(work.resolve("bare"), false);
-            TestBundle runc = attacker(work.resolve("runc"), true);
-            TestBundle join = TestBundle.busybox(work.resolve("join")).sh("echo joined");
-            join.set("linux.cgroupsPath", "\"/brig/hostx\"");
-            for (TestBundle t : List.of(bare, runc, join)) t.write();
-            String brig = Brig.launcher() + " --root /tmp/state";
-            String java = ProcessHandle.current().info().command().orElseThrow();
-            String cp = String.join(":", Path.of("target/classes").toAbsolutePath().toString(),
-                    Path.of("target/test-classes").toAbsolutePath().toString(),
-                    Path.of(com.google.gson.Gson.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
-            String script = String.join("\n",
-                    "echo '--- bare'", brig + " run --bundle " + bare.dir() + " " + bare.id(),
-                    "echo '--- runc'", brig + " run --bundle " + runc.dir() + " " + runc.id(),
-                    "echo '--- join'",
-                    // The host process sits below the named cgroup: v2 reports it as "populated 1".
-                    "mkdir -p /sys/fs/cgroup/brig/hostx/inner; /bin/busybox sleep 1000 & s=$!",
-                    "echo $s > /sys/fs/cgroup/brig/hostx/inner/cgroup.procs",
-                    brig + " run --bundle " + join.dir() + " " + join.id() + " 2>&1; echo \"exit $?\"",
-                    "kill -0 $s && echo host process alive; cat /sys/fs/cgroup/brig/hostx/inner/cgroup.procs | grep -c \"^$s$\"",
-                    "echo '--- live'", "mkdir -p /tmp/live", java + " --enable-native-access=ALL-UNNAMED -cp " + cp + " '" + V2Live.class.getName() + "' /tmp/live 2>&1",
-                    "echo '--- end'");
-            Brig.Result r = Vm.run(work, script, 600);
-            String out = r.out();
-            assertTrue(out.contains("--- end\n"), out + r.err());
-            assertEquals(REFUSED, section(out, "bare", "runc"));
-            assertEquals(REFUSED, section(out, "runc", "join"));
-            String join1 = section(out, "join", "live");
-            assertTrue(join1.matches("(?s)[^\n]*cgroup: /sys/fs/cgroup/brig/hostx \\(linux.cgroupsPath\\) already holds processes that "
-                    + "are not this container's: refusing to join it\nexit 1\nhost process alive\n1\n"), join1);
-            assertEquals(LIVE_REPORT + "programs attached: 1\n", section(out, "live", "end"));
-        } finally {
-            try (var s = Files.walk(work)) {
-                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
+        TestBundle bare = attacker(work.resolve("bare"), false);
+        TestBundle runc = attacker(work.resolve("runc"), true);
+        TestBundle join = TestBundle.busybox(work.resolve("join")).sh("echo joined");
+        join.set("linux.cgroupsPath", "\"/brig/hostx\"");
+        for (TestBundle t : List.of(bare, runc, join)) t.write();
+        String brig = Brig.launcher() + " --root /tmp/state";
+        String script = String.join("\n",
+                "echo '--- bare'", brig + " run --bundle " + bare.dir() + " " + bare.id(),
+                "echo '--- runc'", brig + " run --bundle " + runc.dir() + " " + runc.id(),
+                "echo '--- join'",
+                // The host process sits below the named cgroup: v2 reports it as "populated 1".
+                "mkdir -p /sys/fs/cgroup/brig/hostx/inner; /bin/busybox sleep 1000 & s=$!",
+                "echo $s > /sys/fs/cgroup/brig/hostx/inner/cgroup.procs",
+                brig + " run --bundle " + join.dir() + " " + join.id() + " 2>&1; echo \"exit $?\"",
+                "kill -0 $s && echo host process alive; cat /sys/fs/cgroup/brig/hostx/inner/cgroup.procs | grep -c \"^$s$\"",
+                "echo '--- live'", "mkdir -p /tmp/live", Vm.javaCommand(V2Live.class) + " /tmp/live 2>&1",
+                "echo '--- end'");
+        Brig.Result r = Vm.run(work, script, 600);
+        String out = r.out();
+        assertTrue(out.contains("--- end\n"), out + r.err());
+        assertEquals(REFUSED, section(out, "bare", "runc"));
+        assertEquals(REFUSED, section(out, "runc", "join"));
+        String join1 = section(out, "join", "live");
+        assertTrue(join1.matches("(?s)[^\n]*cgroup: /sys/fs/cgroup/brig/hostx \\(linux.cgroupsPath\\) already holds processes that "
+                + "are not this container's: refusing to join it\nexit 1\nhost process alive\n1\n"), join1);
+        assertEquals(LIVE_REPORT + "programs attached: 1\n", section(out, "live", "end"));
     }
 
     private static String section(String out, String from, String to) {

@@ -36,21 +36,10 @@ class UpdateIT {
      * brig with its output in files, not read by threads of the common pool: with 2 cores that
      * pool has one thread, which the running container's output holds (Brig.run reads there).
      */
-    private Brig.Result brig(String stdin, String... args) throws Exception {
+    private Brig.Result brig(String stdin, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Brig.launcher().toString()));
         cmd.addAll(List.of(args));
-        Path out = Files.createTempFile(dir, "out", ""), err = Files.createTempFile(dir, "err", "");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile());
-        pb.environment().clear();
-        Process p = pb.start();
-        try (var in = p.getOutputStream()) {
-            if (stdin != null) in.write(stdin.getBytes(StandardCharsets.UTF_8));
-        }
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("timed out: " + cmd);
-        }
-        return new Brig.Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        return Brig.execThroughFiles(dir, dir, java.util.Map.of(), 30, cmd, stdin == null ? null : stdin.getBytes(StandardCharsets.UTF_8));
     }
 
     /** A container running in the background until it is let go (or, failing that, deleted). */
@@ -92,6 +81,24 @@ class UpdateIT {
             return brig(stdin, args.toArray(String[]::new));
         }
 
+        /**
+         * `update --memory SIZE --memory-swap SIZE` (no swap): --explain first, which names the
+         * writes in their order (memsw first when raising, the limit first when lowering: the
+         * kernel wants memsw >= limit at every moment) and changes nothing; then the update,
+         * silent as runc's, and both limits read back.
+         */
+        void updateMemory(String size, long bytes, boolean raising) throws Exception {
+            Path memory = cgroup("memory");
+            String limit = "write " + bytes + " to " + memory.resolve("memory.limit_in_bytes") + " (--memory)\n";
+            String memsw = "write " + bytes + " to " + memory.resolve("memory.memsw.limit_in_bytes") + " (--memory-swap)\n";
+            long before = read("memory", "memory.limit_in_bytes");
+            assertEquals(raising ? memsw + limit : limit + memsw, update("--explain", "--memory", size, "--memory-swap", size).expect(0).out());
+            assertEquals(before, read("memory", "memory.limit_in_bytes"), "--explain changes nothing");
+            assertEquals(new Brig.Result(0, "", ""), update("--memory", size, "--memory-swap", size), "silent, as runc");
+            assertEquals(bytes, read("memory", "memory.limit_in_bytes"));
+            assertEquals(bytes, read("memory", "memory.memsw.limit_in_bytes"));
+        }
+
         Path cgroup(String controller) throws Exception {
             return Hierarchy.discover().stream().filter(h -> h.has(controller)).findFirst().orElseThrow().mountPoint()
                     .resolve("brig").resolve(b.id());
@@ -120,20 +127,18 @@ class UpdateIT {
         }
     }
 
+    /** The eater, waiting for /go, under a memory limit of {@code bytes} and no swap (memsw = limit, swappiness 0). */
+    private TestBundle eater(long bytes) throws Exception {
+        TestBundle b = TestBundle.busybox(dir).sh(WAIT + EAT);
+        b.set("linux.resources", "{\"memory\":{\"limit\":" + bytes + ",\"swap\":" + bytes + ",\"swappiness\":0}}");
+        return b;
+    }
+
     @Test
     void raisingMemoryAndSwapLetsAnEaterKilledUnderTheOldLimitSurvive() throws Exception {
         // memsw = limit (no swap): raising the limit before memsw is EINVAL.
-        TestBundle b = TestBundle.busybox(dir).sh(WAIT + EAT);
-        b.set("linux.resources", "{\"memory\":{\"limit\":104857600,\"swap\":104857600,\"swappiness\":0}}");
-        try (Live c = new Live(b)) {
-            Path memory = c.cgroup("memory");
-            assertEquals("write 419430400 to " + memory.resolve("memory.memsw.limit_in_bytes") + " (--memory-swap)\n"
-                    + "write 419430400 to " + memory.resolve("memory.limit_in_bytes") + " (--memory)\n",
-                    c.update("--explain", "--memory", "400M", "--memory-swap", "400M").expect(0).out());
-            assertEquals(104857600, c.read("memory", "memory.limit_in_bytes"), "--explain changes nothing");
-            assertEquals(new Brig.Result(0, "", ""), c.update("--memory", "400M", "--memory-swap", "400M"), "silent, as runc");
-            assertEquals(419430400, c.read("memory", "memory.limit_in_bytes"));
-            assertEquals(419430400, c.read("memory", "memory.memsw.limit_in_bytes"));
+        try (Live c = new Live(eater(104857600))) {
+            c.updateMemory("400M", 419430400, true);
             Brig.Result r = c.go();
             assertEquals("eating\nsurvived 157286400\n", r.out(), r.err());
             assertEquals(0, r.exit(), r.err());
@@ -143,16 +148,8 @@ class UpdateIT {
     @Test
     void loweringMemoryAndSwapGetsAnEaterThatFitBeforeKilled() throws Exception {
         // memsw first would be below the limit the cgroup has: EINVAL.
-        TestBundle b = TestBundle.busybox(dir).sh(WAIT + EAT);
-        b.set("linux.resources", "{\"memory\":{\"limit\":419430400,\"swap\":419430400,\"swappiness\":0}}");
-        try (Live c = new Live(b)) {
-            Path memory = c.cgroup("memory");
-            assertEquals("write 104857600 to " + memory.resolve("memory.limit_in_bytes") + " (--memory)\n"
-                    + "write 104857600 to " + memory.resolve("memory.memsw.limit_in_bytes") + " (--memory-swap)\n",
-                    c.update("--explain", "--memory", "100M", "--memory-swap", "100M").expect(0).out());
-            c.update("--memory", "100M", "--memory-swap", "100M").expect(0);
-            assertEquals(104857600, c.read("memory", "memory.limit_in_bytes"));
-            assertEquals(104857600, c.read("memory", "memory.memsw.limit_in_bytes"));
+        try (Live c = new Live(eater(419430400))) {
+            c.updateMemory("100M", 104857600, false);
             // The limit alone may not pass memsw; swap alone may not go below the limit. Nothing changes.
             assertEquals("brig: --memory: 209715200 is above the memory plus swap limit the cgroup has (104857600, "
                     + "memory.memsw.limit_in_bytes): give the swap limit too\n", c.update("--memory", "200M").expect(1).err());

@@ -6,12 +6,9 @@ import brig.testing.Brig;
 import brig.testing.NoLeaks;
 import brig.testing.TestBundle;
 import brig.testing.Vm;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -21,25 +18,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(NoLeaks.class)
 class UpdateV2IT {
-    /** Not under /tmp: the VM mounts a fresh /tmp of its own. */
-    Path dir;
-
-    @BeforeEach
-    void makeDir() throws Exception {
-        dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "update-v2-it-");
-    }
-
-    @AfterEach
-    void removeDir() throws Exception {
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
+    /** Not under /tmp: the guest mounts a fresh /tmp of its own. */
+    @TempDir(factory = Vm.GuestDir.class) Path dir;
 
     @Test
     void aRunningContainersLimitsOnAPureV2Host() throws Exception {
         Vm.requireAvailable();
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         // Waits for /go, then holds 24 MiB (sh's buffer grows by copies: up to twice that at
         // once): more than the limit it starts with. Small and few commands: the guest runs
         // under emulation, where each JVM start costs seconds.

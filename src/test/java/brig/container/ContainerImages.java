@@ -1,20 +1,12 @@
 package brig.container;
 
-import brig.image.Descriptor;
-import brig.image.Digest;
 import brig.image.Layout;
-import brig.image.Manifest;
-import brig.image.MediaType;
-import brig.image.Platform;
 import brig.json.Json;
 import brig.testing.Busybox;
-import com.google.gson.JsonArray;
+import brig.testing.TestImage;
 import com.google.gson.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
 
 /** One-layer busybox images with an image config of the test's, stored in a local layout (no registry, no internet). */
 final class ContainerImages {
@@ -31,24 +23,7 @@ final class ContainerImages {
         Files.writeString(root.resolve("etc/group"), "root:x:0:\nnogroup:x:65534:\napp:x:1000:\nstaff:x:50:app\n");
         Files.createDirectories(root.resolve("home/app"));
         Files.createDirectories(root.resolve("srv/app"));
-        Process p = new ProcessBuilder("tar", "--numeric-owner", "--sort=name", "-C", root.toString(), "-cf", "-", ".")
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        byte[] tar = p.getInputStream().readAllBytes();
-        if (p.waitFor() != 0) throw new AssertionError("tar failed");
-        Descriptor layer = store.putBlob(tar, MediaType.OCI_LAYER);
-        JsonObject c = new JsonObject();
-        c.addProperty("architecture", Platform.host().architecture());
-        c.addProperty("os", "linux");
-        c.add("config", config);
-        JsonObject rootfs = new JsonObject();
-        rootfs.addProperty("type", "layers");
-        JsonArray diffs = new JsonArray();
-        diffs.add(Digest.of(tar).toString());
-        rootfs.add("diff_ids", diffs);
-        c.add("rootfs", rootfs);
-        Descriptor cd = store.putBlob(Json.compact(c).getBytes(StandardCharsets.UTF_8), MediaType.OCI_CONFIG);
-        Manifest m = new Manifest(MediaType.OCI_MANIFEST, cd, List.of(layer), Map.of());
-        store.tag(store.putBlob(m.ociBytes(), MediaType.OCI_MANIFEST), "localhost/" + name + ":latest");
+        TestImage.of(TestImage.tar(root)).config(config).store(store, "localhost/" + name + ":latest");
     }
 
     static JsonObject config(String json) {

@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  * {@link #pathRuncCalls()} before it execs Brig. Containers live in the namespace {@link #NS},
  * whose cgroups are /NS/ID: named after the test run, so NoLeaks sees what stays.
  */
-final class Containerd implements AutoCloseable {
+final class Containerd implements Engine {
     static final String NS = NoLeaks.PREFIX + "ctr";
     /** Where the shim and ctr put things whatever the config says: removed if we made them and they are empty. */
     private static final List<Path> SHARED = List.of(Path.of("/run/containerd"), Path.of("/run/containerd/s"),
@@ -124,7 +124,7 @@ final class Containerd implements AutoCloseable {
      * removes the namespace's cgroups and its state directory in the default root. Returns
      * what had to be killed or could not be removed.
      */
-    List<String> removeAll() throws Exception {
+    public List<String> removeAll() throws Exception {
         List<String> left = new ArrayList<>();
         if (daemon != null && daemon.isAlive()) {
             List<String> tasks = ctr("task", "ls", "-q").out().lines().filter(s -> !s.isBlank()).toList();

@@ -4,19 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import brig.syscalls.Libc;
 import brig.testing.Brig;
 import brig.testing.NoLeaks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * containerd 1.6 with containerd-shim-runc-v2 and ctr (Debian's) driving Brig, as a user
@@ -26,23 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(NoLeaks.class)
 class ContainerdIT {
-    @TempDir static Path shared;
-    static Containerd containerd;
+    @RegisterExtension static final Engine.PerClass<Containerd> ENGINE = new Engine.PerClass<>(Containerd::start, "tasks, shims, cgroups or state left");
 
-    @BeforeAll
-    static void start() throws Exception {
-        Assumptions.assumeTrue(Libc.geteuid() == 0, "containerd needs root");
-        containerd = Containerd.start(EngineImage.build(Files.createDirectories(shared.resolve("image"))));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (containerd != null) containerd.close();
-    }
-
-    @AfterEach
-    void removeContainers() throws Exception {
-        assertEquals(List.of(), containerd.removeAll(), "tasks, shims, cgroups or state left");
+    private static Containerd containerd() {
+        return ENGINE.get();
     }
 
     private static String id(String name) {
@@ -53,7 +35,7 @@ class ContainerdIT {
     private static void awaitTask(String id, String status) throws InterruptedException {
         String ls = "";
         for (int k = 0; k < 100; k++) {
-            ls = containerd.ctr("task", "ls").expect(0).out();
+            ls = containerd().ctr("task", "ls").expect(0).out();
             if (ls.lines().anyMatch(l -> l.matches(java.util.regex.Pattern.quote(id) + " +[0-9]+ +" + status))) return;
             Thread.sleep(50);
         }
@@ -62,29 +44,29 @@ class ContainerdIT {
 
     @Test
     void runsContainersInTheForegroundWithBrigAsTheirRuntime() throws Exception {
-        assertTrue(containerd.ctr("images", "ls", "-q").expect(0).out().lines().anyMatch("busybox:latest"::equals), "the image made here is imported");
-        assertEquals("hello\n", containerd.run(containerd.runWithBrig("--rm", "busybox:latest", id("echo"), "echo", "hello")).expect(0).out());
+        assertTrue(containerd().ctr("images", "ls", "-q").expect(0).out().lines().anyMatch("busybox:latest"::equals), "the image made here is imported");
+        assertEquals("hello\n", containerd().run(containerd().runWithBrig("--rm", "busybox:latest", id("echo"), "echo", "hello")).expect(0).out());
         // Without --runc-root: Brig's state goes to the shim's default, /run/containerd/runc/NS.
-        assertEquals("hello2\n", containerd.run(containerd.command("run", "--rm", "--fifo-dir", containerd.dir.resolve("fifo").toString(),
+        assertEquals("hello2\n", containerd().run(containerd().command("run", "--rm", "--fifo-dir", containerd().dir.resolve("fifo").toString(),
                 "--runc-binary", Brig.launcher().toString(), "busybox:latest", id("defroot"), "echo", "hello2")).expect(0).out());
         // --no-pivot replaces the runtime options with task options: the shim runs "runc" from its PATH.
-        assertEquals("hello3\n", containerd.run(containerd.command("run", "--rm", "--fifo-dir", containerd.dir.resolve("fifo").toString(),
+        assertEquals("hello3\n", containerd().run(containerd().command("run", "--rm", "--fifo-dir", containerd().dir.resolve("fifo").toString(),
                 "--no-pivot", "busybox:latest", id("nopivot"), "echo", "hello3")).expect(0).out());
-        assertTrue(containerd.pathRuncCalls().lines().anyMatch(l -> l.contains(" create ") && l.contains("--no-pivot") && l.endsWith(id("nopivot"))),
-                "Brig was asked to create without pivot_root: " + containerd.pathRuncCalls());
+        assertTrue(containerd().pathRuncCalls().lines().anyMatch(l -> l.contains(" create ") && l.contains("--no-pivot") && l.endsWith(id("nopivot"))),
+                "Brig was asked to create without pivot_root: " + containerd().pathRuncCalls());
 
-        Brig.Result r = containerd.run(containerd.runWithBrig("--rm", "busybox:latest", id("rc3"), "sh", "-c", "exit 3"));
+        Brig.Result r = containerd().run(containerd().runWithBrig("--rm", "busybox:latest", id("rc3"), "sh", "-c", "exit 3"));
         assertEquals(3, r.exit(), r.err());
-        r = containerd.run(Cmd.inTerminal(containerd.runWithBrig("--rm", "-t", "busybox:latest", id("tty"), "sh", "-c", "test -t 0 && test -t 1 && echo tty-ok")));
+        r = containerd().run(Cmd.inTerminal(containerd().runWithBrig("--rm", "-t", "busybox:latest", id("tty"), "sh", "-c", "test -t 0 && test -t 1 && echo tty-ok")));
         // The terminal's output, as script(1) shows it (carriage returns, echoed control characters).
         assertTrue(r.expect(0).out().contains("tty-ok"), r.out());
 
-        r = containerd.run(containerd.runWithBrig("--rm", "busybox:latest", id("enoent"), "/nonexistent"));
+        r = containerd().run(containerd().runWithBrig("--rm", "busybox:latest", id("enoent"), "/nonexistent"));
         assertNotEquals(0, r.exit());
         assertTrue(r.err().contains("OCI runtime create failed: exec: \"/nonexistent\": stat /nonexistent: ENOENT: no such file or directory"), r.err());
 
         // No systemd cgroup driver yet: refused, naming the flag, and nothing is left (checked after the test).
-        r = containerd.run(containerd.runWithBrig("--rm", "--runc-systemd-cgroup", "--cgroup", "system.slice:brig:" + id("systemd"),
+        r = containerd().run(containerd().runWithBrig("--rm", "--runc-systemd-cgroup", "--cgroup", "system.slice:brig:" + id("systemd"),
                 "busybox:latest", id("systemd"), "true"));
         assertNotEquals(0, r.exit());
         assertTrue(r.err().contains("systemd"), r.err());
@@ -93,52 +75,52 @@ class ContainerdIT {
     @Test
     void aTaskThroughItsLife() throws Exception {
         String id = id("sleep");
-        String fifo = containerd.dir.resolve("fifo").toString();
-        containerd.run(containerd.runWithBrig("-d", "--memory-limit", "67108864", "busybox:latest", id, "sleep", "100")).expect(0);
+        String fifo = containerd().dir.resolve("fifo").toString();
+        containerd().run(containerd().runWithBrig("-d", "--memory-limit", "67108864", "busybox:latest", id, "sleep", "100")).expect(0);
         assertEquals("67108864", hostCgroup(id, "memory", "memory.limit_in_bytes", "memory.max"));
         awaitTask(id, "RUNNING");
-        String ps = containerd.ctr("task", "ps", id).expect(0).out();
+        String ps = containerd().ctr("task", "ps", id).expect(0).out();
         assertTrue(ps.lines().skip(1).anyMatch(l -> l.matches("[0-9]+ .*")), "the runtime's ps --format json gave pids: " + ps);
 
-        assertEquals("in-exec\n", containerd.ctr("task", "exec", "--fifo-dir", fifo, "--exec-id", "e1", id, "echo", "in-exec").expect(0).out());
-        assertEquals(7, containerd.ctr("task", "exec", "--fifo-dir", fifo, "--exec-id", "e2", id, "sh", "-c", "exit 7").exit());
-        Brig.Result r = containerd.run(Cmd.inTerminal(containerd.command("task", "exec", "--fifo-dir", fifo, "-t", "--exec-id", "e3", id,
+        assertEquals("in-exec\n", containerd().ctr("task", "exec", "--fifo-dir", fifo, "--exec-id", "e1", id, "echo", "in-exec").expect(0).out());
+        assertEquals(7, containerd().ctr("task", "exec", "--fifo-dir", fifo, "--exec-id", "e2", id, "sh", "-c", "exit 7").exit());
+        Brig.Result r = containerd().run(Cmd.inTerminal(containerd().command("task", "exec", "--fifo-dir", fifo, "-t", "--exec-id", "e3", id,
                 "sh", "-c", "test -t 1 && echo exec-tty-ok")));
         // ctr's late resize of the finished exec ("cannot resize a stopped container") may follow: ctr's own race.
         assertTrue(r.expect(0).out().startsWith("exec-tty-ok\r"), r.out());
-        containerd.ctr("task", "exec", "--fifo-dir", fifo, "-d", "--exec-id", "e4", id, "sleep", "50").expect(0);
-        assertTrue(containerd.ctr("task", "ps", id).expect(0).out().lines().skip(1).count() >= 2, "the detached exec runs");
-        containerd.ctr("task", "kill", "-s", "SIGKILL", "--exec-id", "e4", id).expect(0);
+        containerd().ctr("task", "exec", "--fifo-dir", fifo, "-d", "--exec-id", "e4", id, "sleep", "50").expect(0);
+        assertTrue(containerd().ctr("task", "ps", id).expect(0).out().lines().skip(1).count() >= 2, "the detached exec runs");
+        containerd().ctr("task", "kill", "-s", "SIGKILL", "--exec-id", "e4", id).expect(0);
 
-        String metrics = containerd.ctr("task", "metrics", id).expect(0).out();
+        String metrics = containerd().ctr("task", "metrics", id).expect(0).out();
         assertTrue(metrics.contains("memory.usage_in_bytes") || metrics.contains("memory.usage"), metrics);
 
-        containerd.ctr("task", "pause", id).expect(0);
+        containerd().ctr("task", "pause", id).expect(0);
         awaitTask(id, "PAUSED");
-        containerd.ctr("task", "resume", id).expect(0);
+        containerd().ctr("task", "resume", id).expect(0);
         awaitTask(id, "RUNNING");
-        containerd.ctr("task", "kill", "-s", "SIGUSR1", id).expect(0);
+        containerd().ctr("task", "kill", "-s", "SIGUSR1", id).expect(0);
         Thread.sleep(200);
         awaitTask(id, "RUNNING"); // pid 1 without a handler ignores it
-        containerd.ctr("task", "kill", "-a", "-s", "SIGKILL", id).expect(0);
+        containerd().ctr("task", "kill", "-a", "-s", "SIGKILL", id).expect(0);
         awaitTask(id, "STOPPED");
-        containerd.ctr("task", "delete", id).expect(0);
-        containerd.ctr("container", "delete", id).expect(0);
-        assertEquals("", containerd.ctr("task", "ls", "-q").expect(0).out());
+        containerd().ctr("task", "delete", id).expect(0);
+        containerd().ctr("container", "delete", id).expect(0);
+        assertEquals("", containerd().ctr("task", "ls", "-q").expect(0).out());
     }
 
     @Test
     void aContainerCreatedWithoutRuntimeOptionsRunsUnderTheRuncOnContainerdsPath() throws Exception {
         String id = id("sleep2");
-        containerd.ctr("container", "create", "busybox:latest", id, "sleep", "100").expect(0);
-        containerd.ctr("task", "start", "--fifo-dir", containerd.dir.resolve("fifo").toString(), "-d", id).expect(0);
+        containerd().ctr("container", "create", "busybox:latest", id, "sleep", "100").expect(0);
+        containerd().ctr("task", "start", "--fifo-dir", containerd().dir.resolve("fifo").toString(), "-d", id).expect(0);
         awaitTask(id, "RUNNING");
-        assertTrue(containerd.pathRuncCalls().lines().anyMatch(l -> l.contains(" create ") && l.endsWith(id)), containerd.pathRuncCalls());
-        containerd.ctr("task", "kill", id).expect(0); // SIGTERM: pid 1 without a handler ignores it
+        assertTrue(containerd().pathRuncCalls().lines().anyMatch(l -> l.contains(" create ") && l.endsWith(id)), containerd().pathRuncCalls());
+        containerd().ctr("task", "kill", id).expect(0); // SIGTERM: pid 1 without a handler ignores it
         Thread.sleep(200);
         awaitTask(id, "RUNNING");
-        containerd.ctr("task", "delete", "-f", id).expect(0);
-        containerd.ctr("container", "delete", id).expect(0);
+        containerd().ctr("task", "delete", "-f", id).expect(0);
+        containerd().ctr("container", "delete", id).expect(0);
     }
 
     /**
@@ -152,8 +134,8 @@ class ContainerdIT {
         int marker = doc.indexOf("<!-- cri-config");
         assertTrue(marker >= 0, "docs/engines.md has the CRI config block");
         int start = doc.indexOf("```toml\n", marker) + "```toml\n".length(), end = doc.indexOf("```", start);
-        Path config = Files.writeString(containerd.dir.resolve("cri-config.toml"), doc.substring(start, end));
-        String dump = containerd.run(List.of("containerd", "--config", config.toString(), "config", "dump")).expect(0).out();
+        Path config = Files.writeString(containerd().dir.resolve("cri-config.toml"), doc.substring(start, end));
+        String dump = containerd().run(List.of("containerd", "--config", config.toString(), "config", "dump")).expect(0).out();
         // As dumped: the runtime's table, then its options table.
         assertTrue(java.util.regex.Pattern.compile("runtimes\\.brig\\]\n(?:[ \t]+\\w+ = [^\n]*\n)*?[ \t]+runtime_type = \"io\\.containerd\\.runc\\.v2\"\\s+"
                 + "\\[[^\\]]*runtimes\\.brig\\.options\\]\\s+BinaryName = \"/opt/brig/bin/brig\"\\s+Root = \"[^\"]*\"\\s+SystemdCgroup = false")

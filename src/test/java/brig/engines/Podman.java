@@ -18,7 +18,7 @@ import java.util.Map;
  * CONTAINERS_CONF, CONTAINERS_STORAGE_CONF and CONTAINERS_REGISTRIES_CONF point at files there,
  * so nothing of /etc/containers leaks in. Containers go below the cgroup {@link #CGROUP_PARENT}.
  */
-final class Podman implements AutoCloseable {
+final class Podman implements Engine {
     /** Every container's cgroup parent (and conmon's): named after the test run, so NoLeaks sees what stays. */
     static final String CGROUP_PARENT = "/" + NoLeaks.PREFIX + "podman";
     static final String IMAGE = "localhost/busybox:latest";
@@ -147,7 +147,7 @@ final class Podman implements AutoCloseable {
      * mention this directory), then the cgroups below {@link #CGROUP_PARENT}. Returns what had
      * to be killed or could not be removed.
      */
-    List<String> removeAll() throws Exception {
+    public List<String> removeAll() throws Exception {
         List<String> left = new ArrayList<>();
         Brig.Result rm = podman("rm", "-a", "-f", "-t", "0");
         if (rm.exit() != 0) left.add("podman rm -a -f: " + rm.err().strip());

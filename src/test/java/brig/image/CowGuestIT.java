@@ -14,10 +14,10 @@ import com.google.gson.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -28,18 +28,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(NoLeaks.class)
 class CowGuestIT {
     /** Not under /tmp: the guest mounts a fresh /tmp of its own. */
-    Path dir;
+    @TempDir(factory = Vm.GuestDir.class) Path dir;
 
     @BeforeEach
-    void makeDir() throws Exception {
+    void asRoot() {
         Assumptions.assumeTrue(Libc.geteuid() == 0, "needs root");
-        dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "cow-guest-it-");
-        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
-
-    @AfterEach
-    void removeDir() {
-        if (dir != null) Unpacker.removeTree(dir);
     }
 
     @Test
@@ -47,9 +40,7 @@ class CowGuestIT {
         Vm.requireAvailable();
         Layout store = Layout.openOrCreate(dir.resolve("store"));
         CowImages.image(store, "localhost/cow:latest", List.of(CowImages.busyboxLayer(dir), CowImages.deletingLayer()), List.of("sh"));
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        String prepare = java + " --enable-native-access=ALL-UNNAMED -cp " + System.getProperty("java.class.path") + " '"
-                + Prepare.class.getName() + "'"; // quoted: the nested class's '$'
+        String prepare = Vm.javaCommand(Prepare.class);
 
         String id = NoLeaks.PREFIX + "guest";
         String script = String.join("\n",

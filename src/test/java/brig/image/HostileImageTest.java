@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import brig.json.Json;
 import brig.layer.TarEntry;
 import brig.rootfs.InRoot;
 import brig.syscalls.Libc;
@@ -20,8 +19,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import brig.testing.TestImage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,26 +38,12 @@ class HostileImageTest {
     /** A one-layer image named "test" in a new layout. */
     Layout image(String user, Layers layer) throws Exception {
         Layout l = Layout.openOrCreate(tmp.resolve("layout"));
-        byte[] t = layer.tar();
-        Descriptor d = l.putBlob(t, MediaType.OCI_LAYER);
-        JsonObject config = new JsonObject();
-        config.addProperty("architecture", Platform.host().architecture());
-        config.addProperty("os", "linux");
         JsonObject c = new JsonObject();
         c.addProperty("User", user);
         JsonArray cmd = new JsonArray();
         cmd.add("/bin/sh");
         c.add("Cmd", cmd);
-        config.add("config", c);
-        JsonObject rootfs = new JsonObject();
-        rootfs.addProperty("type", "layers");
-        JsonArray diffs = new JsonArray();
-        diffs.add(Digest.of(t).toString());
-        rootfs.add("diff_ids", diffs);
-        config.add("rootfs", rootfs);
-        Descriptor cd = l.putBlob(Json.compact(config).getBytes(StandardCharsets.UTF_8), MediaType.OCI_CONFIG);
-        Manifest m = new Manifest(MediaType.OCI_MANIFEST, cd, List.of(d), Map.of());
-        l.tag(l.putBlob(m.ociBytes(), MediaType.OCI_MANIFEST), "test");
+        TestImage.of(layer.tar()).config(c).store(l, "test");
         return l;
     }
 
@@ -243,20 +228,7 @@ class HostileImageTest {
 
     Layout rawImage(byte[] blob, String type, byte[] diff) throws Exception {
         Layout l = Layout.openOrCreate(tmp.resolve("layout"));
-        Descriptor d = l.putBlob(blob, type);
-        JsonObject config = new JsonObject();
-        config.addProperty("architecture", Platform.host().architecture());
-        config.addProperty("os", "linux");
-        config.add("config", new JsonObject());
-        JsonObject rootfs = new JsonObject();
-        rootfs.addProperty("type", "layers");
-        JsonArray diffs = new JsonArray();
-        diffs.add(Digest.of(diff).toString());
-        rootfs.add("diff_ids", diffs);
-        config.add("rootfs", rootfs);
-        Descriptor cd = l.putBlob(Json.compact(config).getBytes(StandardCharsets.UTF_8), MediaType.OCI_CONFIG);
-        Manifest m = new Manifest(MediaType.OCI_MANIFEST, cd, List.of(d), Map.of());
-        l.tag(l.putBlob(m.ociBytes(), MediaType.OCI_MANIFEST), "test");
+        TestImage.of().rawLayer(blob, type, Digest.of(diff).toString()).config(new JsonObject()).store(l, "test");
         return l;
     }
 

@@ -8,13 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import brig.json.Json;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-import java.util.zip.GZIPOutputStream;
+import brig.testing.TestImage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,11 +20,7 @@ class UnpackTest {
     Path tmp;
 
     static byte[] gzip(byte[] b) throws Exception {
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        try (GZIPOutputStream g = new GZIPOutputStream(o)) {
-            g.write(b);
-        }
-        return o.toByteArray();
+        return TestImage.gzip(b);
     }
 
     /** A two-layer image named "test" in a new layout; {@code user} goes into its config. */
@@ -37,10 +29,6 @@ class UnpackTest {
         byte[] t1 = new Layers().dir("etc/").file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nsvc:x:100:101:svc:/srv:/bin/sh\n")
                 .file("etc/group", "root:x:0:\nsvc:x:101:\nextra:x:7:svc\n").dir("srv/").tar();
         byte[] t2 = new Layers().file("srv/app", "app").tar();
-        Descriptor l1 = l.putBlob(gzip(t1), MediaType.OCI_LAYER_GZIP), l2 = l.putBlob(t2, MediaType.OCI_LAYER);
-        JsonObject config = new JsonObject();
-        config.addProperty("architecture", Platform.host().architecture());
-        config.addProperty("os", "linux");
         JsonObject c = new JsonObject();
         c.addProperty("User", user);
         c.add("Env", strings("PATH=/srv:/bin", "MODE=test"));
@@ -50,14 +38,8 @@ class UnpackTest {
         JsonObject labels = new JsonObject();
         labels.addProperty("org.example.role", "demo");
         c.add("Labels", labels);
-        config.add("config", c);
-        JsonObject rootfs = new JsonObject();
-        rootfs.addProperty("type", "layers");
-        rootfs.add("diff_ids", strings(Digest.of(t1).toString(), (badDiffId != null ? badDiffId : Digest.of(t2)).toString()));
-        config.add("rootfs", rootfs);
-        Descriptor cd = l.putBlob(Json.compact(config).getBytes(StandardCharsets.UTF_8), MediaType.OCI_CONFIG);
-        Manifest m = new Manifest(MediaType.OCI_MANIFEST, cd, List.of(l1, l2), Map.of());
-        l.tag(l.putBlob(m.ociBytes(), MediaType.OCI_MANIFEST), "test");
+        TestImage.of().layer(t1, true).rawLayer(t2, MediaType.OCI_LAYER, (badDiffId != null ? badDiffId : Digest.of(t2)).toString())
+                .config(c).store(l, "test");
         return l;
     }
 
@@ -155,16 +137,7 @@ class UnpackTest {
             Layout l = Layout.openOrCreate(tmp.resolve("layout"));
             byte[] t1 = new Layers().symlink("etc", victims.toString()).symlink("up", "../../../../../../../.." + victims).tar();
             byte[] t2 = new Layers().file("etc/.wh.victim", "").file("up/.wh.victimdir", "").file("etc/.wh..wh..opq", "").tar();
-            Descriptor l1 = l.putBlob(gzip(t1), MediaType.OCI_LAYER_GZIP), l2 = l.putBlob(t2, MediaType.OCI_LAYER);
-            JsonObject config = new JsonObject();
-            config.addProperty("architecture", Platform.host().architecture());
-            config.addProperty("os", "linux");
-            JsonObject rootfs = new JsonObject();
-            rootfs.addProperty("type", "layers");
-            rootfs.add("diff_ids", strings(Digest.of(t1).toString(), Digest.of(t2).toString()));
-            config.add("rootfs", rootfs);
-            Descriptor cd = l.putBlob(Json.compact(config).getBytes(StandardCharsets.UTF_8), MediaType.OCI_CONFIG);
-            l.tag(l.putBlob(new Manifest(MediaType.OCI_MANIFEST, cd, List.of(l1, l2), Map.of()).ociBytes(), MediaType.OCI_MANIFEST), "test");
+            TestImage.of().layer(t1, true).layer(t2, false).store(l, "test");
             Path bundle = tmp.resolve("bundle");
             unpack(l, bundle);
             LayerTest.victimsSurvive(victims);

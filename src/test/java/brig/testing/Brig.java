@@ -80,6 +80,50 @@ public final class Brig {
     }
 
     /**
+     * Runs any command with stdin /dev/null and its output through files in {@code scratch},
+     * not pipes: a created container (or an engine's conmon, shim) inherits stdout and stderr
+     * and keeps them open long after the command has exited, so a pipe would not end. An empty
+     * environment plus {@code env}; on a timeout the command and its descendants are killed.
+     */
+    public static Result execThroughFiles(Path cwd, Path scratch, Map<String, String> env, int timeoutSeconds, List<String> cmd) {
+        return execThroughFiles(cwd, scratch, env, timeoutSeconds, cmd, null);
+    }
+
+    /** As {@link #execThroughFiles(Path, Path, Map, int, List)}, with {@code stdin} written to the command's stdin (null: /dev/null). */
+    public static Result execThroughFiles(Path cwd, Path scratch, Map<String, String> env, int timeoutSeconds, List<String> cmd, byte[] stdin) {
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd == null ? null : cwd.toFile());
+        if (stdin == null) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().clear();
+        pb.environment().putAll(env);
+        try {
+            Path out = Files.createTempFile(scratch, "out", ""), err = Files.createTempFile(scratch, "err", "");
+            try {
+                Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                if (stdin != null) {
+                    try (var in = p.getOutputStream()) {
+                        in.write(stdin);
+                    }
+                }
+                if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly().waitFor();
+                    throw new AssertionError("timed out after " + timeoutSeconds + " s: " + String.join(" ", cmd)
+                            + "\nstdout: " + Files.readString(out) + "\nstderr: " + Files.readString(err));
+                }
+                return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+            } finally {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            }
+        } catch (IOException e) {
+            throw new AssertionError("cannot run " + cmd + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
      * On a thread of its own: reading blocks until the process ends, and on the common pool (one
      * worker on 2 cores) a long run's drain held up every other call's (a concurrent `container
      * top` waited for the run to end).

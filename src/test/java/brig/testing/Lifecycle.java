@@ -1,19 +1,13 @@
 package brig.testing;
 
-import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Runs brig's lifecycle verbs on one state root. Output goes through files, not pipes: a
- * created container inherits brig's stdout and stderr and keeps them open long after brig
- * has exited (as with runc), so a pipe would not end.
+ * Runs brig's lifecycle verbs on one state root, output through files ({@link
+ * Brig#execThroughFiles}): a created container keeps brig's stdout and stderr open.
  */
 public final class Lifecycle {
     private final Path root;
@@ -38,28 +32,7 @@ public final class Lifecycle {
     }
 
     public Brig.Result exec(Path cwd, Map<String, String> env, List<String> cmd) {
-        String tag = UUID.randomUUID().toString();
-        Path out = scratch.resolve("out-" + tag), err = scratch.resolve("err-" + tag);
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd == null ? null : cwd.toFile())
-                .redirectInput(new File("/dev/null")).redirectOutput(out.toFile()).redirectError(err.toFile());
-        pb.environment().clear();
-        pb.environment().putAll(env);
-        try {
-            Process p = pb.start();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor();
-                throw new AssertionError("timed out: " + cmd);
-            }
-            Brig.Result r = new Brig.Result(p.exitValue(), Files.readString(out), Files.readString(err));
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
-            return r;
-        } catch (IOException e) {
-            throw new AssertionError("cannot run " + cmd + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        return Brig.execThroughFiles(cwd, scratch, env, 60, cmd);
     }
 
     /** The "status" of `brig state ID`, or the error when it fails. */

@@ -48,6 +48,32 @@ public final class Vm {
     }
 
     /**
+     * Where a test's files for the guest go: {@code @TempDir(factory = Vm.GuestDir.class) Path dir;}
+     * makes a directory under target/, not /tmp (the guest mounts a fresh /tmp of its own),
+     * readable by all (the guest's unprivileged users read bundles there); JUnit removes it
+     * after the test.
+     */
+    public static final class GuestDir implements org.junit.jupiter.api.io.TempDirFactory {
+        @Override
+        public Path createTempDirectory(org.junit.jupiter.api.extension.AnnotatedElementContext element,
+                                        org.junit.jupiter.api.extension.ExtensionContext context) throws Exception {
+            String prefix = context.getRequiredTestClass().getSimpleName().toLowerCase(java.util.Locale.ROOT) + "-";
+            Path dir = java.nio.file.Files.createTempDirectory(Path.of("target").toAbsolutePath(), prefix);
+            java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            return dir;
+        }
+    }
+
+    /**
+     * The sh command line that runs {@code main} in the guest on this JVM with the test's class
+     * path (the guest sees this host's files); the class name quoted (a nested class's '$').
+     */
+    public static String javaCommand(Class<?> main) {
+        return ProcessHandle.current().info().command().orElseThrow() + " --enable-native-access=ALL-UNNAMED -cp "
+                + System.getProperty("java.class.path") + " '" + main.getName() + "'";
+    }
+
+    /**
      * Runs {@code script} with sh as root in a fresh guest, in {@code cwd} (which must not be
      * under /tmp: the guest has a /tmp of its own); its stdout, stderr and exit code.
      */
