@@ -1501,6 +1501,23 @@ static void kill_children(void)
 	}
 }
 
+/* posix_spawn with every signal unblocked and at its default: this process holds them all
+ * (blocked, for its signalfd), and nothing it starts should inherit that. Returns 0 or errno. */
+static int spawn_clean(pid_t *pid, const char *path, char **av, char **envp)
+{
+	sigset_t all, none;
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	int err = posix_spawn(pid, path, NULL, &attr, av, envp);
+	posix_spawnattr_destroy(&attr);
+	return err;
+}
+
 /* ...then run bin/brig with the arguments brig gave for that (delete --force ID); the same once
  * a container handed over has exited. bin/brig asks the resident server (or runs a JVM). */
 static void undo_start(void)
@@ -1519,17 +1536,9 @@ static void undo_start(void)
 		av[k++] = p;
 	av[k] = NULL;
 	unsetenv("BRIG_SUPERVISOR");
-	sigset_t all, none;
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	extern char **environ;
 	pid_t pid;
-	int err = posix_spawn(&pid, av[0], NULL, &attr, av, environ), st;
+	int err = spawn_clean(&pid, av[0], av, environ), st;
 	if (err) {
 		dprintf(2, "brig: cannot start %s: %s\n", av[0], strerror(err));
 		return;
@@ -1602,16 +1611,7 @@ static void spawn_helper(int binary, const char *p, uint32_t len)
 		snprintf(exe, sizeof exe, "/proc/self/fd/%d", binary);
 		snprintf(sockstr, sizeof sockstr, "%d", child);
 		snprintf(firststr, sizeof firststr, "%u", first);
-		sigset_t all, none;
-		sigfillset(&all);
-		sigemptyset(&none);
-		posix_spawnattr_t attr;
-		posix_spawnattr_init(&attr);
-		posix_spawnattr_setsigmask(&attr, &none);
-		posix_spawnattr_setsigdefault(&attr, &all);
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-		err = posix_spawn(&pid, exe, NULL, &attr, av, env);
-		posix_spawnattr_destroy(&attr);
+		err = spawn_clean(&pid, exe, av, env);
 	}
 	if (child >= 0)
 		close(child);
@@ -1821,7 +1821,6 @@ static int launch(int argc, char **argv)
 	sigset_t all, none;
 	int sp[2], one = 1;
 	char fdstr[16];
-	posix_spawnattr_t attr;
 	extern char **environ;
 
 	/* "launch --server FD -- ARGS": ARGS are the caller's, for ps to show whose call this is. */
@@ -1896,11 +1895,7 @@ static int launch(int argc, char **argv)
 	}
 	snprintf(fdstr, sizeof fdstr, "%d", sp[1]);
 	setenv("BRIG_SUPERVISOR", fdstr, 1);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	int err = posix_spawn(&sv.jvm, argv[2], NULL, &attr, argv + 2, environ);
+	int err = spawn_clean(&sv.jvm, argv[2], argv + 2, environ);
 	if (err) {
 		dprintf(2, "brig: cannot start %s: %s\n", argv[2], strerror(err));
 		return 125;

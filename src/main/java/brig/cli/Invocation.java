@@ -101,53 +101,28 @@ record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, 
          * messages. No terminal here; signals are the supervisor's.
          */
         static Host served(Path home, Supervisor supervisor, brig.helper.Helper.Launcher launcher) {
-            return new Host() {
-                @Override
-                public Path home() {
-                    return home;
-                }
-
-                @Override
-                public Supervisor supervisor() {
-                    return supervisor;
-                }
-
-                @Override
-                public brig.helper.Helper.Launcher launcher() {
-                    return launcher;
-                }
-
-                @Override
-                public boolean errTerminal() {
-                    return false;
-                }
-
-                @Override
-                public void ignoreDirectSignals() {}
-            };
+            return new Other(home, supervisor, launcher);
         }
 
         /** A caller that is not this process: no supervisor, no terminal, signals left alone. */
         static Host detached(Path home) {
-            return new Host() {
-                @Override
-                public Path home() {
-                    return home;
-                }
+            return new Other(home, null, null);
+        }
 
-                @Override
-                public Supervisor supervisor() {
-                    return null;
-                }
+        /** The host of a caller that is not this process; a null launcher: this process starts helpers. */
+        record Other(Path home, Supervisor supervisor, brig.helper.Helper.Launcher given) implements Host {
+            @Override
+            public brig.helper.Helper.Launcher launcher() {
+                return given != null ? given : Host.super.launcher();
+            }
 
-                @Override
-                public boolean errTerminal() {
-                    return false;
-                }
+            @Override
+            public boolean errTerminal() {
+                return false;
+            }
 
-                @Override
-                public void ignoreDirectSignals() {}
-            };
+            @Override
+            public void ignoreDirectSignals() {}
         }
     }
 
