@@ -60,7 +60,7 @@ done
 
 # Markers (ms from the client's execve), per traced run, then the phases between them.
 brig_phases() { # brig_phases CLI SRV
-    sort -k2,2n -s "$1" "$2" | awk -v t0="$(head -1 "$1" | cut -d' ' -f2)" -v client="$(head -1 "$1" | cut -d' ' -f1)" '
+    sort -k2,2n -s "$1" "$2" | awk -v t0="$(awk '{print $2; exit}' "$1")" -v client="$(awk '{print $1; exit}' "$1")" '
         function at(name) { if (!(name in t)) t[name] = $2 }
         $2 < t0 { next }
         $1 == client && / connect\(/ { at("connect") }
@@ -75,12 +75,13 @@ brig_phases() { # brig_phases CLI SRV
         / write\([0-9]+, "\\3\\0\\0\\0\\0\\0\\0\\0", 8\)/ { at("go") }
         / mount\(NULL, "\/", NULL, MS_REC\|MS_SLAVE/ { at("mounts") }
         / pivot_root\(/ { at("pivot") }
-        / execve\("\/bin\/true"/ { at("exec") }
+        / execve\("\/bin\/true"/ { at("exec"); tp = $1 }
+        $1 == tp && / exit_group\(/ { at("exited") }
         / execve\("[^"]*\/bin\/brig", \[[^]]*"delete"/ { at("delete") }
         / rmdir\("\/sys\/fs\/cgroup\// { at("rmdir") }
         { last = $2 }
         END {
-            n = split("connect ack launch statedir spawn helper clone go mounts pivot exec delete rmdir", m, " ")
+            n = split("connect ack launch statedir spawn helper clone go mounts pivot exec delete rmdir exited", m, " ")
             printf "%.2f", (last - t0) * 1000
             for (i = 1; i <= n; i++) printf " %.2f", ((m[i] in t) ? t[m[i]] - t0 : -1) * 1000
             printf " %.2f %.2f\n", cgw, cgmax
@@ -90,21 +91,23 @@ for k in $(seq "$TRACE_RUNS"); do brig_phases "$work/cli.$k" "$work/srv.$k"; don
 crun_phases() {
     awk '
         function at(name) { if (!(name in t)) t[name] = $2 }
-        NR == 1 { t0 = $2 }
-        / mkdir\("\/sys\/fs\/cgroup\// { at("cgroups") }
+        NR == 1 { t0 = $2; crun = $1 }
+        / execveat\(/ { at("reexec") }
+        / openat\(AT_FDCWD, "config.json"/ { at("config") }
         / clone3?\(.*CLONE_NEWNS/ { at("clone") }
-        / unshare\(/ { at("clone") }
-        / openat\(AT_FDCWD, "\/sys\/fs\/cgroup\/[^"]*cgroup.procs"/ { at("cgjoin") }
-        / mount\(/ { at("mounts") }
-        / pivot_root\(/ { at("pivot") }
-        / execve\("\/bin\/true"/ { at("exec") }
+        / openat\(AT_FDCWD, "\/sys\/fs\/cgroup\/[^"]*cgroup.procs", O_WRONLY/ { joined = $2; procs[$1] = 1; next }
+        procs[$1] && / write\(/ { w = $NF; gsub(/[<>]/, "", w); cgw += w * 1000; if (w * 1000 > cgmax) cgmax = w * 1000; procs[$1] = 0; joined = $2 }
+        $1 != crun && / mount\(/ { at("mounts") }
+        / execve\("\/bin\/true"/ { at("exec"); tp = $1 }
+        $1 == tp && / exit_group\(/ { at("exited") }
         / rmdir\("\/sys\/fs\/cgroup\// { at("rmdir") }
         { last = $2 }
         END {
-            n = split("cgroups clone cgjoin mounts pivot exec rmdir", m, " ")
+            t["joined"] = joined
+            n = split("reexec config clone joined mounts exec exited rmdir", m, " ")
             printf "%.2f", (last - t0) * 1000
             for (i = 1; i <= n; i++) printf " %.2f", ((m[i] in t) ? t[m[i]] - t0 : -1) * 1000
-            printf "\n"
+            printf " %.2f %.2f\n", cgw, cgmax
         }' "$1"
 }
 for k in $(seq "$TRACE_RUNS"); do crun_phases "$work/crun.$k"; done >"$work/crun.marks"
@@ -113,7 +116,7 @@ median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 col() { awk -v c="$2" '{print $c}' "$1" | median; }
 diffcol() { awk -v a="$2" -v b="$3" '($a >= 0 && $b >= 0) {print $b - $a}' "$1" | median; }
 # brig.marks columns: 1 total, 2 connect, 3 ack, 4 launch, 5 statedir, 6 spawn, 7 helper, 8 clone,
-# 9 go, 10 mounts, 11 pivot, 12 exec, 13 delete, 14 rmdir, 15 cgroup.procs writes' time in the kernel, 16 the longest
+# 9 go, 10 mounts, 11 pivot, 12 exec, 13 delete, 14 rmdir, 15 exited, 16 cgroup.procs writes' time in the kernel, 17 the longest
 B=$work/brig.marks
 echo
 echo "== a warm brig run, traced (client tree and server), medians of $TRACE_RUNS runs, ms"
@@ -123,20 +126,23 @@ printf '%8s  %s\n' "$(diffcol "$B" 3 5)" "server: reads config.json, plans (the 
 printf '%8s  %s\n' "$(diffcol "$B" 5 6)" "server: state directory, cgroups made (mkdir in 11 hierarchies, cpuset copy), device rules"
 printf '%8s  %s\n' "$(diffcol "$B" 6 7)" "caller: SPAWN received, vfork + fexecve of the sealed helper memfd"
 printf '%8s  %s\n' "$(diffcol "$B" 7 8)" "helper: takes the plan, clone3 of the container (CLONE_INTO_CGROUP)"
-printf '%8s  %s\n' "$(diffcol "$B" 8 9)" "server: joins the container to the v1 cgroups (cgroup.procs writes: $(col "$B" 15) ms in the kernel, the longest $(col "$B" 16)), state.json, go"
+printf '%8s  %s\n' "$(diffcol "$B" 8 9)" "server: joins the container to the v1 cgroups (cgroup.procs writes: $(col "$B" 16) ms in the kernel, the longest $(col "$B" 17)), state.json, go"
 printf '%8s  %s\n' "$(diffcol "$B" 9 12)" "container: mounts ($(diffcol "$B" 10 11) to pivot_root), pivot_root, masks, execve of /bin/true"
-printf '%8s  %s\n' "$(diffcol "$B" 12 13)" "/bin/true runs and exits; server writes state, EXIT frame; supervisor reaps and starts bin/brig delete"
+printf '%8s  %s\n' "$(diffcol "$B" 12 15)" "/bin/true runs (execve to exit_group)"
+printf '%8s  %s\n' "$(diffcol "$B" 15 13)" "server writes state, EXIT frame; the supervisor reaps and starts bin/brig delete"
 printf '%8s  %s\n' "$(awk '($13 >= 0) {print $1 - $13}' "$B" | median)" "the served delete (client, server: kill, cgroup rmdir in 11 hierarchies, state) and the supervisor's exit"
 printf '%8s  %s\n' "$(col "$B" 1)" "total, traced"
 C=$work/crun.marks
 echo
-echo "== crun run, traced, medians of $TRACE_RUNS runs, ms (crun.marks: total cgroups clone cgjoin mounts pivot exec rmdir)"
-printf '%8s  %s\n' "$(col "$C" 2)" "exec of crun up to its first cgroup mkdir (config read, spec)"
-printf '%8s  %s\n' "$(diffcol "$C" 2 3)" "cgroups, up to the container's clone"
-printf '%8s  %s\n' "$(diffcol "$C" 3 5)" "clone to the first mount (cgroup join by pid, id maps, sync)"
-printf '%8s  %s\n' "$(diffcol "$C" 5 7)" "container: mounts, pivot_root, execve of /bin/true"
-printf '%8s  %s\n' "$(diffcol "$C" 7 8)" "/bin/true runs; crun waits, up to its first cgroup rmdir"
-printf '%8s  %s\n' "$(awk '($8 >= 0) {print $1 - $8}' "$C" | median)" "teardown: cgroups, state, exit"
+echo "== crun run, traced, medians of $TRACE_RUNS runs, ms"
+printf '%8s  %s\n' "$(col "$C" 2)" "exec of crun up to its re-exec from a read-only bind of itself (CVE-2019-5736)"
+printf '%8s  %s\n' "$(diffcol "$C" 2 3)" "re-exec: the dynamic loader and crun's libraries, up to config.json"
+printf '%8s  %s\n' "$(diffcol "$C" 3 4)" "config read, state directory, up to the container's clone"
+printf '%8s  %s\n' "$(diffcol "$C" 4 5)" "cgroups made and joined by pid (cgroup.procs writes: $(col "$C" 10) ms in the kernel, the longest $(col "$C" 11))"
+printf '%8s  %s\n' "$(diffcol "$C" 5 6)" "up to the container's first mount (sync with crun)"
+printf '%8s  %s\n' "$(diffcol "$C" 6 7)" "container: mounts, pivot_root, masks, execve of /bin/true"
+printf '%8s  %s\n' "$(diffcol "$C" 7 8)" "/bin/true runs (execve to exit_group)"
+printf '%8s  %s\n' "$(awk '($8 >= 0) {print $1 - $8}' "$C" | median)" "crun reaps it; teardown: cgroups, state; exit"
 printf '%8s  %s\n' "$(col "$C" 1)" "total, traced"
 
 echo
@@ -149,3 +155,17 @@ hyperfine -N -i --style none --warmup 3 --runs "$RUNS" --export-json "$work/u.js
     -n "busybox true (fork+exec floor)" "$b/rootfs/bin/true" >/dev/null 2>&1 || true
 jq -r '.results[] | "\(.times | sort | .[(length / 2 | floor)] * 10000 | round / 10)\t\(.command)"' "$work/u.json"
 echo "server: $("$BRIG" server status | tr '\n' ' ')"
+
+# The kernel's price for moving a task between cgroup v1 hierarchies (cgroup.procs), untraced:
+# the first move after a quiet spell waits for an RCU grace period (the threadgroup rwsem's
+# writer side); moves right after it are cheap. Both runtimes pay it once per container.
+echo
+echo "== cgroup v1 migration, untraced (bash \$EPOCHREALTIME around an echo into cgroup.procs), ms"
+P=/sys/fs/cgroup/systemd/brigprobe-$$ Q=/sys/fs/cgroup/pids/brigprobe-$$
+mkdir "$P" "$Q"
+for _ in $(seq 8); do
+    sleep 0.3
+    (a=$EPOCHREALTIME; echo $BASHPID >"$P/cgroup.procs"; b=$EPOCHREALTIME; echo $BASHPID >"$Q/cgroup.procs"; c=$EPOCHREALTIME
+     awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN {printf "after 0.3 s idle: first %.2f, next %.3f\n", (b - a) * 1000, (c - b) * 1000}')
+done
+rmdir "$P" "$Q"
