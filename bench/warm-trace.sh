@@ -154,6 +154,10 @@ hyperfine -N -i --style none --warmup 3 --runs "$RUNS" --export-json "$work/u.js
     -n "brig run --explain (warm: + config read and plan)" "$BRIG --root $work/state run --explain --bundle $b $ID" \
     -n "busybox true (fork+exec floor)" "$b/rootfs/bin/true" >/dev/null 2>&1 || true
 jq -r '.results[] | "\(.times | sort | .[(length / 2 | floor)] * 10000 | round / 10)\t\(.command)"' "$work/u.json"
+# The same two after 0.3 s without a run (a quiet host: the cgroup v1 move below is paid in full).
+hyperfine -N -i --style none --warmup 2 --runs "$(( (RUNS + 1) / 2 ))" --prepare "sleep 0.3" --export-json "$work/q.json" \
+    -n "brig run (warm), 0.3 s after the last run" "$RUN" -n "crun run, 0.3 s after the last run" "$CRUN" >/dev/null 2>&1 || true
+jq -r '.results[] | "\(.times | sort | .[(length / 2 | floor)] * 10000 | round / 10)\t\(.command)"' "$work/q.json"
 echo "server: $("$BRIG" server status | tr '\n' ' ')"
 
 # The kernel's price for moving a task between cgroup v1 hierarchies (cgroup.procs), untraced:
