@@ -18,7 +18,9 @@
 #
 # Knobs: RUNS (per engine and runtime, default 12, in ROUNDS rounds, default 2), WARMUP
 # (default 1), BRIG (default target/brig/bin/brig), IMAGE_DIR (an output of
-# make-busybox-image.sh to reuse), KEEP=1.
+# make-busybox-image.sh to reuse), SERVED (default 1: after the timings, one podman run and one
+# ctr run through a logging wrapper that says, per runtime call the engine made, whether the
+# server answered it, with the caller's umask, seccomp mode, no_new_privs and cgroup), KEEP=1.
 set -euo pipefail
 RUNS=${RUNS:-12} ROUNDS=${ROUNDS:-2} WARMUP=${WARMUP:-1}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -170,3 +172,30 @@ for eng in podman ctr; do
         | map(. * 100 | round / 100 | tostring) | " " + (map(" " * (9 - length) + .) | join(" "))' "$work/$eng.json"
 done
 echo "the Brig server after: $("$BRIG" server status 2>&1 | tr '\n' ' ')"
+
+[ "${SERVED:-1}" = 1 ] || exit 0
+# Which of the engines' calls the server answers: a "brig" that, for each call, reads the served
+# counter, runs bin/brig (a child: the same credentials, namespaces, umask and seccomp mode as
+# the engine's call), reads the counter again (each status call counts itself: a served call
+# makes the difference 2, one run cold 1), and logs the verb with what the server compares. The
+# calls are serialized (flock -o: the lock is not inherited by what bin/brig leaves running).
+mkdir -p "$work/served"
+printf '#!/bin/sh\nexec flock -o "%s" "%s" "$@"\n' "$work/served/lock" "$work/served/call" >"$work/served/brig"
+cat >"$work/served/call" <<'EOF'
+#!/bin/sh
+n() { "$BRIG" server status 2>/dev/null | sed -n 's/^served: \([0-9]*\).*/\1/p'; }
+a=$(n); "$BRIG" "$@"; rc=$?; b=$(n)
+verb=$(for x in "$@"; do case $x in -*|/*) ;; *) echo "$x"; break;; esac; done)
+w=cold; [ "$((b - a))" = 2 ] && w=served
+echo "$w $verb rc=$rc umask=$(umask) seccomp=$(awk '/^Seccomp:/ {print $2}' /proc/self/status) nnp=$(awk '/^NoNewPrivs:/ {print $2}' /proc/self/status) cg=$(grep -E '^[0-9]+:pids:' /proc/self/cgroup | cut -d: -f3) args: $*" >>"$LOG"
+exit $rc
+EOF
+sed -i "2i BRIG='$BRIG' LOG='$work/served/log'" "$work/served/call"
+chmod +x "$work/served/brig" "$work/served/call"
+for eng in podman ctr; do
+    : >"$work/served/log"
+    "$work/$eng-run" "$work/served/brig" >/dev/null 2>"$work/err" </dev/null || echo "$eng with the logging wrapper failed: $(tail -3 "$work/err")"
+    sleep 2 # podman's cleanup process and the shim's last calls come after the engine returns
+    echo "== $eng's runtime calls through the warm client (served by the server, or run cold):"
+    sed "s|$work|WORK|g; s|$BRIG|BRIG|g" "$work/served/log" | cut -c1-230
+done

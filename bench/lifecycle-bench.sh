@@ -6,16 +6,21 @@
 #
 #   flock /tmp/brig-it.lock bench/v1-hugetlb.sh bench/lifecycle-bench.sh     (as root, after a build)
 #
-# "brig warm" is bin/brig as an engine calls it (the resident server answers what it serves;
-# today run, create and start are answered COLD and run as before, after a round trip to the
-# server); "brig cold" is `brig --no-server` (= BRIG_SERVER=off: the supervisor and a JVM of
-# its own; a flag rather than the variable so hyperfine runs every command without a shell).
+# "brig warm" is bin/brig as an engine calls it: the resident server answers every verb timed
+# here (state, start, delete in the server; run and create planned by the server and carried out
+# by the caller's own process, bin/brig exec'ing `brig-helper launch --server FD`, which starts
+# the helper; run's container is removed after it exits by a served `delete`); "brig cold" is
+# `brig --no-server` (= BRIG_SERVER=off: the supervisor and a JVM of its own; a flag rather
+# than the variable so hyperfine runs every command without a shell). Beside `run`, a bare JVM
+# hello world on Brig's own runtime, with Brig's cold flags and an AOT cache of its own
+# ("hello-aot"), for issue 10's target "cold run <= hello world + crun's run".
 # Run it through bench/v1-hugetlb.sh so crun runs as is (crun 1.8 refuses this hybrid host
 # otherwise); without that arrangement crun is wrapped as HIDE_UNIFIED (+~12 ms, shown).
 #
 # Knobs: RUNS (per command, default 30, split in ROUNDS rounds, default 3, so that a busy spell
 # of the machine falls on all runtimes alike), WARMUP (per round, default 2), RSS_RUNS (default
-# 8), BRIG (default target/brig/bin/brig), KEEP=1 keeps the work directory.
+# 8), BRIG (default target/brig/bin/brig), OPS (default "run create start state delete csd"),
+# JAVAC (for the hello world), KEEP=1 keeps the work directory.
 set -euo pipefail
 RUNS=${RUNS:-30} ROUNDS=${ROUNDS:-3} WARMUP=${WARMUP:-2} RSS_RUNS=${RSS_RUNS:-8}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +29,9 @@ die() { echo "lifecycle-bench: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (containers need it)"
 for t in hyperfine runc crun jq /usr/bin/time /bin/busybox; do command -v "$t" >/dev/null || die "missing $t"; done
 [ -x "$BRIG" ] || die "no $BRIG: build first (mvn -B -q package -DskipTests)"
+java=$(cd "$(dirname "$BRIG")/.." && pwd)/runtime/bin/java
+JAVAC=${JAVAC:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/javac}
+[ -x "$JAVAC" ] || die "no javac at $JAVAC (JAVAC=...)"
 
 work=$(mktemp -d /tmp/brig-lcbench.XXXXXX)
 ID=lcbench-$$
@@ -56,6 +64,17 @@ jq '.process.terminal = false | .process.args = ["/bin/true"]' "$b/config.json" 
 sb=$work/sleeper # for state: a running container
 cp -a "$b" "$sb"
 jq '.process.args = ["/bin/sleep", "1000"]' "$b/config.json" >"$sb/config.json"
+
+# A hello world on Brig's runtime with an AOT cache of its own, made the way Brig's is (JDK 25:
+# -XX:AOTCacheOutput, one training run; the cache takes classes from jars only), with the cold
+# path's JVM flags (src/main/c/brig-client.c).
+mkdir -p "$work/hello"
+printf 'public class Hello { public static void main(String[] a) { System.out.println("hello"); } }\n' >"$work/hello/Hello.java"
+"$JAVAC" --release 25 -d "$work/hello" "$work/hello/Hello.java"
+"$(dirname "$JAVAC")/jar" --create --file "$work/hello.jar" -C "$work/hello" Hello.class
+JFLAGS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData"
+"$java" $JFLAGS -XX:AOTCacheOutput="$work/hello.aot" -cp "$work/hello.jar" Hello >/dev/null 2>"$work/aot.log" || die "hello AOT: $(tail -3 "$work/aot.log")"
+HELLO="$java $JFLAGS -XX:AOTCache=$work/hello.aot -Xlog:disable -cp $work/hello.jar Hello"
 
 # A server of this build, started in this mount namespace, before any timing.
 "$BRIG" server stop >/dev/null 2>&1 || true
@@ -110,6 +129,7 @@ bench() {
             esac
             args+=(-n "$rt" --prepare "$work/prep $prep ${CMD[$rt]}" "$cmd")
         done
+        [ "$op" = run ] && args+=(-n hello-aot --prepare true "$HELLO")
         hyperfine -N --style none --warmup "$WARMUP" --runs "$per" --export-json "$work/$op-$r.json" "${args[@]}" >/dev/null 2>"$work/$op.err" ||
             die "hyperfine $op: $(tail -5 "$work/$op.err")"
     done
@@ -129,7 +149,7 @@ bench_state() {
     done
 }
 
-OPS=(run create start state delete csd)
+read -r -a OPS <<<"${OPS:-run create start state delete csd}"
 for op in "${OPS[@]}"; do
     if [ "$op" = state ]; then bench_state; else bench "$op"; fi
 done
@@ -157,6 +177,10 @@ for op in "${OPS[@]}"; do
         | map(. * 100 | round / 100 | tostring) | " " + (map(" " * (9 - length) + .) | join(" "))' "$work/times.json"
 done
 echo "(csd = create + start + delete -f through a /bin/sh script, the same for all; state is of a running container, cold state runs with the warm one's container)"
+if [ -s "$work/run-1.json" ]; then
+    jq -r '[.[] | select(.op == "run")] | (map({(.rt): .median}) | add) as $r |
+        "hello-aot (bare JVM hello world, same runtime, AOT cache): \($r["hello-aot"] * 10 | round / 10) ms; target cold run <= hello + crun run = \(($r["hello-aot"] + $r.crun) * 10 | round / 10) ms: cold run is \($r["brig-cold"] / ($r["hello-aot"] + $r.crun) * 100 | round / 100)x it; warm run / crun run = \($r["brig-warm"] / $r.crun * 100 | round / 100)"' "$work/times.json"
+fi
 echo
 
 echo "== peak RSS of the calling process (GNU time %M: the largest of it and every process it waited for), median of $RSS_RUNS, MiB"
@@ -170,6 +194,7 @@ rss() { # rss PREP CMD: median and max
 }
 printf '%-8s' op; for rt in "${RTS[@]}"; do printf ' %12s' "$rt"; done; echo "   (median/max)"
 for op in run create start state delete; do
+    [[ " ${OPS[*]} " == *" $op "* ]] || continue
     printf '%-8s' "$op"
     for rt in "${RTS[@]}"; do
         plain=${CMD[$rt]}

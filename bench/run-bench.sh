@@ -4,6 +4,13 @@
 #
 #   bench/run-bench.sh            (as root, after `mvn -B -q package -DskipTests`)
 #
+# Issue 10's benchmark ("extend bench/run-bench.sh") lives beside this one: run, create, start,
+# state, delete and create+start+delete, Brig warm and cold against runc and crun, peak RSS, the
+# server's RSS and a bare JVM hello world with an AOT cache are bench/lifecycle-bench.sh
+# (`bench/run-bench.sh --lifecycle` runs it); where a warm run's time goes, beside crun's, is
+# bench/warm-trace.sh. This script stays the `run` benchmark with the cold path's phase cut
+# ("brig" below is bin/brig as an engine calls it: warm when a server runs).
+#
 # Knobs: RUNS (timed runs per command, default 40, in ROUNDS rounds, default 4), WARMUP (per
 # round, default 3), RSS_RUNS (default 10),
 # PHASE_RUNS (default 10), BRIG (the launcher, default target/brig/bin/brig), KEEP=1 keeps the
@@ -14,6 +21,7 @@
 # with /sys/fs/cgroup/unified unmounted (HIDE_UNIFIED, see shared/clients/README.md); the
 # cost of that wrapper is measured on its own and shown beside crun's figure.
 set -euo pipefail
+[ "${1:-}" = --lifecycle ] && exec "$(dirname "$0")/lifecycle-bench.sh"
 
 RUNS=${RUNS:-40} ROUNDS=${ROUNDS:-4} WARMUP=${WARMUP:-3} RSS_RUNS=${RSS_RUNS:-10} PHASE_RUNS=${PHASE_RUNS:-10}
 top=$(cd "$(dirname "$0")/.." && pwd)
