@@ -10,8 +10,6 @@ import brig.testing.TestBundle;
 import brig.testing.Vm;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,15 +35,12 @@ class CgroupV2LabIT {
 
     @BeforeEach
     void makeDir() throws Exception {
-        dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "cgroupv2-lab-it-");
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        dir = Vm.workDir("cgroupv2-lab-it-");
     }
 
     @AfterEach
     void removeDir() throws Exception {
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        Vm.removeDir(dir);
     }
 
     /** The lab's munch: 1 MiB at a time, each touched, its count printed as it goes. */
@@ -162,9 +157,7 @@ class CgroupV2LabIT {
                 "t pause", "echo 1 > " + cg + "/brig/" + small.id() + "/cgroup.kill",
                 "echo '20000 100000' > " + cg + "/brig/" + big.id() + "/cpu.max",
                 "echo \"procs $(wc -l < " + cg + "/brig/" + big.id() + "/cgroup.procs)\"",
-                Brig.dist().resolve("runtime/bin/java") + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED -cp "
-                        + Brig.dist().resolve("lib/brig.jar") + ":" + Path.of("target/test-classes").toAbsolutePath() + " "
-                        + V2LabProbe.class.getName() + " " + cg + "/brig/" + big.id() + " 2>&1",
+                Vm.javaMain(V2LabProbe.class) + " " + cg + "/brig/" + big.id() + " 2>&1",
                 "t spinners",
                 "echo 1 > " + cg + "/brig/" + big.id() + "/cgroup.kill",
                 "wait $b $s", "cat /tmp/big.out /tmp/small.out /tmp/" + big.id() + ".err /tmp/" + small.id() + ".err",
@@ -178,7 +171,7 @@ class CgroupV2LabIT {
         // Where the guest's time goes ("--- SECTION UPTIME"), and what it saw, for CI's log.
         System.err.printf("CgroupV2LabIT: the guest took %.1f s%n%s", (System.nanoTime() - t0) / 1e9, r.out());
         assertEquals(0, r.exit(), r.out() + r.err());
-        Map<String, String> s = sections(r.out());
+        Map<String, String> s = Vm.sections(r.out());
         assertTrue(s.containsKey("end"), r.out() + r.err());
 
         // Every section is checked, each failure reported: a boot is too dear to learn one at a time.
@@ -276,22 +269,5 @@ class CgroupV2LabIT {
         want.put("cgroup.max.descendants", "3;");
         assertEquals(want, read, section);
         assertTrue(section.endsWith("exit 0\n"), section);
-    }
-
-    /** The guest's output by its "--- NAME" sections. */
-    private static Map<String, String> sections(String out) {
-        Map<String, String> s = new LinkedHashMap<>();
-        String name = null;
-        List<String> lines = new ArrayList<>();
-        for (String line : (out + "--- \n").lines().toList()) {
-            if (line.startsWith("--- ")) {
-                if (name != null) s.put(name, lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
-                name = line.substring(4).replaceFirst(" .*", "");
-                lines.clear();
-            } else {
-                lines.add(line);
-            }
-        }
-        return s;
     }
 }

@@ -33,13 +33,12 @@ class CowGuestIT {
     @BeforeEach
     void makeDir() throws Exception {
         Assumptions.assumeTrue(Libc.geteuid() == 0, "needs root");
-        dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "cow-guest-it-");
-        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        dir = Vm.workDir("cow-guest-it-");
     }
 
     @AfterEach
-    void removeDir() {
-        if (dir != null) Unpacker.removeTree(dir);
+    void removeDir() throws Exception {
+        Vm.removeDir(dir);
     }
 
     @Test
@@ -47,9 +46,7 @@ class CowGuestIT {
         Vm.requireAvailable();
         Layout store = Layout.openOrCreate(dir.resolve("store"));
         CowImages.image(store, "localhost/cow:latest", List.of(CowImages.busyboxLayer(dir), CowImages.deletingLayer()), List.of("sh"));
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        String prepare = java + " --enable-native-access=ALL-UNNAMED -cp " + System.getProperty("java.class.path") + " '"
-                + Prepare.class.getName() + "'"; // quoted: the nested class's '$'
+        String prepare = Vm.javaMain(Prepare.class);
 
         String id = NoLeaks.PREFIX + "guest";
         String script = String.join("\n",
