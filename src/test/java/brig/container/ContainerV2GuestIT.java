@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import brig.image.Layout;
 import brig.syscalls.Libc;
 import brig.testing.Brig;
+import brig.testing.GuestJUnit;
 import brig.testing.NoLeaks;
 import brig.testing.Vm;
 import com.google.gson.JsonObject;
@@ -50,6 +51,10 @@ class ContainerV2GuestIT {
         Vm.removeDir(dir);
     }
 
+    /** The methods of ContainerRunIT that read cgroup files, run in the guest by {@link GuestJUnit}. */
+    static final List<String> RUN_IT = List.of("limitsAreInTheContainersCgroup", "memoryEaterEndsWith137AndTheOomReport", "forkBombIsHeld")
+            .stream().map(m -> ContainerRunIT.class.getName() + "#" + m).toList();
+
     @Test
     void containerVerbsOnAPureV2Host() throws Exception {
         Vm.requireAvailable();
@@ -71,7 +76,7 @@ class ContainerV2GuestIT {
                 "c run --rm --pull=never --name " + p + "oom --memory 100M --memory-swap 100M plain sh -c "
                         + "'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory.swap.max; x=a; while :; do x=$x$x; done' 2>&1; echo \"exit $?\"",
                 // A kill -9 gives 137 too, and no report.
-                "c run --rm --pull=never --name " + p + "kill9 --memory 100M --memory-swap 100M plain sh -c 'kill -9 $$' 2>&1; echo \"exit $?\"",
+                "c run --rm --pull=never --name " + p + "kill9 --memory 100M --memory-swap 100M plain sh -c 'sleep 100 & kill -9 $!; wait $!' 2>&1; echo \"exit $?\"",
 
                 "t bomb",
                 "c run -d --pull=never --name " + p + "bomb --pids-limit 10 plain sh -c "
@@ -113,8 +118,20 @@ class ContainerV2GuestIT {
 
                 "t overlay",
                 // The guest's root is overlayfs: a store there cannot keep its layers' whiteouts.
-                "cp -a /tmp/store /var/tmp/store",
+                "cp -a " + dir.resolve("store") + " /var/tmp/store",
                 "$B --root /tmp/state container run --rm --pull=never --store /var/tmp/store --name " + p + "ovl plain true 2>&1; echo \"exit $?\"",
+
+                "t tmpfsupper",
+                // Its layers on a tmpfs, the containers' directory still on overlayfs: the
+                // upper goes on a tmpfs of the container's, and brig says so.
+                "mkdir /var/tmp/store/layers; mount -t tmpfs tmpfs /var/tmp/store/layers",
+                "$B --root /tmp/state container run --rm --pull=never --store /var/tmp/store --name " + p + "tmpup plain sh -c "
+                        + "'awk \"\\$2 == \\\"/\\\" {print \\$3}\" /proc/mounts; echo w > /w; cat /w' 2>&1; echo \"exit $?\"",
+                "ls /var/tmp/store/containers | wc -l; umount /var/tmp/store/layers",
+
+                "t runit",
+                // ContainerRunIT's cgroup tests, written for either version, run here on v2.
+                Vm.javaMain(GuestJUnit.class) + " " + String.join(" ", RUN_IT) + " 2>/tmp/runit.err | grep -E '^(FAILED|tests) '",
 
                 "t after",
                 "ls " + cg + "/brig 2>/dev/null | wc -l; ls /tmp/state | wc -l; ls /tmp/store/containers 2>/dev/null | wc -l",
@@ -128,7 +145,9 @@ class ContainerV2GuestIT {
         assertTrue(s.containsKey("end"), r.out() + r.err());
         assertAll(() -> oom(s.get("oom")), () -> bomb(s.get("bomb")), () -> limits(s.get("limits")), () -> exec(s.get("exec")),
                 () -> monitor(s.get("monitor")), () -> detach(s.get("detach")), () -> volumes(s.get("volumes")),
-                () -> overlay(s.get("overlay")), () -> assertEquals("0\n0\n0\n", s.get("after"), "no cgroup, no state, no container left"));
+                () -> overlay(s.get("overlay")), () -> tmpfsUpper(s.get("tmpfsupper")),
+                () -> assertEquals("tests " + RUN_IT.size() + " passed 0 failed\n", s.get("runit"), "ContainerRunIT's limits, OOM and fork bomb on v2"),
+                () -> assertEquals("0\n0\n0\n", s.get("after"), "no cgroup, no state, no container left"));
     }
 
     /** 100M and no swap in the container's files; killed, reported from memory.events; a kill -9 not reported. */
@@ -175,7 +194,7 @@ class ContainerV2GuestIT {
     private static void monitor(String section) {
         List<String> m = section.lines().toList();
         assertEquals("0::/brig.monitor", m.get(0), section);
-        assertEquals("0::/", m.get(1), "the container sees its cgroup namespace's root: " + section);
+        assertEquals("0::/brig/" + NoLeaks.PREFIX + "lim", m.get(1), "the container in its own: " + section);
         assertEquals(List.of(NoLeaks.PREFIX + "lim", "137", NoLeaks.PREFIX + "lim"), m.subList(2, 5), section);
     }
 
@@ -192,9 +211,14 @@ class ContainerV2GuestIT {
 
     /** A store on overlayfs: one clear line and 125 (the layer store would lose its whiteouts). */
     private static void overlay(String section) {
-        List<String> o = section.lines().toList();
-        assertEquals(2, o.size(), section);
-        assertTrue(o.get(0).startsWith("brig: ") && o.get(0).contains("is on overlayfs"), section);
-        assertEquals("exit 125", o.get(1), section);
+        assertEquals("brig: layer store /var/tmp/store/layers is on overlayfs, which takes the layers' whiteouts for its own:"
+                + " put the image store (--store) on another file system (a disk or a tmpfs)\nexit 125\n", section);
+    }
+
+    /** Layers on a tmpfs, containers on overlayfs: the upper on a tmpfs, said on stderr; --rm leaves nothing. */
+    private static void tmpfsUpper(String section) {
+        String n = NoLeaks.PREFIX + "tmpup";
+        assertEquals("brig: warning: container " + n + ": /var/tmp/store/containers/" + n + " is on overlayfs, which cannot hold an upper"
+                + " directory: the container's writable layer is on a tmpfs of its own and is lost when it stops\noverlay\nw\nexit 0\n0\n", section);
     }
 }

@@ -84,12 +84,13 @@ public final class Vm {
 
     /**
      * The shell command that runs a test class's {@code main} in the guest with this JVM and
-     * its class path (the guest sees both read-only), started lean: C1 only and the serial
+     * its class path (the guest sees both read-only) and this build's distribution (brig.dist, as
+     * failsafe passes it), started lean: C1 only and the serial
      * collector (under TCG a full JIT doubles a short probe's time).
      */
     public static String javaMain(Class<?> main) {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        return java + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED -cp "
+        return java + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED -Dbrig.dist=" + Brig.dist() + " -cp "
                 + System.getProperty("java.class.path") + " '" + main.getName() + "'"; // quoted: a nested class's '$'
     }
 
