@@ -154,7 +154,7 @@ class ContainerV2GuestIT {
     private static void oom(String section) {
         String n = NoLeaks.PREFIX + "oom";
         assertEquals("104857600\n0\nbrig: container " + n + ": out of memory: the OOM killer killed a process (memory limit 100 MiB)\nexit 137\n"
-                + "exit 137\n", section, "memory.max, memory.swap.max, the report, 137; then kill -9: 137 and nothing said");
+                + "Killed\nexit 137\n", section, "memory.max, memory.swap.max, the report, 137; then kill -9: the shell's word, 137 and nothing of brig's");
     }
 
     /** Held at 10: the kernel refused forks, top shows no more than 10 tasks. */
