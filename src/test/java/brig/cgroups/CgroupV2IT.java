@@ -23,14 +23,12 @@ class CgroupV2IT {
 
     @org.junit.jupiter.api.BeforeEach
     void makeDir() throws Exception {
-        dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "cgroupv2-it-");
+        dir = Vm.workDir("cgroupv2-it-");
     }
 
     @org.junit.jupiter.api.AfterEach
     void removeDir() throws Exception {
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        Vm.removeDir(dir);
     }
 
     /** The harness, for v2 tests written against the old ../shared/vm runner (same arguments): prefer {@link Vm#run}. */

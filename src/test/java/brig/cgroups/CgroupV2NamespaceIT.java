@@ -9,7 +9,6 @@ import brig.testing.TestBundle;
 import brig.testing.Vm;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,15 +27,12 @@ class CgroupV2NamespaceIT {
 
     @BeforeEach
     void makeDir() throws Exception {
-        dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "cgroupv2ns-it-");
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        dir = Vm.workDir("cgroupv2ns-it-");
     }
 
     @AfterEach
     void removeDir() throws Exception {
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        Vm.removeDir(dir);
     }
 
     /** /proc/self/cgroup; the limits; directories seen; a write; the mount (point, root, ro, type). */

@@ -290,9 +290,8 @@ class DeviceSecurityIT {
     @Test
     void theSameAttacksOnAPureV2Host() throws Exception {
         Vm.requireAvailable();
-        Path work = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "device-security-it-");
+        Path work = Vm.workDir("device-security-it-");
         try {
-            Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
             TestBundle bare = attacker(work.resolve("bare"), false);
             TestBundle runc = attacker(work.resolve("runc"), true);
             TestBundle join = TestBundle.busybox(work.resolve("join")).sh("echo joined");
@@ -324,9 +323,7 @@ class DeviceSecurityIT {
                     + "are not this container's: refusing to join it\nexit 1\nhost process alive\n1\n"), join1);
             assertEquals(LIVE_REPORT + "programs attached: 1\n", section(out, "live", "end"));
         } finally {
-            try (var s = Files.walk(work)) {
-                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            Vm.removeDir(work);
         }
     }
 

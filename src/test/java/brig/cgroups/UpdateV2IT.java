@@ -26,14 +26,12 @@ class UpdateV2IT {
 
     @BeforeEach
     void makeDir() throws Exception {
-        dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "update-v2-it-");
+        dir = Vm.workDir("update-v2-it-");
     }
 
     @AfterEach
     void removeDir() throws Exception {
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        Vm.removeDir(dir);
     }
 
     @Test
