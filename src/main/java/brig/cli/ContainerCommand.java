@@ -189,6 +189,12 @@ final class ContainerCommand {
         }
         Image image = image(inv, a, store, storeDir, imageName);
         ContainerBundles.Prepared p = ContainerBundles.prepare(store, image, name);
+        if (p.tmpfsUpper()) {
+            // Issue 12: where the upper cannot live (a store on overlayfs, as the v2 guest's
+            // root), it goes on a tmpfs, "and say so": its writes do not outlive the container.
+            inv.warn("container " + name + ": " + p.bundle() + " is on overlayfs, which cannot hold an upper directory:"
+                    + " the container's writable layer is on a tmpfs of its own and is lost when it stops");
+        }
         boolean done = false;
         try {
             Path file = p.bundle().resolve("config.json");

@@ -147,9 +147,7 @@ class CgroupV2LabIT {
                 "t pause", "echo 1 > " + cg + "/brig/" + small.id() + "/cgroup.kill",
                 "echo '20000 100000' > " + cg + "/brig/" + big.id() + "/cpu.max",
                 "echo \"procs $(wc -l < " + cg + "/brig/" + big.id() + "/cgroup.procs)\"",
-                Brig.dist().resolve("runtime/bin/java") + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED -cp "
-                        + Brig.dist().resolve("lib/brig.jar") + ":" + Path.of("target/test-classes").toAbsolutePath() + " "
-                        + V2LabProbe.class.getName() + " " + cg + "/brig/" + big.id() + " 2>&1",
+                Vm.javaMain(V2LabProbe.class) + " " + cg + "/brig/" + big.id() + " 2>&1",
                 "t spinners",
                 "echo 1 > " + cg + "/brig/" + big.id() + "/cgroup.kill",
                 "wait $b $s", "cat /tmp/big.out /tmp/small.out /tmp/" + big.id() + ".err /tmp/" + small.id() + ".err",
@@ -163,7 +161,7 @@ class CgroupV2LabIT {
         // Where the guest's time goes ("--- SECTION UPTIME"), and what it saw, for CI's log.
         System.err.printf("CgroupV2LabIT: the guest took %.1f s%n%s", (System.nanoTime() - t0) / 1e9, r.out());
         assertEquals(0, r.exit(), r.out() + r.err());
-        Map<String, String> s = sections(r.out());
+        Map<String, String> s = Vm.sections(r.out());
         assertTrue(s.containsKey("end"), r.out() + r.err());
 
         // Every section is checked, each failure reported: a boot is too dear to learn one at a time.
@@ -261,22 +259,5 @@ class CgroupV2LabIT {
         want.put("cgroup.max.descendants", "3;");
         assertEquals(want, read, section);
         assertTrue(section.endsWith("exit 0\n"), section);
-    }
-
-    /** The guest's output by its "--- NAME" sections. */
-    private static Map<String, String> sections(String out) {
-        Map<String, String> s = new LinkedHashMap<>();
-        String name = null;
-        List<String> lines = new ArrayList<>();
-        for (String line : (out + "--- \n").lines().toList()) {
-            if (line.startsWith("--- ")) {
-                if (name != null) s.put(name, lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
-                name = line.substring(4).replaceFirst(" .*", "");
-                lines.clear();
-            } else {
-                lines.add(line);
-            }
-        }
-        return s;
     }
 }

@@ -305,7 +305,7 @@ class DeviceSecurityIT {
                 "echo $s > /sys/fs/cgroup/brig/hostx/inner/cgroup.procs",
                 brig + " run --bundle " + join.dir() + " " + join.id() + " 2>&1; echo \"exit $?\"",
                 "kill -0 $s && echo host process alive; cat /sys/fs/cgroup/brig/hostx/inner/cgroup.procs | grep -c \"^$s$\"",
-                "echo '--- live'", "mkdir -p /tmp/live", Vm.javaCommand(V2Live.class) + " /tmp/live 2>&1",
+                "echo '--- live'", "mkdir -p /tmp/live", Vm.javaMain(V2Live.class) + " /tmp/live 2>&1",
                 "echo '--- end'");
         Brig.Result r = Vm.run(work, script, 600);
         String out = r.out();

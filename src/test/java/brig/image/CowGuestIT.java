@@ -40,7 +40,7 @@ class CowGuestIT {
         Vm.requireAvailable();
         Layout store = Layout.openOrCreate(dir.resolve("store"));
         CowImages.image(store, "localhost/cow:latest", List.of(CowImages.busyboxLayer(dir), CowImages.deletingLayer()), List.of("sh"));
-        String prepare = Vm.javaCommand(Prepare.class);
+        String prepare = Vm.javaMain(Prepare.class);
 
         String id = NoLeaks.PREFIX + "guest";
         String script = String.join("\n",

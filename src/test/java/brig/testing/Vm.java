@@ -1,7 +1,13 @@
 package brig.testing;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
@@ -57,20 +63,8 @@ public final class Vm {
         @Override
         public Path createTempDirectory(org.junit.jupiter.api.extension.AnnotatedElementContext element,
                                         org.junit.jupiter.api.extension.ExtensionContext context) throws Exception {
-            String prefix = context.getRequiredTestClass().getSimpleName().toLowerCase(java.util.Locale.ROOT) + "-";
-            Path dir = java.nio.file.Files.createTempDirectory(Path.of("target").toAbsolutePath(), prefix);
-            java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-            return dir;
+            return workDir(context.getRequiredTestClass().getSimpleName().toLowerCase(java.util.Locale.ROOT) + "-");
         }
-    }
-
-    /**
-     * The sh command line that runs {@code main} in the guest on this JVM with the test's class
-     * path (the guest sees this host's files); the class name quoted (a nested class's '$').
-     */
-    public static String javaCommand(Class<?> main) {
-        return ProcessHandle.current().info().command().orElseThrow() + " --enable-native-access=ALL-UNNAMED -cp "
-                + System.getProperty("java.class.path") + " '" + main.getName() + "'";
     }
 
     /**
@@ -81,6 +75,58 @@ public final class Vm {
         requireAvailable();
         return Brig.exec(cwd, List.of(SCRIPT.toString(), "--timeout", String.valueOf(timeoutSeconds), "--", "sh", "-c", script),
                 null, env(), timeoutSeconds + 60);
+    }
+
+    /**
+     * A fresh directory for what the host makes and the guest reads (bundles, stores): under
+     * target/, not /tmp, since the guest mounts a /tmp of its own; world-readable, as the guest's
+     * root reads it over 9p. Remove it with {@link #removeDir}.
+     */
+    public static Path workDir(String prefix) throws IOException {
+        Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), prefix);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dir;
+    }
+
+    /** Removes a {@link #workDir} and everything in it (null: nothing to do). */
+    public static void removeDir(Path dir) throws IOException {
+        if (dir == null || !Files.exists(dir)) return;
+        try (var s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    /**
+     * The shell command that runs a test class's {@code main} in the guest with this JVM and
+     * its class path (the guest sees both read-only) and this build's distribution (brig.dist, as
+     * failsafe passes it), started lean: C1 only and the serial
+     * collector (under TCG a full JIT doubles a short probe's time).
+     */
+    public static String javaMain(Class<?> main) {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        return java + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED -Dbrig.dist=" + Brig.dist() + " -cp "
+                + System.getProperty("java.class.path") + " '" + main.getName() + "'"; // quoted: a nested class's '$'
+    }
+
+    /**
+     * A guest script's output by its sections: a line "--- NAME [anything]" starts section
+     * NAME, whose text is the lines up to the next such line (each with its newline). A boot is
+     * too dear to run one check at a time, so a script runs many and the test asserts on each.
+     */
+    public static Map<String, String> sections(String out) {
+        Map<String, String> s = new LinkedHashMap<>();
+        String name = null;
+        List<String> lines = new ArrayList<>();
+        for (String line : (out + "--- \n").lines().toList()) {
+            if (line.startsWith("--- ")) {
+                if (name != null) s.put(name, lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
+                name = line.substring(4).replaceFirst(" .*", "");
+                lines.clear();
+            } else {
+                lines.add(line);
+            }
+        }
+        return s;
     }
 
     /** A plain PATH, and the harness's own settings (BRIG_VM_QEMU, BRIG_VM_CACHE, ...) passed on. */
