@@ -65,6 +65,7 @@ public final class Main {
             Command.brig("server", "the resident server that answers the quick commands: status, or stop it", "status|stop", List.of(), ServerCommand::run),
             Command.brig("lsns", "list namespaces (as util-linux lsns) and the container that owns each", "[options] [namespace]", LsnsCommand.FLAGS, LsnsCommand::run),
             Command.brig("container", "docker's long forms for people: run an image on a copy-on-write rootfs with limits, and manage its containers", ContainerCommand.USAGE, List.of(), ContainerCommand::run),
+            Command.brig("image", "docker's long forms of the image verbs: pull, ls, inspect, rm, import, unpack, copy", ImageCommand.USAGE, List.of(), ImageCommand::run),
             Command.brig("demo", "run a small container assembled from this host's /usr (no image needed)", "[options]", DemoCommand.FLAGS, DemoCommand::run),
             Command.image("pull", "pull [docker://]REGISTRY/REPO[:TAG|@DIGEST] into the store (busybox is docker.io/library/busybox:latest)", "[options] [docker://]REGISTRY/REPO[:TAG|@DIGEST]", PullCommand.FLAGS, PullCommand::run),
             Command.image("images", "list the images in the store", "[options]", ImageCommands.IMAGES_FLAGS, ImageCommands::images).quick(),
