@@ -312,6 +312,9 @@ public record ContainerCgroup(List<Dir> dirs) {
      * are gone. (Runtime.delete calls it, for every way a container goes.)
      */
     public static void kill(List<Path> containerDirs) throws CgroupException {
+        // cgroup2 says whether any task is left in the container's whole subtree: a stopped
+        // container (most deletes) then costs one read, not a walk of every hierarchy.
+        if (unpopulated(containerDirs)) return;
         Path cgroupKill = cgroupKill(containerDirs), freezer = freezer(containerDirs);
         // A cgroup removed meanwhile (by the run's supervisor, say) has nothing left to kill.
         if (cgroupKill != null) {
@@ -393,6 +396,16 @@ public record ContainerCgroup(List<Dir> dirs) {
         return null;
     }
 
+    /** Whether a cgroup2 directory of the container says no task is left below it ("populated 0"). */
+    private static boolean unpopulated(List<Path> containerDirs) {
+        for (Path d : containerDirs) {
+            Path events = d.resolve("cgroup.events");
+            if (!Files.exists(events)) continue;
+            return read(events).lines().anyMatch(l -> l.equals("populated 0"));
+        }
+        return false;
+    }
+
     private static Path freezer(List<Path> containerDirs) {
         for (Path d : containerDirs) if (Files.exists(d.resolve("freezer.state"))) return d.resolve("freezer.state");
         return null;
@@ -461,6 +474,9 @@ public record ContainerCgroup(List<Dir> dirs) {
     public static void destroy(List<Path> containerDirs, List<Path> made) throws CgroupException {
         String failure = null;
         for (Path d : containerDirs) {
+            // One rmdir first: the walk (a stat of every file of every cgroup) is only for a
+            // container that made cgroups of its own, or one whose tasks are still going.
+            if (rmdir(d, 1)) continue;
             for (Path sub : tree(d)) {
                 if (!rmdir(sub, 100) && sub.equals(d)) failure = d.toString();
             }
