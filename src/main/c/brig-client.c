@@ -158,7 +158,10 @@ static int try_connect(void)
 	struct sockaddr_un a;
 	struct ucred cr;
 	socklen_t crlen = sizeof cr;
-	struct timeval patience = { 30, 0 }; /* a server that hangs before acknowledging: go cold */
+	/* A server that hangs before acknowledging: go cold. BRIG_TEST_PATIENCE (seconds) is for
+	 * tests only: a shorter wait is never unsafe (no ACK, nothing done). */
+	const char *t = getenv("BRIG_TEST_PATIENCE");
+	struct timeval patience = { t && atoi(t) > 0 ? atoi(t) : 30, 0 };
 	if (fstatat(dfd, "server.sock", &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return NONE;
 	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
@@ -232,9 +235,9 @@ static int start_server(void)
 		char *av[] = { java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx64m", "-XX:-UsePerfData",
 			       "-XX:+DisableAttachMechanism", "-Xlog:disable", "-Xlog:all=error:stderr",
 			       "--enable-native-access=ALL-UNNAMED", home_prop, "-cp", jar, "brig.server.Server", "3",
-			       NULL, NULL };
+			       getenv("BRIG_TEST_IDLE"), NULL, NULL }; /* idle seconds: for tests only */
 		if (aot[0]) { /* before the class path, where the JVM's options are */
-			memmove(av + 9, av + 8, 6 * sizeof *av);
+			memmove(av + 9, av + 8, 7 * sizeof *av);
 			av[8] = aot;
 		}
 		char *env[] = { NULL };

@@ -60,9 +60,9 @@ public final class Server {
      * Root's server lives in this cgroup, below the root of every hierarchy (v1 and unified):
      * not below the caller's (a test JVM's, conmon's, a systemd unit's: removing that cgroup
      * would fail while the server lived, and its limits and accounting would be ours), nor
-     * below Brig's default parent for containers (/brig), whose children are containers. Left
-     * in place, empty, when the server exits (a process cannot remove its own cgroup; the next
-     * server takes it again). An unprivileged user's server stays where it was started.
+     * below Brig's default parent for containers (/brig), whose children are containers. At
+     * exit the server moves back to the root cgroups and removes it, unless a newer server is
+     * in it by then. An unprivileged user's server stays where it was started.
      */
     static final String CGROUP = "brig.server";
 
@@ -136,6 +136,8 @@ public final class Server {
         // Calls under way finish (a stop waits for them at most 10 s: an `events` may run for ever).
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (active.get() > 0 && (!stopping.startsWith("stop") || System.nanoTime() < deadline)) Thread.sleep(20);
+        // Out of our cgroup and remove it, so that none is left behind (one a newer server entered stays).
+        if (uid == 0) brig.cgroups.Hierarchy.leave(CGROUP).forEach(this::log);
         log("exiting: " + stopping);
     }
 

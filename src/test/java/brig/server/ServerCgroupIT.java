@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Root's server in a cgroup of its own: started by a caller in a test cgroup (in every v1
  * hierarchy and the unified one), it is in /brig.server everywhere, never in the caller's,
- * and the caller's cgroup can be removed while the server lives.
+ * and the caller's cgroup can be removed while the server lives. At exit the server removes
+ * /brig.server, unless another process is in it by then (a newer server).
  */
 @ExtendWith(NoLeaks.class)
 class ServerCgroupIT {
@@ -33,6 +34,72 @@ class ServerCgroupIT {
     @BeforeEach
     void setUp() {
         Brig.run(dir, List.of("server", "stop"), null, Map.of(), 30);
+        awaitNoServer();
+    }
+
+    /**
+     * Waits (up to 10 s) until no brig server runs (one of another build, another worktree's,
+     * stepped aside when this build's `server stop` called), then removes an empty
+     * /brig.server such a build left (builds before servers removed it at exit).
+     */
+    static void awaitNoServer() {
+        for (int k = 0; k < 200 && ProcessHandle.allProcesses().anyMatch(p -> p.info().commandLine().orElse("").contains("brig.server.Server")); k++) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (Path c : serverCgroups()) {
+            try {
+                Files.deleteIfExists(c);
+            } catch (IOException e) {
+                // a server still in it: the test's own checks will say
+            }
+        }
+    }
+
+    /** The /brig.server directories there are, in every mounted hierarchy. */
+    static List<Path> serverCgroups() {
+        try {
+            return NoLeaks.cgroupHierarchies().stream().map(h -> h.resolve(Server.CGROUP)).filter(Files::isDirectory).toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void aServerRemovesItsCgroupAtExitUnlessAnotherProcessIsInIt() throws Exception {
+        long pid = serverPid();
+        assertEquals(NoLeaks.cgroupHierarchies().size(), serverCgroups().size(), "the server made no cgroup of its own");
+        Brig.run(dir, List.of("server", "stop"), null, Map.of(), 30).expect(0);
+        ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
+        assertEquals(List.of(), serverCgroups(), "the server left its cgroup");
+
+        // Another process in /brig.server (as a newer server that entered it meanwhile): it stays, the process in it.
+        pid = serverPid();
+        Process other = new ProcessBuilder("sleep", "100").start();
+        try {
+            for (Path c : serverCgroups()) Files.writeString(c.resolve("cgroup.procs"), Long.toString(other.pid()));
+            Brig.run(dir, List.of("server", "stop"), null, Map.of(), 30).expect(0);
+            ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
+            assertEquals(NoLeaks.cgroupHierarchies().size(), serverCgroups().size(), "a cgroup with a process in it went");
+            assertTrue(Files.readString(serverCgroups().getFirst().resolve("cgroup.procs")).contains(Long.toString(other.pid())));
+            String log = Files.readString(ServerIT.DIR.resolve(Protocol.LOG));
+            assertFalse(log.substring(log.lastIndexOf("serving (build")).contains("cgroup: cannot"), "the server logged a failure:\n" + log);
+        } finally {
+            other.destroyForcibly().waitFor();
+            Thread.sleep(100);
+            awaitNoServer();
+        }
+        assertEquals(List.of(), serverCgroups(), "the test's /brig.server stayed");
+    }
+
+    private long serverPid() {
+        Brig.run(dir, List.of("--version"), null, Map.of(), 30).expect(0);
+        Matcher m = Pattern.compile("running: pid (\\d+)").matcher(Brig.run(dir, List.of("server", "status"), null, Map.of(), 30).out());
+        assertTrue(m.find(), "no server runs");
+        return Long.parseLong(m.group(1));
     }
 
     @AfterEach
