@@ -104,7 +104,7 @@ public final class Server {
     private long socketIno = -1;
 
     private void serve() throws SyscallException, InterruptedException {
-        Libc.Stat named = Libc.statx(Libc.AT_FDCWD, Protocol.dir(uid).resolve(Protocol.SOCKET).toString(), Libc.AT_SYMLINK_NOFOLLOW);
+        Libc.Stat named = Libc.statx(Libc.AT_FDCWD, Protocol.dir(uid).resolve(Protocol.socket(home)).toString(), Libc.AT_SYMLINK_NOFOLLOW);
         if (named != null) socketIno = named.ino();
         if (uid == 0) {
             try {
@@ -150,12 +150,12 @@ public final class Server {
             Path dir = Protocol.dir(uid);
             int lock = -1;
             try {
-                lock = Libc.open(dir.resolve(Protocol.LOCK).toString(), Libc.O_RDWR | Libc.O_NOFOLLOW, 0);
-                Libc.flock(lock, Libc.LOCK_EX, true, Protocol.LOCK);
-                Libc.Stat there = Libc.statx(Libc.AT_FDCWD, dir.resolve(Protocol.SOCKET).toString(), Libc.AT_SYMLINK_NOFOLLOW);
-                if (there != null && there.ino() == socketIno) Files.deleteIfExists(dir.resolve(Protocol.SOCKET));
+                lock = Libc.open(dir.resolve(Protocol.lock(home)).toString(), Libc.O_RDWR | Libc.O_NOFOLLOW, 0);
+                Libc.flock(lock, Libc.LOCK_EX, true, Protocol.lock(home));
+                Libc.Stat there = Libc.statx(Libc.AT_FDCWD, dir.resolve(Protocol.socket(home)).toString(), Libc.AT_SYMLINK_NOFOLLOW);
+                if (there != null && there.ino() == socketIno) Files.deleteIfExists(dir.resolve(Protocol.socket(home)));
             } catch (SyscallException | IOException e) {
-                log("cannot remove " + dir.resolve(Protocol.SOCKET) + ": " + e.getMessage());
+                log("cannot remove " + dir.resolve(Protocol.socket(home)) + ": " + e.getMessage());
             } finally {
                 Libc.close(lock);
             }
@@ -272,7 +272,7 @@ public final class Server {
 
     private String status() {
         return "running: pid " + ProcessHandle.current().pid() + "\n"
-                + "socket: " + Protocol.dir(uid).resolve(Protocol.SOCKET) + "\n"
+                + "socket: " + Protocol.dir(uid).resolve(Protocol.socket(home)) + "\n"
                 + "build: " + build + "\n"
                 + "up: " + Duration.between(started, Instant.now()).toSeconds() + " s\n"
                 + "served: " + served.get() + " calls (" + (calls.get() - served.get()) + " others answered cold or refused)\n"

@@ -85,7 +85,7 @@ class ServerCgroupIT {
             ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
             assertEquals(NoLeaks.cgroupHierarchies().size(), serverCgroups().size(), "a cgroup with a process in it went");
             assertTrue(Files.readString(serverCgroups().getFirst().resolve("cgroup.procs")).contains(Long.toString(other.pid())));
-            String log = Files.readString(ServerIT.DIR.resolve(Protocol.LOG));
+            String log = Files.readString(ServerIT.DIR.resolve(Protocol.log(ServerIT.home())));
             assertFalse(log.substring(log.lastIndexOf("serving (build")).contains("cgroup: cannot"), "the server logged a failure:\n" + log);
         } finally {
             other.destroyForcibly().waitFor();
