@@ -368,7 +368,9 @@ class ServerIT {
         Path otherBrig = other.resolve("bin/brig");
         Path otherSocket = DIR.resolve(Protocol.socket(other.toRealPath()));
         assertNotEquals(SOCKET, otherSocket);
+        Brig.run(dir, List.of("--version"), null, WARM, 60).expect(0);
         long mine = serverPid();
+        assertTrue(mine > 0);
         Brig.exec(dir, List.of(otherBrig.toString(), "--version"), null, Map.of(), 60).expect(0);
         Brig.Result status = Brig.exec(dir, List.of(otherBrig.toString(), "server", "status"), null, Map.of(), 30).expect(0);
         assertTrue(status.out().contains("socket: " + otherSocket + "\n") && status.out().contains("build: another build\n"), status.out());
