@@ -64,9 +64,14 @@ class ServerIT {
     }
 
     @AfterEach
-    void tearDown() {
+    void tearDown() throws IOException {
         for (String id : ids) brig.brig(null, COLD, List.of("delete", "--force", id));
         List<String> left = stopServers();
+        // A test's other installation's lock and log (its socket went with its server).
+        Path other = dir.resolve("other");
+        if (Files.isDirectory(other)) {
+            for (String n : List.of(Protocol.lock(other.toRealPath()), Protocol.log(other.toRealPath()))) Files.deleteIfExists(DIR.resolve(n));
+        }
         assertEquals(List.of(), left, "servers left running after `brig server stop`");
         assertFalse(Files.exists(SOCKET, java.nio.file.LinkOption.NOFOLLOW_LINKS), SOCKET + " left behind");
     }
