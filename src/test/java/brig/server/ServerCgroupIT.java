@@ -111,6 +111,70 @@ class ServerCgroupIT {
         assertNoEmptyServerCgroup("the test's /brig.server stayed");
     }
 
+    /**
+     * An unprivileged user's server stays in the cgroups of the process that started it (it
+     * may not move): when that cgroup's tasks are killed (as systemd stops a unit on v1, one
+     * by one; cgroup.kill is v2's), the server goes with them, and the user's next call starts
+     * a new one and is answered.
+     */
+    @Test
+    void anUnprivilegedUsersServerEndsWithTheCgroupOfItsStarter() throws Exception {
+        Path runtime = Path.of("/run/user/65534");
+        boolean madeRuntime = !Files.exists(runtime);
+        if (madeRuntime) {
+            Files.createDirectories(runtime);
+            Files.setAttribute(runtime, "unix:uid", 65534);
+            Files.setAttribute(runtime, "unix:gid", 65534);
+            Files.setPosixFilePermissions(runtime, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        }
+        List<String> nobody = List.of("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", Brig.launcher().toString());
+        try {
+            StringBuilder join = new StringBuilder();
+            for (Path h : NoLeaks.cgroupHierarchies()) {
+                Path c = Files.createDirectory(h.resolve(NoLeaks.PREFIX + "starter"));
+                made.add(c);
+                for (String f : List.of("cpuset.cpus", "cpuset.mems")) {
+                    if (Files.exists(h.resolve(f))) Files.writeString(c.resolve(f), Files.readString(h.resolve(f)).trim());
+                }
+                join.append("echo $$ > ").append(c.resolve("cgroup.procs")).append("; ");
+            }
+            Brig.Result first = Brig.exec(Path.of("/"), List.of("/bin/sh", "-c", join + "exec " + String.join(" ", nobody) + " --version"), null, Map.of(), 60);
+            assertEquals(0, first.exit(), first.err());
+            Brig.Result status = Brig.exec(Path.of("/"), cat(nobody, "server", "status"), null, Map.of(), 30).expect(0);
+            long pid = Long.parseLong(status.out().replaceAll("(?s)^running: pid (\\d+).*", "$1"));
+            String procs = Files.readString(made.getFirst().resolve("cgroup.procs"));
+            assertTrue(List.of(procs.split("\\s+")).contains(Long.toString(pid)), "the user's server is not in its starter's cgroup: " + procs);
+            // Kill the starter's cgroup's tasks, as v1 allows: one by one until none is left.
+            for (int k = 0; k < 100; k++) {
+                String left = Files.readString(made.getFirst().resolve("cgroup.procs")).trim();
+                if (left.isEmpty()) break;
+                for (String p : left.split("\\s+")) ProcessHandle.of(Long.parseLong(p)).ifPresent(ProcessHandle::destroyForcibly);
+                Thread.sleep(50);
+            }
+            ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
+            assertFalse(ProcessHandle.of(pid).isPresent(), "the user's server outlived its starter's cgroup");
+            assertEquals(Brig.run(dir, List.of("--version"), null, Map.of("BRIG_SERVER", "off"), 30),
+                    Brig.exec(Path.of("/"), cat(nobody, "--version"), null, Map.of(), 60), "the next call");
+            long next = Long.parseLong(Brig.exec(Path.of("/"), cat(nobody, "server", "status"), null, Map.of(), 30).expect(0).out()
+                    .replaceAll("(?s)^running: pid (\\d+).*", "$1"));
+            assertTrue(next != pid && ProcessHandle.of(next).isPresent(), "no new server for the user");
+        } finally {
+            Brig.exec(Path.of("/"), cat(nobody, "server", "stop"), null, Map.of(), 30);
+            Thread.sleep(200);
+            if (madeRuntime) {
+                try (java.util.stream.Stream<Path> w = Files.walk(runtime)) {
+                    w.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+
+    private static List<String> cat(List<String> a, String... b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(List.of(b));
+        return all;
+    }
+
     private long serverPid() {
         Brig.run(dir, List.of("--version"), null, Map.of(), 30).expect(0);
         Matcher m = Pattern.compile("running: pid (\\d+)").matcher(Brig.run(dir, List.of("server", "status"), null, Map.of(), 30).out());
