@@ -48,6 +48,20 @@ extern char **environ;
 static char home[PATH_MAX], java[PATH_MAX + 32], aot[PATH_MAX + 32], home_prop[PATH_MAX + 16],
 	jar[PATH_MAX + 16], build[256];
 static int dfd = -1; /* the server's directory, checked */
+/* This installation's names in it (server-HASH.sock, .lock, .log; HASH of the home's path), so
+ * that two installations (two build trees) each keep a server instead of making each other's
+ * step aside on every call; an upgrade in place keeps its names and the handshake decides. */
+static char sdir[64], sockname[48], lockname[48], logname[48];
+
+static void name_files(void)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, as brig.server.Protocol */
+	for (const char *c = home; *c; c++)
+		h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+	snprintf(sockname, sizeof sockname, "server-%016llx.sock", (unsigned long long)h);
+	snprintf(lockname, sizeof lockname, "server-%016llx.lock", (unsigned long long)h);
+	snprintf(logname, sizeof logname, "server-%016llx.log", (unsigned long long)h);
+}
 
 static void cold(int argc, char **argv)
 {
@@ -122,26 +136,25 @@ static void sock_name(struct sockaddr_un *a)
 {
 	memset(a, 0, sizeof *a);
 	a->sun_family = AF_UNIX;
-	snprintf(a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/server.sock", dfd);
+	snprintf(a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/%s", dfd, sockname);
 }
 
 /* The server's directory, by euid (never from the environment: `su` keeps XDG_RUNTIME_DIR):
  * a real directory (no symlink) of this uid that no one else may enter. */
 static int open_dir(int make)
 {
-	char dir[64];
 	struct stat st;
 	uid_t u = geteuid();
 	if (u == 0)
-		strcpy(dir, "/run/brig/.server");
+		strcpy(sdir, "/run/brig/.server");
 	else
-		snprintf(dir, sizeof dir, "/run/user/%u/brig", (unsigned)u);
+		snprintf(sdir, sizeof sdir, "/run/user/%u/brig", (unsigned)u);
 	if (make) {
 		if (u == 0)
 			mkdir("/run/brig", 0711); /* as brig.runtime.StateStore makes it */
-		mkdir(dir, 0700);
+		mkdir(sdir, 0700);
 	}
-	dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dfd = open(sdir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0 || fstat(dfd, &st) < 0 || st.st_uid != u || (st.st_mode & 077)) {
 		if (dfd >= 0)
 			close(dfd);
@@ -158,8 +171,11 @@ static int try_connect(void)
 	struct sockaddr_un a;
 	struct ucred cr;
 	socklen_t crlen = sizeof cr;
-	struct timeval patience = { 30, 0 }; /* a server that hangs before acknowledging: go cold */
-	if (fstatat(dfd, "server.sock", &st, AT_SYMLINK_NOFOLLOW) < 0)
+	/* A server that hangs before acknowledging: go cold. BRIG_TEST_PATIENCE (seconds) is for
+	 * tests only: a shorter wait is never unsafe (no ACK, nothing done). */
+	const char *t = getenv("BRIG_TEST_PATIENCE");
+	struct timeval patience = { t && atoi(t) > 0 ? atoi(t) : 30, 0 };
+	if (fstatat(dfd, sockname, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return NONE;
 	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
 		return REFUSED;
@@ -197,7 +213,7 @@ static int try_connect(void)
  * at once and answered as soon as its JVM is up. */
 static int start_server(void)
 {
-	int lock = openat(dfd, "server.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int lock = openat(dfd, lockname, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX) < 0)
 		return NONE;
 	int s = try_connect();
@@ -207,9 +223,9 @@ static int start_server(void)
 	}
 	struct sockaddr_un a;
 	sock_name(&a);
-	unlinkat(dfd, "server.sock", 0);
+	unlinkat(dfd, sockname, 0);
 	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int log = openat(dfd, "server.log", O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int log = openat(dfd, logname, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (l < 0 || log < 0 || null < 0 || bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 128) < 0) {
 		close(l);
@@ -232,9 +248,9 @@ static int start_server(void)
 		char *av[] = { java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx64m", "-XX:-UsePerfData",
 			       "-XX:+DisableAttachMechanism", "-Xlog:disable", "-Xlog:all=error:stderr",
 			       "--enable-native-access=ALL-UNNAMED", home_prop, "-cp", jar, "brig.server.Server", "3",
-			       NULL, NULL };
+			       getenv("BRIG_TEST_IDLE"), NULL, NULL }; /* idle seconds: for tests only */
 		if (aot[0]) { /* before the class path, where the JVM's options are */
-			memmove(av + 9, av + 8, 6 * sizeof *av);
+			memmove(av + 9, av + 8, 7 * sizeof *av);
 			av[8] = aot;
 		}
 		char *env[] = { NULL };
@@ -343,8 +359,8 @@ static int relay(int s, int sfd, int forward)
 		char *d;
 		if (get_frame(s, &type, &d, &len) < 0) {
 			dprintf(2, "brig: the brig server ended the call before it finished (it may have done part of it); "
-				   "see `brig server status` and %s/server.log\n",
-				geteuid() ? "/run/user/UID/brig" : "/run/brig/.server");
+				   "see `brig server status` and %s/%s\n",
+				sdir, logname);
 			return 125;
 		}
 		if (type == OUT || type == ERR) {
@@ -393,6 +409,7 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	home[n] = 0;
+	name_files();
 	snprintf(java, sizeof java, "%s/runtime/bin/java", home);
 	snprintf(home_prop, sizeof home_prop, "-Dbrig.home=%s", home);
 	snprintf(jar, sizeof jar, "%s/lib/brig.jar", home);

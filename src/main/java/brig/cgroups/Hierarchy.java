@@ -61,11 +61,49 @@ public record Hierarchy(String controllers, Path mountPoint, String own) {
         for (Path dir : out) {
             try {
                 Files.writeString(dir.resolve("cgroup.procs"), pid);
+            } catch (java.nio.file.NoSuchFileException gone) {
+                // A server leaving removed it between our mkdir and this write ({@link #leave}): once more.
+                make(name);
+                try {
+                    Files.writeString(dir.resolve("cgroup.procs"), pid);
+                } catch (IOException e) {
+                    throw new CgroupException("cgroup: cannot move process " + pid + " into " + dir + ": " + e);
+                }
             } catch (IOException e) {
                 throw new CgroupException("cgroup: cannot move process " + pid + " into " + dir + ": " + e);
             }
         }
         return out;
+    }
+
+    /**
+     * Undoes {@link #enter}: moves this whole process back to the root of every hierarchy it
+     * is in and removes {@code name} there if it is empty (a process cannot remove the cgroup
+     * it is in). One that is not empty (another process entered it meanwhile: a new server)
+     * stays. Returns what it could not do, one line each, for a log; empty if all went.
+     */
+    public static List<String> leave(String name) {
+        String pid = Long.toString(ProcessHandle.current().pid());
+        List<String> failed = new ArrayList<>();
+        List<Hierarchy> all;
+        try {
+            all = discover();
+        } catch (IOException e) {
+            return List.of("cgroup: cannot read this process's cgroups: " + e);
+        }
+        for (Hierarchy h : all) {
+            Path dir = h.mountPoint().resolve(name);
+            try {
+                if (h.own().equals("/" + name)) Files.writeString(h.mountPoint().resolve("cgroup.procs"), pid);
+                Files.deleteIfExists(dir);
+            } catch (java.nio.file.FileSystemException e) {
+                // rmdir of a cgroup with tasks or children is EBUSY: another server is in it now.
+                if (!String.valueOf(e.getReason()).contains("busy")) failed.add("cgroup: cannot leave or remove " + dir + ": " + e);
+            } catch (IOException e) {
+                failed.add("cgroup: cannot leave or remove " + dir + ": " + e);
+            }
+        }
+        return failed;
     }
 
     /**

@@ -28,11 +28,11 @@ public final class Client {
         Path dir = Protocol.dir(euid);
         Libc.Stat d = Libc.statx(Libc.AT_FDCWD, dir.toString(), Libc.AT_SYMLINK_NOFOLLOW);
         if (d == null || !d.isDirectory() || d.uid() != euid || (d.mode() & 077) != 0) return null;
-        Libc.Stat s = Libc.statx(Libc.AT_FDCWD, dir.resolve(Protocol.SOCKET).toString(), Libc.AT_SYMLINK_NOFOLLOW);
+        Libc.Stat s = Libc.statx(Libc.AT_FDCWD, dir.resolve(Protocol.socket(home)).toString(), Libc.AT_SYMLINK_NOFOLLOW);
         if (s == null || (s.mode() & Libc.S_IFMT) != S_IFSOCK || s.uid() != euid) return null;
         int sock;
         try {
-            sock = Libc.connectUnix(dir.resolve(Protocol.SOCKET).toString());
+            sock = Libc.connectUnix(dir.resolve(Protocol.socket(home)).toString());
         } catch (SyscallException e) {
             return null; // ECONNREFUSED: a server that is gone
         }

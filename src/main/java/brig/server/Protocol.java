@@ -48,7 +48,30 @@ final class Protocol {
             SPAWN = 16, SPAWNED = 17;
     /** Larger than any argv and environment execve takes (ARG_MAX is 2 MiB by default). */
     static final int MAX = 4 << 20;
-    static final String SOCKET = "server.sock", LOCK = "server.lock", LOG = "server.log";
+    /**
+     * This installation's names in {@link #dir}: server-HASH.sock, .lock and .log, HASH the
+     * FNV-1a of its home's path (as bin/brig computes it from /proc/self/exe). Two
+     * installations on one machine (two build trees) then each keep a server of their own
+     * instead of making each other's step aside (another build) on every call; an upgrade in
+     * place keeps the names, and the handshake makes the old server step aside.
+     */
+    static String socket(Path home) {
+        return name(home, ".sock");
+    }
+
+    static String lock(Path home) {
+        return name(home, ".lock");
+    }
+
+    static String log(Path home) {
+        return name(home, ".log");
+    }
+
+    private static String name(Path home, String suffix) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : (home == null ? "" : home.toString()).getBytes(StandardCharsets.UTF_8)) h = (h ^ (b & 0xff)) * 0x100000001b3L;
+        return String.format("server-%016x%s", h, suffix);
+    }
 
     record Frame(int type, byte[] payload, int fd) {}
 

@@ -60,9 +60,9 @@ public final class Server {
      * Root's server lives in this cgroup, below the root of every hierarchy (v1 and unified):
      * not below the caller's (a test JVM's, conmon's, a systemd unit's: removing that cgroup
      * would fail while the server lived, and its limits and accounting would be ours), nor
-     * below Brig's default parent for containers (/brig), whose children are containers. Left
-     * in place, empty, when the server exits (a process cannot remove its own cgroup; the next
-     * server takes it again). An unprivileged user's server stays where it was started.
+     * below Brig's default parent for containers (/brig), whose children are containers. At
+     * exit the server moves back to the root cgroups and removes it, unless a newer server is
+     * in it by then. An unprivileged user's server stays where it was started.
      */
     static final String CGROUP = "brig.server";
 
@@ -104,7 +104,7 @@ public final class Server {
     private long socketIno = -1;
 
     private void serve() throws SyscallException, InterruptedException {
-        Libc.Stat named = Libc.statx(Libc.AT_FDCWD, Protocol.dir(uid).resolve(Protocol.SOCKET).toString(), Libc.AT_SYMLINK_NOFOLLOW);
+        Libc.Stat named = Libc.statx(Libc.AT_FDCWD, Protocol.dir(uid).resolve(Protocol.socket(home)).toString(), Libc.AT_SYMLINK_NOFOLLOW);
         if (named != null) socketIno = named.ino();
         if (uid == 0) {
             try {
@@ -137,6 +137,8 @@ public final class Server {
         // Calls under way finish (a stop waits for them at most 10 s: an `events` may run for ever).
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (active.get() > 0 && (!stopping.startsWith("stop") || System.nanoTime() < deadline)) Thread.sleep(20);
+        // Out of our cgroup and remove it, so that none is left behind (one a newer server entered stays).
+        if (uid == 0) brig.cgroups.Hierarchy.leave(CGROUP).forEach(this::log);
         log("exiting: " + stopping);
     }
 
@@ -180,12 +182,12 @@ public final class Server {
             Path dir = Protocol.dir(uid);
             int lock = -1;
             try {
-                lock = Libc.open(dir.resolve(Protocol.LOCK).toString(), Libc.O_RDWR | Libc.O_NOFOLLOW, 0);
-                Libc.flock(lock, Libc.LOCK_EX, true, Protocol.LOCK);
-                Libc.Stat there = Libc.statx(Libc.AT_FDCWD, dir.resolve(Protocol.SOCKET).toString(), Libc.AT_SYMLINK_NOFOLLOW);
-                if (there != null && there.ino() == socketIno) Files.deleteIfExists(dir.resolve(Protocol.SOCKET));
+                lock = Libc.open(dir.resolve(Protocol.lock(home)).toString(), Libc.O_RDWR | Libc.O_NOFOLLOW, 0);
+                Libc.flock(lock, Libc.LOCK_EX, true, Protocol.lock(home));
+                Libc.Stat there = Libc.statx(Libc.AT_FDCWD, dir.resolve(Protocol.socket(home)).toString(), Libc.AT_SYMLINK_NOFOLLOW);
+                if (there != null && there.ino() == socketIno) Files.deleteIfExists(dir.resolve(Protocol.socket(home)));
             } catch (SyscallException | IOException e) {
-                log("cannot remove " + dir.resolve(Protocol.SOCKET) + ": " + e.getMessage());
+                log("cannot remove " + dir.resolve(Protocol.socket(home)) + ": " + e.getMessage());
             } finally {
                 Libc.close(lock);
             }
@@ -303,7 +305,7 @@ public final class Server {
 
     private String status() {
         return "running: pid " + ProcessHandle.current().pid() + "\n"
-                + "socket: " + Protocol.dir(uid).resolve(Protocol.SOCKET) + "\n"
+                + "socket: " + Protocol.dir(uid).resolve(Protocol.socket(home)) + "\n"
                 + "build: " + build + "\n"
                 + "up: " + Duration.between(started, Instant.now()).toSeconds() + " s\n"
                 + "served: " + served.get() + " calls (" + (calls.get() - served.get()) + " others answered cold or refused)\n"

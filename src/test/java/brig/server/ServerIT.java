@@ -41,7 +41,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(NoLeaks.class)
 class ServerIT {
-    static final Path DIR = Path.of("/run/brig/.server"), SOCKET = DIR.resolve("server.sock");
+    /** Root's socket of this installation (named after the dist's real path, as bin/brig finds its home). */
+    static final Path DIR = Path.of("/run/brig/.server"), SOCKET = DIR.resolve(Protocol.socket(home()));
+
+    static Path home() {
+        try {
+            return Brig.dist().toRealPath();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
     static final Map<String, String> WARM = Map.of(), COLD = Map.of("BRIG_SERVER", "off");
 
     @TempDir Path dir;
@@ -55,9 +64,14 @@ class ServerIT {
     }
 
     @AfterEach
-    void tearDown() {
+    void tearDown() throws IOException {
         for (String id : ids) brig.brig(null, COLD, List.of("delete", "--force", id));
         List<String> left = stopServers();
+        // A test's other installation's lock and log (its socket went with its server).
+        Path other = dir.resolve("other");
+        if (Files.isDirectory(other)) {
+            for (String n : List.of(Protocol.lock(other.toRealPath()), Protocol.log(other.toRealPath()))) Files.deleteIfExists(DIR.resolve(n));
+        }
         assertEquals(List.of(), left, "servers left running after `brig server stop`");
         assertFalse(Files.exists(SOCKET, java.nio.file.LinkOption.NOFOLLOW_LINKS), SOCKET + " left behind");
     }
@@ -331,7 +345,57 @@ class ServerIT {
 
     @Test
     void aServerOfAnotherBuildStepsAside() throws Exception {
-        // Another build: the same files but its own bin/brig and build id.
+        // An upgrade in place: another installation's home, whose build id then changes.
+        Path other = otherInstallation("an older build");
+        Path otherBrig = other.resolve("bin/brig");
+        Brig.exec(dir, List.of(otherBrig.toString(), "--version"), null, Map.of(), 60).expect(0);
+        List<String> old = serverProcesses();
+        assertEquals(1, old.size(), old.toString());
+        assertTrue(old.get(0).contains(other.toString()), old.get(0));
+        Files.writeString(other.resolve("lib/brig.build"), "a newer build\n");
+        Brig.exec(dir, List.of(otherBrig.toString(), "--version"), null, Map.of(), 60).expect(0);
+        long oldPid = Long.parseLong(old.get(0).split(" ")[0]);
+        for (int k = 0; k < 100 && ProcessHandle.of(oldPid).map(ProcessHandle::isAlive).orElse(false); k++) sleep(50);
+        assertFalse(ProcessHandle.of(oldPid).map(ProcessHandle::isAlive).orElse(false), "the old server still runs");
+        Brig.Result status = Brig.exec(dir, List.of(otherBrig.toString(), "server", "status"), null, Map.of(), 30).expect(0);
+        assertTrue(status.out().contains("build: a newer build\n"), status.out());
+        Brig.exec(dir, List.of(otherBrig.toString(), "server", "stop"), null, Map.of(), 30).expect(0);
+    }
+
+    /**
+     * Two installations (two build trees) on one machine each keep a server of their own, at
+     * a socket named after their home: calls of one never make the other's step aside, and
+     * `server status|stop` speak to the caller's installation's.
+     */
+    @Test
+    void twoInstallationsKeepAServerEach() throws Exception {
+        Path other = otherInstallation("another build");
+        Path otherBrig = other.resolve("bin/brig");
+        Path otherSocket = DIR.resolve(Protocol.socket(other.toRealPath()));
+        assertNotEquals(SOCKET, otherSocket);
+        Brig.run(dir, List.of("--version"), null, WARM, 60).expect(0);
+        long mine = serverPid();
+        assertTrue(mine > 0);
+        Brig.exec(dir, List.of(otherBrig.toString(), "--version"), null, Map.of(), 60).expect(0);
+        Brig.Result status = Brig.exec(dir, List.of(otherBrig.toString(), "server", "status"), null, Map.of(), 30).expect(0);
+        assertTrue(status.out().contains("socket: " + otherSocket + "\n") && status.out().contains("build: another build\n"), status.out());
+        long theirs = Long.parseLong(status.out().replaceAll("(?s)^running: pid (\\d+).*", "$1"));
+        for (int k = 0; k < 5; k++) {
+            Brig.run(dir, List.of("--version"), null, WARM, 60).expect(0);
+            Brig.exec(dir, List.of(otherBrig.toString(), "--version"), null, Map.of(), 60).expect(0);
+        }
+        assertEquals(mine, serverPid(), "this installation's server stepped aside");
+        assertTrue(ProcessHandle.of(theirs).map(ProcessHandle::isAlive).orElse(false), "the other installation's server stepped aside");
+        assertEquals(2, serverProcesses().size(), serverProcesses().toString());
+        // Stopping one leaves the other.
+        Brig.exec(dir, List.of(otherBrig.toString(), "server", "stop"), null, Map.of(), 30).expect(0);
+        ProcessHandle.of(theirs).ifPresent(p -> p.onExit().join());
+        assertFalse(Files.exists(otherSocket, java.nio.file.LinkOption.NOFOLLOW_LINKS), otherSocket + " left behind");
+        assertEquals(mine, serverPid());
+    }
+
+    /** Another installation in the test's directory: its own bin/brig and build id, the rest this dist's. */
+    private Path otherInstallation(String build) throws IOException {
         Path other = dir.resolve("other");
         Files.createDirectories(other.resolve("bin"));
         Files.createDirectories(other.resolve("lib"));
@@ -340,18 +404,8 @@ class ServerIT {
         try (Stream<Path> jars = Files.list(Brig.dist().resolve("lib"))) {
             for (Path j : jars.filter(p -> p.toString().endsWith(".jar")).toList()) Files.createSymbolicLink(other.resolve("lib").resolve(j.getFileName()), j);
         }
-        Files.writeString(other.resolve("lib/brig.build"), "an older build\n");
-        Brig.exec(dir, List.of(other.resolve("bin/brig").toString(), "--version"), null, Map.of(), 60).expect(0);
-        List<String> old = serverProcesses();
-        assertEquals(1, old.size(), old.toString());
-        assertTrue(old.get(0).contains(other.toString()), old.get(0));
-        Brig.run(dir, List.of("--version"), null, WARM, 60).expect(0);
-        long oldPid = Long.parseLong(old.get(0).split(" ")[0]);
-        for (int k = 0; k < 100 && ProcessHandle.of(oldPid).map(ProcessHandle::isAlive).orElse(false); k++) sleep(50);
-        assertFalse(ProcessHandle.of(oldPid).map(ProcessHandle::isAlive).orElse(false), "the old server still runs");
-        long pid = serverPid();
-        assertTrue(pid > 0);
-        assertNotEquals(oldPid, pid);
+        Files.writeString(other.resolve("lib/brig.build"), build + "\n");
+        return other;
     }
 
     @Test
@@ -405,7 +459,7 @@ class ServerIT {
             }
             assertEquals(run(COLD, "--version"), brig.exec(Path.of("/"), WARM, cat(nobody, "--version")));
             Brig.Result status = brig.exec(Path.of("/"), WARM, cat(nobody, "server", "status")).expect(0);
-            assertTrue(status.out().contains("socket: /run/user/65534/brig/server.sock\n"), status.out());
+            assertTrue(status.out().contains("socket: /run/user/65534/brig/" + Protocol.socket(home()) + "\n"), status.out());
             long pid = Long.parseLong(status.out().replaceAll("(?s)^running: pid (\\d+).*", "$1"));
             assertEquals(65534, Files.getAttribute(Path.of("/proc/" + pid), "unix:uid"));
             assertFalse(Files.exists(SOCKET), "root's server was started for another user");

@@ -65,8 +65,9 @@ public final class NoLeaks implements BeforeEachCallback, AfterEachCallback {
         List<Path> leaked = new ArrayList<>();
         for (Path c : now) {
             if (before.cgroups().contains(c)) continue;
-            // The resident server's own cgroup (brig.server.Server.CGROUP) outlives the server by
-            // design, and so does the detached containers' monitors' (brig.cli.ContainerDetach).
+            // The resident server's own cgroup (brig.server.Server.CGROUP) lives as long as some
+            // server does (it removes it at exit; a killed one cannot), and the detached
+            // containers' monitors' (brig.cli.ContainerDetach) outlives them by design.
             String own = c.getFileName().toString();
             if ((own.equals("brig.server") || own.equals("brig.monitor")) && cgroupHierarchiesQuietly().contains(c.getParent())) continue;
             // Other tenants of the machine (systemd) make cgroups too: only those of this run
