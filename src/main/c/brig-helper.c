@@ -1375,12 +1375,13 @@ static void run(struct step *s)
 
 /* brig.cli.Supervisor's messages, and brig.server.Protocol's frames a served call gets. */
 enum { SV_FORWARD = 21, SV_CONTAINER = 22, SV_STARTING = 23, SV_FORGET = 24 };
-enum { S_OUT = 11, S_ERR = 12, S_EXIT = 13, S_IN_WANT = 14, S_IN = 15, S_SPAWN = 16, S_SPAWNED = 17 };
+enum { S_OUT = 11, S_ERR = 12, S_EXIT = 13, S_IN_WANT = 14, S_IN = 15, S_SPAWN = 16, S_SPAWNED = 17, S_TEARDOWN = 18 };
 
 static struct {
 	pid_t jvm, container;
 	int served;   /* --server: jvm is the server's pid (not our child), the helper our child */
 	pid_t helper; /* --server: the helper this process started, until reaped */
+	int torn;     /* --server: the server's answer to TEARDOWN came */
 	char brig[PATH_MAX]; /* bin/brig, which runs the clean-up */
 	int jvm_status, container_status, jvm_done, container_done;
 	int ctl, master, forward, nheld, held[64];
@@ -1659,6 +1660,8 @@ static int served_frame(uint32_t type, char *p, uint32_t len, int fd)
 		if (n > 0)
 			send_all(sv.ctl, in, (size_t)n);
 		free(in);
+	} else if (type == S_EXIT && len == 4 && sv.jvm_done) {
+		sv.torn = 1; /* the clean-up's status: the caller gets the container's */
 	} else if (type == S_EXIT && len == 4) {
 		uint32_t status;
 		memcpy(&status, p, 4);
@@ -1816,6 +1819,23 @@ static int note_inherited_fds(void)
 	return 0;
 }
 
+/* Served run: the server kept the call open while the container ran (brig.server.CallerLink)
+ * and removes it on the same connection when told, with no second client and handshake
+ * (measured: the served delete through bin/brig took 4.6 ms of a 13.6 ms run). 0 if the
+ * server is gone: then bin/brig does it. */
+static int teardown(void)
+{
+	uint32_t hdr[2] = { S_TEARDOWN, 0 };
+	if (sv.ctl < 0 || send_all(sv.ctl, hdr, sizeof hdr) < 0)
+		return 0;
+	while (sv.ctl >= 0 && !sv.torn) {
+		struct pollfd p = { sv.ctl, POLLIN, 0 };
+		if (poll(&p, 1, -1) > 0)
+			read_ctl();
+	}
+	return sv.torn;
+}
+
 static int launch(int argc, char **argv)
 {
 	sigset_t all, none;
@@ -1963,7 +1983,7 @@ supervise:;
 	if (raw)
 		tcsetattr(0, TCSANOW, &saved);
 	monitor_exited(status_code(sv.container_status), report_oom());
-	if (sv.undo)
+	if (sv.undo && !(sv.served && teardown()))
 		undo_start();
 	return status_code(sv.container_status);
 }

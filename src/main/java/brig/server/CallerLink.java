@@ -29,8 +29,36 @@ final class CallerLink implements Dispatch.Link {
         this.binary = binary;
     }
 
+    /** The start's clean-up command (brig.cli.Supervisor's STARTING), until forgotten; whether a container was handed over. */
+    private volatile java.util.List<String> undo;
+    private volatile boolean handedOver;
+
+    /**
+     * What removes the container once it has exited, if the supervisor was handed one to
+     * remove (run, container run): the server keeps the call open and runs it when the
+     * supervisor sends TEARDOWN. Null otherwise (create, exec, run --keep, a failed start).
+     */
+    java.util.List<String> teardown() {
+        return handedOver ? undo : null;
+    }
+
     @Override
     public void send(int type, byte[] payload, int fd) throws SyscallException {
+        if (type == STARTING) {
+            java.util.List<String> args = new java.util.ArrayList<>();
+            int at = 0;
+            for (int k = 0; k < payload.length; k++) {
+                if (payload[k] == 0) {
+                    args.add(new String(payload, at, k - at, StandardCharsets.UTF_8));
+                    at = k + 1;
+                }
+            }
+            undo = java.util.List.copyOf(args);
+        } else if (type == FORGET) {
+            undo = null;
+        } else if (type == CONTAINER) {
+            handedOver = true;
+        }
         synchronized (lock) {
             if (fd < 0) {
                 Protocol.write(conn, type, payload);
@@ -69,6 +97,9 @@ final class CallerLink implements Dispatch.Link {
             return new Helper.Launcher.Spawned(f.fd(), Protocol.u32(f.payload(), 0));
         };
     }
+
+    /** brig.cli.Supervisor's message types this link watches. */
+    private static final int CONTAINER = 22, STARTING = 23, FORGET = 24;
 
     private static byte[] frame(int type, byte[] payload) {
         return ByteBuffer.allocate(8 + payload.length).order(ByteOrder.nativeOrder()).putInt(type).putInt(payload.length).put(payload).array();

@@ -36,6 +36,9 @@ import java.nio.file.Path;
  * server: SPAWN   u32 first, u32 has-keep, keep list; the sealed helper binary as fd
  * client: SPAWNED u32 pid of `brig-helper init` it started, its control socket as fd (or -errno, no fd)
  * </pre>
+ * After EXIT of a run whose container was handed over with a clean-up to do, the call stays
+ * open while the container runs; the supervisor sends TEARDOWN once it has exited, and the
+ * server runs the clean-up (OUT, ERR, then EXIT again) on the same connection.
  *
  * ACK comes before any side effect: a client that got no ACK may run the command cold; one
  * that did never runs it again.
@@ -45,7 +48,7 @@ final class Protocol {
 
     static final int HELLO = 1, READY = 2, STALE = 3, REQUEST = 4, COLD = 9, ACK = 10, OUT = 11, ERR = 12, EXIT = 13,
             IN_WANT = 14, IN = 15,
-            SPAWN = 16, SPAWNED = 17;
+            SPAWN = 16, SPAWNED = 17, TEARDOWN = 18;
     /** Larger than any argv and environment execve takes (ARG_MAX is 2 MiB by default). */
     static final int MAX = 4 << 20;
     /**

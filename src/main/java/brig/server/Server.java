@@ -255,8 +255,22 @@ public final class Server {
                     stop("stopped by `brig server stop` (pid " + peer.pid() + ")");
                     status = 0;
                 } else {
+                    CallerLink link = supervised ? new CallerLink(conn, lock, sealedHelper()) : null;
                     status = Dispatch.run(r.argv(), new Input(conn), o, e, r.env(), dir, r.umask(),
-                            peer.pid(), peer.uid(), peer.gid(), home, supervised ? new CallerLink(conn, lock, sealedHelper()) : null);
+                            peer.pid(), peer.uid(), peer.gid(), home, link);
+                    List<String> teardown = link == null ? null : link.teardown();
+                    if (teardown != null) {
+                        o.flush();
+                        e.flush();
+                        Protocol.write(conn, Protocol.EXIT, Protocol.u32(status));
+                        // The call stays open while the container runs (it counts as a call:
+                        // no idle exit meanwhile); its supervisor says when it has exited.
+                        Protocol.Frame f = Protocol.read(conn);
+                        Libc.close(f.fd());
+                        if (f.type() != Protocol.TEARDOWN) return;
+                        status = Dispatch.run(teardown, new Input(conn), o, e, r.env(), dir, r.umask(),
+                                peer.pid(), peer.uid(), peer.gid(), home, null);
+                    }
                 }
             }
             Protocol.write(conn, Protocol.EXIT, Protocol.u32(status));

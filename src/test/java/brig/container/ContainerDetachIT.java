@@ -97,7 +97,11 @@ class ContainerDetachIT {
         long parent = Long.parseLong(stat(pid, 4));
         for (int k = 0; k < 250; k++, Thread.sleep(20)) {
             parent = Long.parseLong(stat(pid, 4));
-            if (Files.readString(Path.of("/proc/" + parent + "/cmdline")).replace('\0', ' ').contains("brig-helper launch ")) break;
+            try {
+                if (Files.readString(Path.of("/proc/" + parent + "/cmdline")).replace('\0', ' ').contains("brig-helper launch ")) break;
+            } catch (java.nio.file.NoSuchFileException e) {
+                // the start's JVM exited between the two reads: the container's parent changes now
+            }
         }
         return parent;
     }

@@ -66,8 +66,8 @@ class WarmRunIT {
     void runAnswersAsColdAndLeavesNothing() throws Exception {
         String script = "echo out; echo err >&2; exit 3";
         TestBundle a = bundle(script), b = bundle(script);
-        // run, then the supervisor's delete: two served calls.
-        Brig.Result r = both(a, b, 2, "run", "--bundle", "DIR", "ID");
+        // run, its container removed on the same call once it has exited: one served call.
+        Brig.Result r = both(a, b, 1, "run", "--bundle", "DIR", "ID");
         assertEquals(new Brig.Result(3, "out\n", "err\n"), r);
         String list = brig.brig(dir, WARM, List.of("list", "-q")).expect(0).out();
         assertFalse(list.contains(a.id()) || list.contains(b.id()), "a run's container stays after it ends: " + list);
@@ -146,7 +146,7 @@ class WarmRunIT {
             });
             x.write();
         }
-        Brig.Result r = both(a, b, 2, "run", "--bundle", "DIR", "ID").expect(0);
+        Brig.Result r = both(a, b, 1, "run", "--bundle", "DIR", "ID").expect(0);
         assertFalse(r.out().contains(Server.CGROUP), "below the server's cgroup:\n" + r.out());
         String mine = Files.readAllLines(Path.of("/proc/self/cgroup")).stream().filter(l -> l.contains(":pids:")).findFirst().orElseThrow();
         String parent = mine.substring(mine.lastIndexOf(':') + 1);
