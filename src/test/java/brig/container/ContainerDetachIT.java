@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import brig.image.Layout;
 import brig.json.Json;
 import brig.syscalls.Libc;
 import brig.testing.Brig;
@@ -15,54 +14,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Detached containers (issue 12): `container run -d` under a native monitor of its own, and
  * what reads its log and exit file: `logs [-f]`, `wait`, `ps -a`, `stop`, `rm`, `--rm`.
  */
 @ExtendWith(NoLeaks.class)
-class ContainerDetachIT {
-    @TempDir Path tmp;
-    Path store, state;
-    final List<String> names = new ArrayList<>();
-
-    @BeforeEach
-    void images() throws Exception {
-        Assumptions.assumeTrue(Libc.geteuid() == 0, "containers need root");
-        store = tmp.resolve("store");
-        state = tmp.resolve("state");
-        ContainerImages.busybox(tmp, Layout.openOrCreate(store), "plain", ContainerImages.config("{\"Cmd\":[\"sh\"]}"));
-    }
-
-    @AfterEach
-    void removeLeftovers() throws Exception {
-        for (String n : names) {
-            container("rm", "-f", n);
-            awaitNoMonitor(n);
-            NoLeaks.removeContainer(n, state.resolve(n));
-        }
-    }
-
-    String name(String what) {
-        String n = NoLeaks.PREFIX + what;
-        names.add(n);
-        return n;
-    }
-
-    Brig.Result container(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("--root", state.toString(), "container", args[0], "--store", store.toString()));
-        cmd.addAll(List.of(args).subList(1, args.length));
-        return Brig.run(tmp, cmd, null, Map.of(), 120);
+class ContainerDetachIT extends ContainerITBase {
+    @Override
+    void afterRemoving(String n) throws Exception {
+        awaitNoMonitor(n);
     }
 
     /** `container run -d --pull=never --name N FLAGS... plain CMD...`: returns once it runs, printing its name. */

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import brig.image.Layout;
-import brig.syscalls.Libc;
 import brig.testing.Brig;
 import brig.testing.NoLeaks;
 import java.nio.file.Files;
@@ -14,12 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * `brig container run` as a person uses it (issue 12): an image of the store on a copy-on-write
@@ -27,50 +22,14 @@ import org.junit.jupiter.api.io.TempDir;
  * cgroup files, the OOM report, a fork bomb held, and what --rm and rm leave (nothing).
  */
 @ExtendWith(NoLeaks.class)
-class ContainerRunIT {
-    @TempDir Path tmp;
-    Path store, state;
-    final List<String> names = new ArrayList<>();
-
+class ContainerRunIT extends ContainerITBase {
     @BeforeEach
-    void images() throws Exception {
-        Assumptions.assumeTrue(Libc.geteuid() == 0, "containers need root");
-        store = tmp.resolve("store");
-        state = tmp.resolve("state");
-        Layout l = Layout.openOrCreate(store);
-        ContainerImages.busybox(tmp, l, "plain", ContainerImages.config("{\"Cmd\":[\"sh\"]}"));
-        ContainerImages.busybox(tmp, l, "app", ContainerImages.config("""
+    void appImage() throws Exception {
+        image("app", """
                 {"Entrypoint":["/bin/sh","-c"],"Cmd":["echo from the image Cmd"],"Env":["PATH=/bin:/usr/bin","GREETING=image","KEEP=image"],
-                 "WorkingDir":"/srv/app","User":"app"}"""));
+                 "WorkingDir":"/srv/app","User":"app"}""");
     }
 
-    @AfterEach
-    void removeLeftovers() throws Exception {
-        for (String n : names) {
-            Brig.run(tmp, List.of("--root", state.toString(), "container", "rm", "-f", "--store", store.toString(), n));
-            NoLeaks.removeContainer(n, state.resolve(n));
-        }
-    }
-
-    String name(String what) {
-        String n = NoLeaks.PREFIX + what;
-        names.add(n);
-        return n;
-    }
-
-    Brig.Result container(String... args) {
-        return container(Map.of(), args);
-    }
-
-    Brig.Result container(Map<String, String> env, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("--root", state.toString(), "container"));
-        cmd.add(args[0]);
-        cmd.addAll(List.of("--store", store.toString()));
-        cmd.addAll(List.of(args).subList(1, args.length));
-        return Brig.run(tmp, cmd, null, env, 120);
-    }
-
-    /** `container run --rm --name N --pull=never FLAGS...`: the flags end with the image and its command. */
     Brig.Result run(String what, String... flagsImageCmd) {
         List<String> a = new ArrayList<>(List.of("run", "--rm", "--pull=never", "--name", name(what)));
         a.addAll(List.of(flagsImageCmd));

@@ -4,22 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import brig.image.Layout;
-import brig.syscalls.Libc;
 import brig.testing.Brig;
 import brig.testing.NoLeaks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * `brig container run -v`, `--tmpfs` and `--init` as a person checks them: a file written
@@ -28,39 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * child, signals passed on, the exit status passed through.
  */
 @ExtendWith(NoLeaks.class)
-class ContainerVolumesIT {
-    @TempDir Path tmp;
-    Path store, state;
-    final List<String> names = new ArrayList<>();
-
-    @BeforeEach
-    void images() throws Exception {
-        Assumptions.assumeTrue(Libc.geteuid() == 0, "containers need root");
-        store = tmp.resolve("store");
-        state = tmp.resolve("state");
-        ContainerImages.busybox(tmp, Layout.openOrCreate(store), "plain", ContainerImages.config("{\"Cmd\":[\"sh\"]}"));
-    }
-
-    @AfterEach
-    void removeLeftovers() throws Exception {
-        for (String n : names) {
-            Brig.run(tmp, List.of("--root", state.toString(), "container", "rm", "-f", "--store", store.toString(), n));
-            NoLeaks.removeContainer(n, state.resolve(n));
-        }
-    }
-
-    String name(String what) {
-        String n = NoLeaks.PREFIX + what;
-        names.add(n);
-        return n;
-    }
-
-    Brig.Result container(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("--root", state.toString(), "container", args[0], "--store", store.toString()));
-        cmd.addAll(List.of(args).subList(1, args.length));
-        return Brig.run(tmp, cmd, null, Map.of(), 120);
-    }
-
+class ContainerVolumesIT extends ContainerITBase {
+    /** `container run --rm --name N --pull=never FLAGS...`: the flags end with the image and its command. */
     Brig.Result run(String what, String... flagsImageCmd) {
         List<String> a = new ArrayList<>(List.of("run", "--rm", "--pull=never", "--name", name(what)));
         a.addAll(List.of(flagsImageCmd));

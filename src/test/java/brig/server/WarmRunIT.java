@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brig.testing.Brig;
-import brig.testing.Lifecycle;
 import brig.testing.NoLeaks;
 import brig.testing.TestBundle;
 import java.io.IOException;
@@ -14,15 +13,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * run, create and exec from the resident server: the server plans and carries out the host's
@@ -32,29 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the caller's cgroups, not the server's own.
  */
 @ExtendWith(NoLeaks.class)
-class WarmRunIT {
-    static final Map<String, String> WARM = Map.of(), COLD = Map.of("BRIG_SERVER", "off");
-
-    @TempDir Path dir;
-    private Lifecycle brig;
-    private final List<String> ids = new ArrayList<>();
-    private long statusCalls;
-
-    @BeforeEach
-    void setUp() {
-        brig = new Lifecycle(dir.resolve("state"), dir);
-        Brig.run(dir, List.of("server", "stop"), null, Map.of(), 30);
-        Brig.run(dir, List.of("--version"), null, WARM, 30).expect(0); // a server of this build runs
-    }
-
-    @AfterEach
-    void tearDown() {
-        for (String id : ids) brig.brig(null, COLD, List.of("delete", "--force", id));
-        Brig.run(dir, List.of("server", "stop"), null, Map.of(), 30);
-        for (int k = 0; k < 100 && Files.exists(ServerIT.SOCKET); k++) sleep(50);
-        assertFalse(Files.exists(ServerIT.SOCKET, java.nio.file.LinkOption.NOFOLLOW_LINKS), ServerIT.SOCKET + " left behind");
-    }
-
+class WarmRunIT extends WarmCallTest {
     private TestBundle bundle(String script) throws IOException {
         TestBundle b = TestBundle.busybox(dir.resolve("b" + ids.size())).sh(script);
         b.write();
@@ -175,27 +148,5 @@ class WarmRunIT {
         Matcher m = Pattern.compile("\"pid\": (\\d+)").matcher(brig.brig(dir, COLD, List.of("state", id)).expect(0).out());
         assertTrue(m.find());
         return Long.parseLong(m.group(1));
-    }
-
-    /** Calls the running server has served, less the status calls asked here. */
-    private long served() {
-        Brig.Result s = Brig.run(dir, List.of("server", "status"), null, WARM, 30);
-        Matcher m = Pattern.compile("served: (\\d+) calls").matcher(s.out());
-        if (!m.find()) return -1;
-        return Long.parseLong(m.group(1)) - (++statusCalls);
-    }
-
-    private long serverPid() {
-        Matcher m = Pattern.compile("running: pid (\\d+)").matcher(Brig.run(dir, List.of("server", "status"), null, WARM, 30).out());
-        statusCalls++;
-        return m.find() ? Long.parseLong(m.group(1)) : -1;
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -5,22 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brig.testing.Brig;
-import brig.testing.Lifecycle;
 import brig.testing.NoLeaks;
 import brig.testing.TestBundle;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * `start` (and `delete`'s poststop hooks) from the resident server: on twin containers, one
@@ -28,29 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * caller's streams and the hooks run in the caller's working directory; the container runs.
  */
 @ExtendWith(NoLeaks.class)
-class WarmStartIT {
-    static final Map<String, String> WARM = Map.of(), COLD = Map.of("BRIG_SERVER", "off");
-
-    @TempDir Path dir;
-    private Lifecycle brig;
-    private final List<String> ids = new ArrayList<>();
-    private long statusCalls;
-
-    @BeforeEach
-    void setUp() {
-        brig = new Lifecycle(dir.resolve("state"), dir);
-        Brig.run(dir, List.of("server", "stop"), null, Map.of(), 30);
-        Brig.run(dir, List.of("--version"), null, WARM, 30).expect(0); // a server of this build runs
-    }
-
-    @AfterEach
-    void tearDown() {
-        for (String id : ids) brig.brig(null, COLD, List.of("delete", "--force", id));
-        Brig.run(dir, List.of("server", "stop"), null, Map.of(), 30);
-        for (int k = 0; k < 100 && Files.exists(ServerIT.SOCKET); k++) sleep(50);
-        assertFalse(Files.exists(ServerIT.SOCKET, java.nio.file.LinkOption.NOFOLLOW_LINKS), ServerIT.SOCKET + " left behind");
-    }
-
+class WarmStartIT extends WarmCallTest {
     /** Host hooks that show where they run and write to both streams; one that fails (a warning). */
     private static final String HOST_HOOKS = "\"poststart\":["
             + "{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"read -r s; echo poststart in $(pwd); echo poststart err >&2\"]},"
@@ -131,21 +100,5 @@ class WarmStartIT {
         List<String> full = new ArrayList<>(List.of("--root", brig.root().toString()));
         for (String x : args) full.add(x.equals("ID") ? id : x);
         return full;
-    }
-
-    /** Calls the running server has served, less the status calls asked here. */
-    private long served() {
-        Brig.Result s = Brig.run(dir, List.of("server", "status"), null, WARM, 30);
-        Matcher m = Pattern.compile("served: (\\d+) calls").matcher(s.out());
-        if (!m.find()) return -1;
-        return Long.parseLong(m.group(1)) - (++statusCalls);
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }
