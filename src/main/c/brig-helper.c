@@ -1478,6 +1478,7 @@ static const char *report_oom(void)
 }
 
 static void monitor_exited(int status, const char *oom);
+static void monitor_leave(void);
 
 /* The JVM died with a container half-made: kill every child this process has (the helper, the
  * container's first process and, as subreaper, whatever they left), until there is none. */
@@ -1985,6 +1986,7 @@ supervise:;
 	monitor_exited(status_code(sv.container_status), report_oom());
 	if (sv.undo && !(sv.served && teardown()))
 		undo_start();
+	monitor_leave();
 	return status_code(sv.container_status);
 }
 
@@ -2055,6 +2057,17 @@ static int monitor(int argc, char **argv)
 	snprintf(num, sizeof num, "%d", report);
 	setenv("BRIG_DETACH_REPORT", num, 1);
 	setenv("BRIG_MONITOR_EXIT", exitf, 1);
+	/* The cgroups it joined, for monitor_leave(): "DIR\nDIR...". */
+	size_t size = 1;
+	for (int j = 2; j < k; j += 2)
+		if (!strcmp(argv[j], "--cgroup"))
+			size += strlen(argv[j + 1]) + 1;
+	char *dirs = calloc(size, 1);
+	for (int j = 2; dirs && j < k; j += 2)
+		if (!strcmp(argv[j], "--cgroup"))
+			strcat(strcat(dirs, argv[j + 1]), "\n");
+	if (dirs)
+		setenv("BRIG_MONITOR_CGROUPS", dirs, 1);
 	execv(argv[k], argv + k);
 	dprintf(report, "brig: monitor: cannot run %s: %s\n", argv[k], strerror(errno));
 	_exit(125);
@@ -2095,6 +2108,35 @@ static void monitor_exited(int status, const char *oom)
 	}
 	if (!f || fclose(f) != 0 || rename(tmp, file) < 0)
 		dprintf(2, "brig: monitor: cannot write %s: %s\n", file, strerror(errno));
+}
+
+/* In a monitor, at its very end: back to the root cgroup of each hierarchy it joined, and
+ * the monitors' cgroup removed if no other monitor is in it (EBUSY: one is), as the server
+ * does with its own: a process cannot remove the cgroup it is in. */
+static void monitor_leave(void)
+{
+	const char *dirs = getenv("BRIG_MONITOR_CGROUPS");
+	for (const char *d = dirs; d && *d;) {
+		const char *nl = strchr(d, '\n');
+		size_t n = nl ? (size_t)(nl - d) : strlen(d);
+		char dir[PATH_MAX], procs[PATH_MAX + 16];
+		if (n > 0 && n < sizeof dir) {
+			memcpy(dir, d, n);
+			dir[n] = 0;
+			char *slash = strrchr(dir, '/');
+			if (slash && slash != dir) {
+				*slash = 0;
+				snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+				*slash = '/';
+				int fd = open(procs, O_WRONLY | O_CLOEXEC);
+				if (fd >= 0 && write(fd, "0", 1) == 1)
+					rmdir(dir);
+				if (fd >= 0)
+					close(fd);
+			}
+		}
+		d += n + (nl ? 1 : 0);
+	}
 }
 
 int main(int argc, char **argv)

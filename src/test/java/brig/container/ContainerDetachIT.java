@@ -199,6 +199,9 @@ class ContainerDetachIT extends ContainerITBase {
         assertEquals(List.of((long) pid), children, "the start's JVM has gone; the container is the monitor's only child");
         container("kill", n).expect(0);
         assertEquals("137\n", container("wait", n).expect(0).out());
+        // The last monitor to go takes the monitors' cgroup with it, as the server does its own.
+        for (int k = 0; k < 250 && ProcessHandle.of(monitor).isPresent(); k++) Thread.sleep(20);
+        for (Path h : NoLeaks.cgroupHierarchies()) assertFalse(Files.exists(h.resolve("brig.monitor")), h.resolve("brig.monitor") + " left");
     }
 
     @Test
