@@ -20,23 +20,47 @@ final class Peer {
     /** The lines of /proc/PID/status that must match. */
     private static final List<String> STATUS = List.of("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp");
 
+    /**
+     * The server's own side of the comparison, read once: it never changes its namespaces,
+     * root, capabilities, no_new_privs or seccomp mode (read per call, it cost every call
+     * the listing of /proc/self/ns and a status read).
+     */
+    private record Self(java.util.Map<String, Path> ns, Object root, java.util.Map<String, String> status) {
+        static Self read() throws IOException {
+            Path self = Path.of("/proc/self");
+            java.util.Map<String, Path> ns = new java.util.LinkedHashMap<>();
+            try (var list = Files.list(self.resolve("ns"))) {
+                for (Path n : list.toList()) ns.put(n.getFileName().toString(), Files.readSymbolicLink(n));
+            }
+            String st = Files.readString(self.resolve("status"));
+            java.util.Map<String, String> status = new java.util.HashMap<>();
+            for (String field : STATUS) status.put(field, line(st, field));
+            return new Self(java.util.Map.copyOf(ns), key(self.resolve("root")), status);
+        }
+    }
+
+    private static Self self;
+
+    private static synchronized Self self() throws IOException {
+        if (self == null) self = Self.read();
+        return self;
+    }
+
     /** Why {@code pid} (with those ids) may not be served by this process, or null if it may. */
     static String differs(int pid, int uid, int gid, int ownUid, int ownGid) {
         if (uid != ownUid || gid != ownGid) return "caller's uid/gid " + uid + "/" + gid + " are not the server's " + ownUid + "/" + ownGid;
-        Path self = Path.of("/proc/self"), peer = Path.of("/proc/" + pid);
+        Path peer = Path.of("/proc/" + pid);
         try {
-            try (var ns = Files.list(self.resolve("ns"))) {
-                for (Path n : ns.toList()) {
-                    String name = n.getFileName().toString();
-                    if (!Files.readSymbolicLink(n).equals(Files.readSymbolicLink(peer.resolve("ns").resolve(name)))) {
-                        return "caller is in another " + name + " namespace";
-                    }
+            Self mine = self();
+            for (var n : mine.ns().entrySet()) {
+                if (!n.getValue().equals(Files.readSymbolicLink(peer.resolve("ns").resolve(n.getKey())))) {
+                    return "caller is in another " + n.getKey() + " namespace";
                 }
             }
-            if (!Objects.equals(key(self.resolve("root")), key(peer.resolve("root")))) return "caller has another root directory";
-            String mine = Files.readString(self.resolve("status")), theirs = Files.readString(peer.resolve("status"));
+            if (!Objects.equals(mine.root(), key(peer.resolve("root")))) return "caller has another root directory";
+            String theirs = Files.readString(peer.resolve("status"));
             for (String field : STATUS) {
-                if (!Objects.equals(line(mine, field), line(theirs, field))) return "caller's " + field + " differs";
+                if (!Objects.equals(mine.status().get(field), line(theirs, field))) return "caller's " + field + " differs";
             }
             return null;
         } catch (IOException | RuntimeException e) {
