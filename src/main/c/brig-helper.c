@@ -1717,8 +1717,10 @@ static void read_ctl(void)
 			stop_reading();
 			free(p);
 			if (sv.served && !sv.jvm_done) {
+				/* The log's name is per installation (server-HASH.log): name its directory. */
 				dprintf(2, "brig: the brig server ended the call before it finished (it may have done part of it); "
-					   "see `brig server status` and its server.log\n");
+					   "see `brig server status` and its log in %s\n",
+					geteuid() ? "/run/user/UID/brig" : "/run/brig/.server");
 				sv.jvm_done = 1;
 				sv.jvm_status = 125 << 8;
 			}
