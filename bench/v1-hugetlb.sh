@@ -54,11 +54,21 @@ restore() {
     # private namespace, remove empty children (left by a runtime), and unmount: that frees it.
     # The old namespace's mounts go a moment after its last process, so this is repeated
     # until the kernel gives hugetlb back to cgroup2 (it shows in unified's cgroup.controllers).
+    # All three hierarchies: one kept alive by a child (a runtime's /brig, say) is still in
+    # every process's /proc/self/cgroup, which breaks tests and tools that count hierarchies.
     for k in $(seq 25); do
-        grep -qw hugetlb $U/cgroup.controllers && break
-        unshare -m --propagation private sh -c 'd=$(mktemp -d) && mount -t cgroup -o hugetlb cgroup "$d" &&
-            find "$d" -mindepth 1 -depth -type d | while read -r c; do rmdir "$c" && echo "v1-hugetlb: removed the hugetlb cgroup ${c#$d} left behind" >&2; done
-            umount "$d"; rmdir "$d"'
+        local bound=""
+        grep -qw hugetlb $U/cgroup.controllers || bound="hugetlb"
+        for c in net_cls perf_event; do # only those this script mounted (the host has none)
+            [[ " ${made[*]} " == *" /sys/fs/cgroup/${c/net_cls/net_cls,net_prio} "* ]] || continue
+            awk -v c=$c '$1 == c && $2 != 0 { found = 1 } END { exit !found }' /proc/cgroups && bound="$bound ${c/net_cls/net_cls,net_prio}"
+        done
+        [ -z "$bound" ] && break
+        for c in $bound; do
+            unshare -m --propagation private sh -c 'd=$(mktemp -d) && mount -t cgroup -o "$0" cgroup "$d" &&
+                find "$d" -mindepth 1 -depth -type d | while read -r c; do rmdir "$c" && echo "v1-hugetlb: removed the $0 cgroup ${c#$d} left behind" >&2; done
+                umount "$d"; rmdir "$d"' "$c"
+        done
         sleep 0.2
     done
     # Parents first (the reverse of switching off); the kernel releases the hierarchy a moment

@@ -1948,6 +1948,10 @@ supervise:;
 				kill_children();
 				undo_start();
 			}
+			/* A helper the server started ahead and never gave a plan ends when the server
+			 * lets go of its socket: reaped here, not left to the caller's subreaper. */
+			if (sv.served && sv.helper > 0)
+				waitpid(sv.helper, NULL, 0);
 			return status_code(sv.jvm_status);
 		}
 		struct pollfd p[4] = { { sfd, POLLIN, 0 }, { sv.ctl, POLLIN, 0 },

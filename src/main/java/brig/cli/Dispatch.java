@@ -51,6 +51,19 @@ public final class Dispatch {
     }
 
     /**
+     * Whether the call will most likely start a helper (run, create, exec, container run or
+     * exec; not --explain or --help), so that one may be started ahead while it plans. A guess:
+     * a wrong one costs a helper that exits unused, or the time it would have saved.
+     */
+    public static boolean startsHelper(List<String> argv) {
+        String verb = verb(argv);
+        if (!supervised(verb) || argv.contains("--explain") || argv.contains("--help") || argv.contains("-h")) return false;
+        if (!verb.equals("container")) return true;
+        int at = argv.indexOf(verb) + 1;
+        return at < argv.size() && (argv.get(at).equals("run") || argv.get(at).equals("exec"));
+    }
+
+    /**
      * The caller's process as supervisor of a {@link #supervised} call: where the supervisor's
      * messages go and what starts the helper processes.
      */

@@ -103,6 +103,10 @@ public final class Json {
         if (see >= 0) m = m.substring(0, see);
         int colon = m.indexOf("Exception: ");
         if (colon >= 0) m = m.substring(colon + "Exception: ".length());
+        // gson's advice to its programmer ("Use JsonReader.setStrictness(...) to accept
+        // malformed JSON at line 1 column 3 path $") means nothing to brig's user: keep where.
+        int at = m.startsWith("Use JsonReader.setStrictness") ? m.indexOf(" at line ") : -1;
+        if (at >= 0) m = "bad syntax" + m.substring(at);
         return m.replace('\n', ' ');
     }
 

@@ -21,12 +21,29 @@ final class CallerLink implements Dispatch.Link {
     private final int conn;
     private final Object lock;
     private final int binary;
+    private final Incoming incoming;
+    /** A SPAWN sent ahead ({@link #prespawn}) whose SPAWNED the launcher has not taken yet. */
+    private boolean prespawned;
 
     /** @param binary the server's sealed copy of the helper, sent with each SPAWN (kept by the server) */
-    CallerLink(int conn, Object lock, int binary) {
+    CallerLink(int conn, Object lock, int binary, Incoming incoming) {
         this.conn = conn;
         this.lock = lock;
         this.binary = binary;
+        this.incoming = incoming;
+    }
+
+    /**
+     * Asks the caller's process to start a helper now, before the command has planned, as
+     * its launcher would for a container that is passed no fds beyond stdio (first 3, the
+     * common case): the helper waits for its plan meanwhile. A launch that needs other fds
+     * drops it (it exits when its socket closes) and starts its own.
+     */
+    void prespawn() throws SyscallException {
+        synchronized (lock) {
+            Libc.sendFd(conn, frame(Protocol.SPAWN, spawnPayload(3, null)), binary);
+        }
+        prespawned = true;
     }
 
     /** The start's clean-up command (brig.cli.Supervisor's STARTING), until forgotten; whether a container was handed over. */
@@ -77,15 +94,22 @@ final class CallerLink implements Dispatch.Link {
     @Override
     public Helper.Launcher launcher() {
         return (first, keep) -> {
-            byte[] list = keep == null ? new byte[0] : Helper.Launcher.keepList(first, keep).getBytes(StandardCharsets.US_ASCII);
-            byte[] p = ByteBuffer.allocate(8 + list.length).order(ByteOrder.nativeOrder())
-                    .putInt(first).putInt(keep == null ? 0 : 1).put(list).array();
-            synchronized (lock) {
-                Libc.sendFd(conn, frame(Protocol.SPAWN, p), binary);
-            }
+            boolean ahead = prespawned;
+            prespawned = false;
             Protocol.Frame f;
             try {
-                f = Protocol.read(conn);
+                // The one started ahead fits when nothing but stdio passes on (3..first-1 is empty).
+                f = ahead ? incoming.spawned() : null;
+                if (f != null && first != 3) {
+                    Libc.close(f.fd());
+                    f = null;
+                }
+                if (f == null) {
+                    synchronized (lock) {
+                        Libc.sendFd(conn, frame(Protocol.SPAWN, spawnPayload(first, keep)), binary);
+                    }
+                    f = incoming.spawned();
+                }
             } catch (EOFException e) {
                 throw new SyscallException("recvmsg", "the caller's process (it went away)", brig.syscalls.Errno.EPIPE);
             }
@@ -96,6 +120,12 @@ final class CallerLink implements Dispatch.Link {
             }
             return new Helper.Launcher.Spawned(f.fd(), Protocol.u32(f.payload(), 0));
         };
+    }
+
+    private static byte[] spawnPayload(int first, java.util.Set<Integer> keep) {
+        byte[] list = keep == null ? new byte[0] : Helper.Launcher.keepList(first, keep).getBytes(StandardCharsets.US_ASCII);
+        return ByteBuffer.allocate(8 + list.length).order(ByteOrder.nativeOrder())
+                .putInt(first).putInt(keep == null ? 0 : 1).put(list).array();
     }
 
     /** brig.cli.Supervisor's message types this link watches. */

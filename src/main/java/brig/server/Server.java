@@ -107,6 +107,7 @@ public final class Server {
         Libc.Stat named = Libc.statx(Libc.AT_FDCWD, Protocol.dir(uid).resolve(Protocol.socket(home)).toString(), Libc.AT_SYMLINK_NOFOLLOW);
         if (named != null) socketIno = named.ino();
         if (uid == 0) {
+            brig.runtime.Runtime.keepDefaultParents(true); // removed when this server exits
             try {
                 List<Path> dirs = brig.cgroups.Hierarchy.enter(CGROUP);
                 if (!dirs.isEmpty()) startPriming(dirs.get(0).resolve("cgroup.procs"));
@@ -114,6 +115,25 @@ public final class Server {
                 log(e.getMessage() + " (serving from the cgroups it was started in)");
             }
         }
+        // SIGTERM (an admin, a shutdown, a test harness) ends the server as `brig server stop`
+        // does: calls finish, and its cgroups and the kept default parents go with it.
+        java.util.concurrent.CountDownLatch exited = new java.util.concurrent.CountDownLatch(1);
+        java.lang.Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop("stopped by a signal");
+            try {
+                exited.await(12, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "brig-server-exit"));
+        try {
+            loop();
+        } finally {
+            exited.countDown();
+        }
+    }
+
+    private void loop() throws SyscallException, InterruptedException {
         log("serving (build " + build + ", pid " + ProcessHandle.current().pid() + ", exits after " + idle.toSeconds() + " s without a call)");
         Libc.setCloseOnExec(listening, true);
         while (stopping == null) {
@@ -139,6 +159,7 @@ public final class Server {
         while (active.get() > 0 && (!stopping.startsWith("stop") || System.nanoTime() < deadline)) Thread.sleep(20);
         // Out of our cgroup and remove it, so that none is left behind (one a newer server entered stays).
         if (uid == 0) brig.cgroups.Hierarchy.leave(CGROUP).forEach(this::log);
+        if (uid == 0) brig.runtime.Runtime.removeDefaultParents().forEach(this::log);
         log("exiting: " + stopping);
     }
 
@@ -244,6 +265,11 @@ public final class Server {
             if (supervised) prime.release();
             served.incrementAndGet();
             Object lock = new Object();
+            Incoming incoming = new Incoming(conn);
+            CallerLink link = supervised ? new CallerLink(conn, lock, sealedHelper(), incoming) : null;
+            // The helper starts in the caller's process while this thread plans (measured: the
+            // spawn and the helper's own start took 0.8 ms of a 8.2 ms warm run, after planning).
+            if (link != null && Dispatch.startsHelper(r.argv())) link.prespawn();
             Frames out = new Frames(conn, Protocol.OUT, lock), err = new Frames(conn, Protocol.ERR, lock);
             int status;
             try (PrintStream o = out.print(); PrintStream e = err.print()) {
@@ -255,8 +281,7 @@ public final class Server {
                     stop("stopped by `brig server stop` (pid " + peer.pid() + ")");
                     status = 0;
                 } else {
-                    CallerLink link = supervised ? new CallerLink(conn, lock, sealedHelper()) : null;
-                    status = Dispatch.run(r.argv(), new Input(conn), o, e, r.env(), dir, r.umask(),
+                    status = Dispatch.run(r.argv(), new Input(conn, incoming), o, e, r.env(), dir, r.umask(),
                             peer.pid(), peer.uid(), peer.gid(), home, link);
                     List<String> teardown = link == null ? null : link.teardown();
                     if (teardown != null) {
@@ -265,14 +290,15 @@ public final class Server {
                         Protocol.write(conn, Protocol.EXIT, Protocol.u32(status));
                         // The call stays open while the container runs (it counts as a call:
                         // no idle exit meanwhile); its supervisor says when it has exited.
-                        Protocol.Frame f = Protocol.read(conn);
+                        Protocol.Frame f = incoming.next();
                         Libc.close(f.fd());
                         if (f.type() != Protocol.TEARDOWN) return;
-                        status = Dispatch.run(teardown, new Input(conn), o, e, r.env(), dir, r.umask(),
+                        status = Dispatch.run(teardown, new Input(conn, incoming), o, e, r.env(), dir, r.umask(),
                                 peer.pid(), peer.uid(), peer.gid(), home, null);
                     }
                 }
             }
+            incoming.drop(); // a helper started ahead and never used: it ends with this fd
             Protocol.write(conn, Protocol.EXIT, Protocol.u32(status));
         } catch (EOFException | SyscallException e) {
             // The caller went away (killed mid-call, say): nothing of ours is left to answer.
@@ -404,10 +430,12 @@ public final class Server {
     /** A command's stdin: read from the client's fd 0 on demand (update --resources -). */
     private static final class Input extends InputStream {
         private final int conn;
+        private final Incoming incoming;
         private boolean end;
 
-        Input(int conn) {
+        Input(int conn, Incoming incoming) {
             this.conn = conn;
+            this.incoming = incoming;
         }
 
         @Override
@@ -422,7 +450,7 @@ public final class Server {
             if (len == 0) return 0;
             try {
                 Protocol.write(conn, Protocol.IN_WANT, Protocol.u32(Math.min(len, 65536)));
-                Protocol.Frame f = Protocol.read(conn);
+                Protocol.Frame f = incoming.next();
                 Libc.close(f.fd());
                 if (f.type() != Protocol.IN || f.payload().length > len) throw new IOException("the client sent no input");
                 if (f.payload().length == 0) {

@@ -102,6 +102,14 @@ class SpecReaderTest {
     }
 
     @Test
+    void badSyntaxSaysWhereWithoutTheParsersAdviceToItsProgrammer(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("config.json");
+        Files.writeString(f, "{bad");
+        SpecException e = assertThrows(SpecException.class, () -> SpecReader.read(f));
+        assertEquals(f + ": malformed JSON: bad syntax at line 1 column 3 path $.", e.getMessage());
+    }
+
+    @Test
     void missingFileSaysSo(@TempDir Path dir) {
         SpecException e = assertThrows(SpecException.class, () -> SpecReader.read(dir.resolve("config.json")));
         assertEquals(dir.resolve("config.json") + ": ENOENT: no such file or directory", e.getMessage());
