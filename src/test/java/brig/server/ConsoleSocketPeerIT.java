@@ -95,6 +95,35 @@ class ConsoleSocketPeerIT extends WarmCallTest {
         brig.awaitStatus(b.id(), "stopped");
     }
 
+    /**
+     * A path longer than sun_path (108 bytes) is reached through its directory, by the
+     * supervisor as by a cold JVM; a missing one in a missing directory reads alike warm and cold.
+     */
+    @Test
+    void aPathLongerThanSunPathWorksWarmAndFailsAlike() throws Exception {
+        TestBundle b = bundle("read line; echo got:$line", true);
+        Path deep = Files.createDirectories(dir.resolve("d".repeat(60)).resolve("e".repeat(60)));
+        Path socket = deep.resolve("console.sock");
+        assertTrue(socket.toString().length() > 108, socket.toString());
+        try (Engine engine = new Engine(socket)) {
+            Call c = warm(dir, "run", "-d", "--console-socket", socket.toString(), "--bundle", b.dir().toString(), b.id());
+            assertEquals(0, c.exit(), c.err());
+            Engine.Peer peer = engine.accept();
+            assertCaller(c, peer);
+            assertEchoes(peer.master());
+            brig.awaitStatus(b.id(), "stopped");
+        }
+        Path missing = deep.resolve("gone").resolve("console.sock");
+        String line = "brig: --console-socket: connect " + missing + ": ENOENT: no such file or directory\n";
+        TestBundle x = bundle("true", true), y = bundle("true", true);
+        assertEquals(new Call(1, line, -1), without(call(dir, WARM, "create", "--console-socket", missing.toString(), "--bundle", x.dir().toString(), x.id())));
+        assertEquals(new Call(1, line, -1), without(call(dir, COLD, "create", "--console-socket", missing.toString(), "--bundle", y.dir().toString(), y.id())));
+    }
+
+    private static Call without(Call c) {
+        return new Call(c.exit(), c.err(), -1);
+    }
+
     /** runc's way (connected before anything is made): one line, the same warm and cold; no state, no cgroup. */
     @Test
     void aMissingSocketFailsAlikeWarmAndColdAndLeavesNothing() throws Exception {
@@ -192,13 +221,17 @@ class ConsoleSocketPeerIT extends WarmCallTest {
                 listening = (int) Libc.call(st, Libc.Fn.SYSCALL, SYS_SOCKET, Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
                 if (listening < 0) throw new SyscallException("socket", null, Libc.errno(st));
                 open.add(listening);
-                byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
+                // A path too long for sun_path is bound through its directory, as brig connects to it.
+                int parent = path.toString().length() > 107 ? Libc.open(path.getParent().toString(), Libc.O_PATH | Libc.O_DIRECTORY, 0) : -1;
+                byte[] name = (parent < 0 ? path.toString() : "/proc/self/fd/" + parent + "/" + path.getFileName())
+                        .getBytes(StandardCharsets.UTF_8);
                 MemorySegment addr = a.allocate(110);
                 addr.set(ValueLayout.JAVA_SHORT, 0, (short) Libc.AF_UNIX);
                 MemorySegment.copy(name, 0, addr, ValueLayout.JAVA_BYTE, 2, name.length);
-                if (Libc.call(st, Libc.Fn.SYSCALL, SYS_BIND, listening, addr.address(), 2 + name.length + 1) < 0) {
-                    throw new SyscallException("bind", path.toString(), Libc.errno(st));
-                }
+                long bound = Libc.call(st, Libc.Fn.SYSCALL, SYS_BIND, listening, addr.address(), 2 + name.length + 1);
+                int errno = Libc.errno(st);
+                Libc.close(parent);
+                if (bound < 0) throw new SyscallException("bind", path.toString(), errno);
                 if (Libc.call(st, Libc.Fn.SYSCALL, SYS_LISTEN, listening, 4) < 0) throw new SyscallException("listen", null, Libc.errno(st));
             }
         }
