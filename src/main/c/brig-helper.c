@@ -50,6 +50,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -1375,7 +1376,8 @@ static void run(struct step *s)
 
 /* brig.cli.Supervisor's messages, and brig.server.Protocol's frames a served call gets. */
 enum { SV_FORWARD = 21, SV_CONTAINER = 22, SV_STARTING = 23, SV_FORGET = 24 };
-enum { S_OUT = 11, S_ERR = 12, S_EXIT = 13, S_IN_WANT = 14, S_IN = 15, S_SPAWN = 16, S_SPAWNED = 17, S_TEARDOWN = 18 };
+enum { S_OUT = 11, S_ERR = 12, S_EXIT = 13, S_IN_WANT = 14, S_IN = 15, S_SPAWN = 16, S_SPAWNED = 17, S_TEARDOWN = 18,
+       S_CONNECT = 19, S_CONNECTED = 20 };
 
 static struct {
 	pid_t jvm, container;
@@ -1642,9 +1644,61 @@ static void spawn_helper(int binary, const char *p, uint32_t len)
 		close(sp[0]);
 }
 
+/* CONNECT (--console-socket's path; a relative one against our working directory, the
+ * caller's): connect an AF_UNIX stream socket to it from this process, so the engine listening
+ * there (conmon, a shim) has the caller as its peer (SO_PEERCRED), and answer CONNECTED with
+ * 0 and the socket, or -errno and no fd. A path too long for sun_path goes through its
+ * directory (/proc/self/fd/N/NAME), as brig.syscalls.Libc.connectUnix does. */
+static void connect_socket(char *path, uint32_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *slash = strrchr(path, '/');
+	int dir = -1, s = -1, err = 0;
+	if (len == 0 || strlen(path) != len) {
+		err = EINVAL;
+	} else if (len < sizeof sa.sun_path) {
+		memcpy(sa.sun_path, path, len);
+	} else if (!slash || slash == path) {
+		err = ENAMETOOLONG;
+	} else {
+		*slash = '\0';
+		dir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		*slash = '/';
+		if (dir < 0)
+			err = errno;
+		else if (snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d%s", dir, slash) >= (int)sizeof sa.sun_path)
+			err = ENAMETOOLONG;
+	}
+	if (!err && (s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		err = errno;
+	while (!err && connect(s, (struct sockaddr *)&sa, sizeof sa) < 0)
+		if (errno != EINTR)
+			err = errno;
+	int32_t answer = -err;
+	uint32_t frame[3] = { S_CONNECTED, 4, (uint32_t)answer };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { frame, sizeof frame };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (!err) {
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof cbuf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &s, sizeof(int));
+	}
+	while (sendmsg(sv.ctl, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	if (s >= 0)
+		close(s);
+	if (dir >= 0)
+		close(dir);
+}
+
 /* A served call's frames besides the supervisor's messages: the server's output for our fds 1
- * and 2, a request for our stdin, the command's exit status, a helper to start. 0 if the
- * frame is none of these. */
+ * and 2, a request for our stdin, the command's exit status, a helper to start, a console
+ * socket to connect. 0 if the frame is none of these. */
 static int served_frame(uint32_t type, char *p, uint32_t len, int fd)
 {
 	if (type == S_OUT || type == S_ERR) {
@@ -1671,6 +1725,8 @@ static int served_frame(uint32_t type, char *p, uint32_t len, int fd)
 	} else if (type == S_SPAWN) {
 		spawn_helper(fd, p, len);
 		return 1;
+	} else if (type == S_CONNECT) {
+		connect_socket(p, len);
 	} else {
 		return 0;
 	}

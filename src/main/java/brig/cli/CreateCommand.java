@@ -58,7 +58,7 @@ final class CreateCommand {
                 if (pidFile != null) RunCommand.writePidFile(pidFile, pid);
             };
             // Connected first, as runc does: a wrong socket fails before anything is made.
-            try (ConsoleSocket console = a.has("console-socket") ? ConsoleSocket.connect(inv.path(a.value("console-socket", ""))) : null) {
+            try (ConsoleSocket console = a.has("console-socket") ? ConsoleSocket.connect(inv.path(a.value("console-socket", "")), inv.host()::connectUnix) : null) {
                 if (sv == null) {
                     rt.create(p, listen + preserve, null, (cid, start) -> {}, beforeRun, console);
                 } else {

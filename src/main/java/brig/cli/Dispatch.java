@@ -72,6 +72,13 @@ public final class Dispatch {
         void send(int type, byte[] payload, int fd) throws brig.syscalls.SyscallException;
 
         brig.helper.Helper.Launcher launcher();
+
+        /**
+         * An AF_UNIX stream socket connected to {@code path} by the caller's process (the
+         * console socket's peer is then the caller, not this process); throws as
+         * {@link brig.syscalls.Libc#connectUnix} does.
+         */
+        int connectUnix(Path path) throws brig.syscalls.SyscallException;
     }
 
     /**
@@ -82,7 +89,8 @@ public final class Dispatch {
                           Path cwd, int umask, long pid, int uid, int gid, Path home, Link link) {
         if (link == null) return run(argv, in, out, err, env, cwd, umask, pid, uid, gid, home);
         Invocation inv = new Invocation(in, out, err, env, cwd, umask, new Invocation.Caller(pid, uid, gid),
-                Invocation.Globals.DEFAULT, Invocation.Host.served(home, Supervisor.served(link::send, env), link.launcher()));
+                Invocation.Globals.DEFAULT, Invocation.Host.served(home, Supervisor.served(link::send, env), link.launcher(),
+                link::connectUnix));
         // TEST ONLY (as Main does for a cold JVM): the server kills itself at that point of this
         // start, so tests can see the client clean up after a server lost mid-start.
         String crash = env.get("BRIG_TEST_CRASH_AT");

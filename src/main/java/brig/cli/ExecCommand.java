@@ -77,7 +77,7 @@ final class ExecCommand {
         Path pidFile = a.has("pid-file") ? inv.path(a.value("pid-file", "")) : null;
         Runtime.ExecProcess x;
         // Connected before the process exists: a wrong path fails with nothing started.
-        try (ConsoleSocket console = a.has("console-socket") ? ConsoleSocket.connect(inv.path(a.value("console-socket", ""))) : null) {
+        try (ConsoleSocket console = a.has("console-socket") ? ConsoleSocket.connect(inv.path(a.value("console-socket", "")), inv.host()::connectUnix) : null) {
             x = rt.exec(p, preserve, sv == null ? null : sv.passedFds(), pid -> {
                 if (pidFile != null) RunCommand.writePidFile(pidFile, pid);
             }, console);

@@ -60,6 +60,15 @@ record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, 
             return brig.helper.Helper.Launcher.of(home.resolve("libexec/brig-helper"));
         }
 
+        /**
+         * An AF_UNIX stream socket connected to {@code path} by the caller's own process (the
+         * engine's console socket: its peer's credentials are the caller's): by default this
+         * process. Throws as {@link brig.syscalls.Libc#connectUnix} does.
+         */
+        default int connectUnix(Path path) throws brig.syscalls.SyscallException {
+            return brig.runtime.ConsoleSocket.Connector.HERE.connect(path);
+        }
+
         /** Whether the caller's stderr is a terminal (progress bars). */
         boolean errTerminal();
 
@@ -97,23 +106,33 @@ record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, 
         /**
          * A caller that is not this process but whose own process supervises the call (the
          * resident server's client, for run, create and exec): it starts the helper processes,
-         * so containers are its descendants with its stdio, and it takes the supervisor's
-         * messages. No terminal here; signals are the supervisor's.
+         * so containers are its descendants with its stdio, it connects the console socket,
+         * and it takes the supervisor's messages. No terminal here; signals are the supervisor's.
          */
-        static Host served(Path home, Supervisor supervisor, brig.helper.Helper.Launcher launcher) {
-            return new Other(home, supervisor, launcher);
+        static Host served(Path home, Supervisor supervisor, brig.helper.Helper.Launcher launcher,
+                           brig.runtime.ConsoleSocket.Connector connector) {
+            return new Other(home, supervisor, launcher, connector);
         }
 
         /** A caller that is not this process: no supervisor, no terminal, signals left alone. */
         static Host detached(Path home) {
-            return new Other(home, null, null);
+            return new Other(home, null, null, null);
         }
 
-        /** The host of a caller that is not this process; a null launcher: this process starts helpers. */
-        record Other(Path home, Supervisor supervisor, brig.helper.Helper.Launcher given) implements Host {
+        /**
+         * The host of a caller that is not this process; a null launcher: this process starts
+         * helpers; a null connector: this process connects.
+         */
+        record Other(Path home, Supervisor supervisor, brig.helper.Helper.Launcher given,
+                     brig.runtime.ConsoleSocket.Connector connector) implements Host {
             @Override
             public brig.helper.Helper.Launcher launcher() {
                 return given != null ? given : Host.super.launcher();
+            }
+
+            @Override
+            public int connectUnix(Path path) throws brig.syscalls.SyscallException {
+                return connector != null ? connector.connect(path) : Host.super.connectUnix(path);
             }
 
             @Override

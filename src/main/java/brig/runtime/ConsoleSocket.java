@@ -25,12 +25,31 @@ public final class ConsoleSocket implements AutoCloseable {
     }
 
     /**
-     * Connects before anything of the container is made, as runc does: a wrong path fails at
-     * once and leaves nothing behind.
+     * What makes the connection: an AF_UNIX stream socket connected to a path, from the
+     * caller's own process, whose credentials the engine reads (SO_PEERCRED). Throws as
+     * {@link Libc#connectUnix} does ("connect PATH" and the errno).
      */
+    @FunctionalInterface
+    public interface Connector {
+        int connect(Path path) throws SyscallException;
+
+        /** This process: the caller's own when brig runs cold (a JVM of the caller's). */
+        Connector HERE = path -> Libc.connectUnix(path.toString());
+    }
+
+    /** {@link #connect(Path, Connector)} from this process. */
     public static ConsoleSocket connect(Path path) throws BrigException {
+        return connect(path, Connector.HERE);
+    }
+
+    /**
+     * Connects before anything of the container is made, as runc does: a wrong path fails at
+     * once and leaves nothing behind. The one text of that failure, whichever process
+     * connected (the resident server has the caller's supervisor connect: brig.server.CallerLink).
+     */
+    public static ConsoleSocket connect(Path path, Connector by) throws BrigException {
         try {
-            return new ConsoleSocket(path, Libc.connectUnix(path.toString()));
+            return new ConsoleSocket(path, by.connect(path));
         } catch (SyscallException e) {
             throw new BrigException("--console-socket: " + e.getMessage(), e); // names the path
         }

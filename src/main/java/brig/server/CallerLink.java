@@ -128,6 +128,31 @@ final class CallerLink implements Dispatch.Link {
                 .putInt(first).putInt(keep == null ? 0 : 1).put(list).array();
     }
 
+    /**
+     * CONNECT: the path; the supervisor connects an AF_UNIX stream socket to it (relative:
+     * against its working directory, the caller's). The answer, CONNECTED: u32 0 and the
+     * socket as the fd, or -errno and no fd. Failures read as {@link Libc#connectUnix}'s.
+     */
+    @Override
+    public int connectUnix(Path path) throws SyscallException {
+        String name = path.toString();
+        synchronized (lock) {
+            Protocol.write(conn, Protocol.CONNECT, Protocol.text(name));
+        }
+        Protocol.Frame f;
+        try {
+            f = incoming.next(); // a helper started ahead may answer first
+        } catch (EOFException e) {
+            throw new SyscallException("recvmsg", "the caller's process (it went away)", brig.syscalls.Errno.EPIPE);
+        }
+        int answer = f.type() == Protocol.CONNECTED && f.payload().length == 4 ? Protocol.u32(f.payload(), 0) : -brig.syscalls.Errno.EPIPE;
+        if (answer != 0 || f.fd() < 0) {
+            Libc.close(f.fd());
+            throw new SyscallException("connect", name, answer < 0 ? -answer : brig.syscalls.Errno.EPIPE);
+        }
+        return f.fd();
+    }
+
     /** brig.cli.Supervisor's message types this link watches. */
     private static final int CONTAINER = 22, STARTING = 23, FORGET = 24;
 

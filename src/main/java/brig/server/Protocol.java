@@ -35,7 +35,11 @@ import java.nio.file.Path;
  * <pre>
  * server: SPAWN   u32 first, u32 has-keep, keep list; the sealed helper binary as fd
  * client: SPAWNED u32 pid of `brig-helper init` it started, its control socket as fd (or -errno, no fd)
+ * server: CONNECT   a path (--console-socket, absolute: the caller's cwd resolved)
+ * client: CONNECTED u32 0 and an AF_UNIX stream socket it connected to the path, as fd (or -errno, no fd)
  * </pre>
+ * CONNECT makes the console socket's peer (conmon, containerd's shim: SO_PEERCRED) the
+ * caller's process, whose root and mounts resolve the path, not the server.
  * After EXIT of a run whose container was handed over with a clean-up to do, the call stays
  * open while the container runs; the supervisor sends TEARDOWN once it has exited, and the
  * server runs the clean-up (OUT, ERR, then EXIT again) on the same connection.
@@ -48,7 +52,7 @@ final class Protocol {
 
     static final int HELLO = 1, READY = 2, STALE = 3, REQUEST = 4, COLD = 9, ACK = 10, OUT = 11, ERR = 12, EXIT = 13,
             IN_WANT = 14, IN = 15,
-            SPAWN = 16, SPAWNED = 17, TEARDOWN = 18;
+            SPAWN = 16, SPAWNED = 17, TEARDOWN = 18, CONNECT = 19, CONNECTED = 20;
     /** Larger than any argv and environment execve takes (ARG_MAX is 2 MiB by default). */
     static final int MAX = 4 << 20;
     /**

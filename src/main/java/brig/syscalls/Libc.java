@@ -830,8 +830,9 @@ public final class Libc {
         if (name.length > 107) {
             int slash = path.lastIndexOf('/');
             if (slash <= 0) throw new SyscallException("connect", path, 36 /* ENAMETOOLONG */);
-            int dir = open(path.substring(0, slash), O_PATH | O_DIRECTORY, 0);
-            try {
+            int dir = -1;
+            try { // a failure names the path given, whichever step failed (as brig-helper's CONNECT does)
+                dir = open(path.substring(0, slash), O_PATH | O_DIRECTORY, 0);
                 return connectUnix("/proc/self/fd/" + dir + path.substring(slash));
             } catch (SyscallException e) {
                 throw new SyscallException("connect", path, e.errno());
