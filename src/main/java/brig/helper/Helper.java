@@ -243,8 +243,37 @@ public final class Helper implements AutoCloseable {
         Libc.writeFully(sock, b.array());
     }
 
+    /** Frames read ahead by {@link #failedMeanwhile}, in order. */
+    private final java.util.ArrayDeque<Frame> ahead = new java.util.ArrayDeque<>();
+    private boolean endAhead;
+
+    /**
+     * The helper's failure, if it has reported one already (without waiting): a process whose
+     * plan runs its mount steps before its wait for Brig ({@link Step.Await}) may have failed
+     * while Brig did the host steps, which then fail too (its pid is gone). Its own error
+     * says what went wrong; frames before it are kept for {@link #next}.
+     */
+    public HelperException failedMeanwhile() throws SyscallException {
+        while (!endAhead && Libc.pollIn(new int[] {sock}, 0)[0]) {
+            Frame f = read();
+            if (f == null) {
+                endAhead = true;
+            } else if (f.type == FR_ERROR) {
+                return error(f);
+            } else {
+                ahead.add(f);
+            }
+        }
+        return null;
+    }
+
     /** One frame, or null at the end of the stream. */
     private Frame receive() throws SyscallException {
+        if (!ahead.isEmpty()) return ahead.poll();
+        return endAhead ? null : read();
+    }
+
+    private Frame read() throws SyscallException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment hdr = a.allocate(8);
             int got = 0, fd = -1;

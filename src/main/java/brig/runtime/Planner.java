@@ -148,7 +148,17 @@ public final class Planner {
         List<NamespaceType> create = l.namespaces().stream()
                 .filter(n -> n.path() == null && n.type() != NamespaceType.CGROUP).map(Spec.Namespace::type).toList();
         steps.add(new Step.Clone(create, into));
-        steps.add(new Step.Await(awaitReason(host)));
+        // The process waits for Brig's steps after the clone (v1 cgroups, state) as late as it
+        // may: with no user namespace (ids come from the maps), no cgroup namespace (its root
+        // is the cgroup at unshare) and no hooks (they see the cgroups, the mounts run in two
+        // halves), it does its mounts meanwhile and waits only before it takes the program's
+        // identity, limits and filter. Measured: the round trip and Brig's steps took ~0.3 ms
+        // of a 7 ms warm run, during which the process sat idle.
+        Step.Await await = new Step.Await(awaitReason(host));
+        boolean late = !l.has(NamespaceType.USER) && !l.creates(NamespaceType.CGROUP)
+                && host.stream().noneMatch(s -> s.phase() == HostStep.Phase.AFTER_MOUNTS)
+                && Hooks.beforePivot(spec.hooks()).isEmpty() && Hooks.beforeExec(spec.hooks()).isEmpty();
+        if (!late) steps.add(await);
         if (l.has(NamespaceType.USER)) {
             // The process still has the host's ids, which mean nothing in its user namespace:
             // take the namespace's root ids, now that the maps exist.
@@ -189,6 +199,7 @@ public final class Planner {
             // identity, limits or program; should anything else write the exec fifo, the helper
             // ends at the plan's end with an error, running nothing.
             if (c.mode() != Mode.CREATE) throw new IllegalArgumentException("a container without a process can only be created");
+            if (late) steps.add(await);
             steps.add(new Step.Ready());
             steps.add(new Step.WaitStart());
             return new Plan(steps);
@@ -199,6 +210,7 @@ public final class Planner {
         // before the identity changes and seccomp, which could refuse the open.
         steps.addAll(brig.process.Stdin.steps(spec));
 
+        if (late) steps.add(await);
         // Limits, identity, the program, fds and seccomp where runc loads it; before the start wait.
         List<String> env = listenEnv(p.env(), c.listenFds());
         steps.addAll(ProcessPlanner.run(p, l.seccomp(), c.lastCap(), env, c.listenFds() + c.preserveFds()));

@@ -400,19 +400,26 @@ public final class Runtime {
             pid = h.awaitPid();
             testCrashPoint("cloned");
             done.clonedInto = h.clonedInto();
-            for (HostStep s : p.host()) if (s.phase() == HostStep.Phase.AFTER_CLONE) execute(s, pid, done);
-            List<Path> made = done.made;
-            // Recorded before the process may run, so that others can find it from then on.
-            state = new ContainerState("1.2.0", p.id(), pid, startTime(pid), "creating", p.bundle(),
-                    p.rootfs(), state.created(), p.spec().annotations(), cgroups, made, start, spec.hooks());
-            store.write(state);
-            done.state = state;
             try {
-                beforeRun.accept(pid);
-            } catch (IOException e) {
-                throw new BrigException(e.getMessage(), e);
+                for (HostStep s : p.host()) if (s.phase() == HostStep.Phase.AFTER_CLONE) execute(s, pid, done);
+                // Recorded before the process may run its program, so that others can find it from then on.
+                state = new ContainerState("1.2.0", p.id(), pid, startTime(pid), "creating", p.bundle(),
+                        p.rootfs(), state.created(), p.spec().annotations(), cgroups, done.made, start, spec.hooks());
+                store.write(state);
+                done.state = state;
+                try {
+                    beforeRun.accept(pid);
+                } catch (IOException e) {
+                    throw new BrigException(e.getMessage(), e);
+                }
+                h.go(Hooks.containerStates(state, spec.hooks()));
+            } catch (BrigException | CgroupException | SyscallException | RuntimeException e) {
+                // The process may have failed one of its own steps meanwhile (its wait comes
+                // late, Planner.plan): its pid is gone, and its error says why.
+                HelperException first = h.failedMeanwhile();
+                if (first != null) throw first;
+                throw e;
             }
-            h.go(Hooks.containerStates(state, spec.hooks()));
             boolean pause = p.plan().find(brig.helper.Step.Pause.class) != null;
             // Plain instanceof: a pattern switch bootstraps a class at run time, in every run.
             while (true) {

@@ -59,9 +59,11 @@ class PlannerTest {
     @Test
     void ordersTheKernelWork() throws Exception {
         Plan p = plan(c -> {});
-        List<Class<? extends Step>> order = List.of(Step.Clone.class, Step.Await.class, Step.SetHostname.class,
+        // No user or cgroup namespace, no hooks: the wait for Brig's steps after the clone
+        // comes after the mounts, before the program's limits and identity.
+        List<Class<? extends Step>> order = List.of(Step.Clone.class, Step.SetHostname.class,
                 Step.Mount.class, Step.EnterRoot.class, Step.MakeNode.class, Step.PivotRoot.class, Step.Mask.class,
-                Step.Rlimit.class, Step.BoundingSet.class, Step.SetUid.class, Step.SetCapabilities.class,
+                Step.Await.class, Step.Rlimit.class, Step.BoundingSet.class, Step.SetUid.class, Step.SetCapabilities.class,
                 Step.FindExecutable.class, Step.CloseFds.class, Step.Exec.class);
         int last = -1;
         for (Class<? extends Step> t : order) {
@@ -191,6 +193,14 @@ class PlannerTest {
         assertEquals(-1, index(p, Step.MakeNode.class));
         assertTrue(p.all(Step.Mount.class).stream().anyMatch(m -> m.source().equals("/dev/null") && m.target().equals("/dev/null")));
         assertTrue(p.find(Step.Await.class).explain().contains("uid and gid maps"));
+        // The ids the process takes exist only once the maps are written: it waits first.
+        assertEquals(index(p, Step.Clone.class) + 1, index(p, Step.Await.class), p.explain());
+    }
+
+    @Test
+    void withHooksTheProcessWaitsRightAfterTheClone() throws Exception {
+        Plan p = plan(c -> c.add("hooks", Json.parseQuietly("{\"createContainer\":[{\"path\":\"/bin/true\"}]}")));
+        assertEquals(index(p, Step.Clone.class) + 1, index(p, Step.Await.class), p.explain());
     }
 
     @Test
