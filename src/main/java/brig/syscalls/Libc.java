@@ -906,7 +906,17 @@ public final class Libc {
         }
     }
 
-    public static final int RENAME_NOREPLACE = 1;
+    public static final int RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2;
+
+    /** renameat2(2) with RENAME_EXCHANGE: swaps {@code from} and {@code to} atomically (both must exist). */
+    public static void renameExchange(String from, String to) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            if ((int) call(st, Fn.RENAMEAT2, AT_FDCWD, ptr(a.allocateFrom(from)), AT_FDCWD, ptr(a.allocateFrom(to)), RENAME_EXCHANGE) != 0) {
+                throw new SyscallException("renameat2", to, errno(st));
+            }
+        }
+    }
 
     /**
      * renameat2(2) with RENAME_NOREPLACE: moves {@code from} to {@code to} unless {@code to}

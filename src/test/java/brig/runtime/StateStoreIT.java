@@ -128,6 +128,42 @@ class StateStoreIT {
      * lock, such as Java's FileLock, would let it through). A third, on another container,
      * gets its lock while the first still holds its own.
      */
+    /**
+     * A state written again is swapped in (renameat2 RENAME_EXCHANGE), not renamed over the old
+     * one (which on ext4 starts a writeback the later unlink waits for): readers meanwhile see
+     * one whole record or the other, and no temporary file stays.
+     */
+    @Test
+    void aRewrittenStateIsSeenWholeByReadersAndLeavesNoTemporaryFile() throws Exception {
+        StateStore store = new StateStore(brig.root());
+        String id = id("swap");
+        Files.createDirectories(brig.root().resolve(id));
+        ContainerState a = new ContainerState("1.2.0", id, 0, 0, "creating", Path.of("/b"), Path.of("/b/rootfs"),
+                "2026-12-01T00:00:00Z", Map.of(), List.of(), List.of(), "1", null);
+        ContainerState b = a.withStatus("running");
+        store.write(a);
+        AtomicBoolean stop = new AtomicBoolean();
+        try (ExecutorService pool = Executors.newSingleThreadExecutor()) {
+            Future<Integer> reads = pool.submit(() -> {
+                int n = 0;
+                while (!stop.get()) {
+                    String status = store.readRecord(id).status();
+                    assertTrue(status.equals("creating") || status.equals("running"), status);
+                    n++;
+                }
+                return n;
+            });
+            for (int k = 0; k < 300; k++) store.write(k % 2 == 0 ? b : a);
+            stop.set(true);
+            assertTrue(reads.get(20, TimeUnit.SECONDS) > 0);
+        }
+        assertEquals("creating", store.readRecord(id).status());
+        try (var files = Files.list(brig.root().resolve(id))) {
+            assertEquals(List.of("state.json"), files.map(f -> f.getFileName().toString()).toList());
+        }
+        StateStore.removeDir(brig.root().resolve(id));
+    }
+
     @Test
     void threadsOfOneJvmSerializeOnOneContainerAndNotOnOthers() throws Exception {
         StateStore store = new StateStore(brig.root());
