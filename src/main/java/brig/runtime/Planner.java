@@ -14,7 +14,6 @@ import brig.spec.NamespaceType;
 import brig.spec.Spec;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -142,9 +141,12 @@ public final class Planner {
 
         String into = cloneInto(spec, c.cgroup());
         if (!into.isEmpty()) steps.add(new Step.OpenCgroup(into));
-        l.namespaces().stream().filter(n -> n.path() != null)
-                .sorted(Comparator.comparing(n -> n.type() == NamespaceType.USER))
-                .forEach(n -> steps.add(new Step.JoinNamespace(n.type(), n.path())));
+        // The user namespace last (two passes, not a Comparator: its lambda is spun at run time).
+        for (boolean user : new boolean[] {false, true}) {
+            for (Spec.Namespace n : l.namespaces()) {
+                if (n.path() != null && (n.type() == NamespaceType.USER) == user) steps.add(new Step.JoinNamespace(n.type(), n.path()));
+            }
+        }
         List<NamespaceType> create = l.namespaces().stream()
                 .filter(n -> n.path() == null && n.type() != NamespaceType.CGROUP).map(Spec.Namespace::type).toList();
         steps.add(new Step.Clone(create, into));

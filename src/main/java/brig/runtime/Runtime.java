@@ -181,9 +181,12 @@ public final class Runtime {
             phase(sb, HostStep.Phase.BEFORE_CLONE);
             for (String i : resources.ignored()) sb.append("host: ignored: ").append(i).append('\n');
             List<String> lines = plan.explain().lines().toList();
-            int await = plan.steps().indexOf(plan.find(brig.helper.Step.Await.class));
-            int pause = -1;
-            for (int k = 0; k < plan.steps().size(); k++) if (plan.steps().get(k) instanceof brig.helper.Step.Pause) pause = k;
+            // By type, not indexOf: a record's first equals spins method-handle classes (ms, cold).
+            int await = -1, pause = -1;
+            for (int k = 0; k < plan.steps().size(); k++) {
+                if (await < 0 && plan.steps().get(k) instanceof brig.helper.Step.Await) await = k;
+                if (plan.steps().get(k) instanceof brig.helper.Step.Pause) pause = k;
+            }
             for (int k = 0; k < lines.size(); k++) {
                 sb.append(lines.get(k)).append('\n');
                 if (k == await) phase(sb, HostStep.Phase.AFTER_CLONE);
