@@ -693,6 +693,32 @@ public final class Runtime {
     }
 
     /**
+     * How the run's supervisor removes a container handed over to it once it has exited
+     * ({@link Teardown}): planned from its state as recorded, with its state directory's
+     * identity now (the supervisor removes nothing if the id has been reused meanwhile).
+     */
+    Teardown teardown(ContainerState s) {
+        Path dir = store.dir(s.id());
+        long dev = 0, ino = 0;
+        String unknown = null;
+        try {
+            java.util.Map<String, Object> a = Files.readAttributes(dir, "unix:dev,ino", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            dev = (Long) a.get("dev");
+            ino = (Long) a.get("ino");
+        } catch (IOException | RuntimeException e) {
+            unknown = "cannot read " + dir + ": " + e.getMessage();
+        }
+        Teardown t = Teardown.plan(dir, dev, ino, s.cgroups(), s.madeCgroups(), s.hooks(), Files.exists(dir.resolve(SHARED_MOUNTS)));
+        return unknown == null ? t : new Teardown(dir, 0, 0, t.cgroups(), t.parents(), unknown);
+    }
+
+    /** {@link #teardown(ContainerState)} as `run --explain` shows it, before the container exists. */
+    public Teardown teardown(Prepared p) {
+        return Teardown.plan(store.dir(p.id()), 0, 0, p.cgroup().dirs().stream().map(ContainerCgroup.Dir::path).toList(),
+                p.cgroup().toMake(), p.spec().hooks(), !p.spec().linux().has(brig.spec.NamespaceType.MOUNT));
+    }
+
+    /**
      * Removes what a container left: its processes, its cgroups in every hierarchy and its
      * state. Only {@link #deleteLocked} calls it, under the container's lock: `delete`,
      * `run`'s end (Started.waitFor here, the supervisor's delete under the launcher) and the

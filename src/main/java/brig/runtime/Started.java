@@ -90,6 +90,14 @@ public final class Started {
     }
 
     /**
+     * How the process this one hands the container to removes it once it has exited (see
+     * {@link Teardown}); planned now, with the state directory as it is now.
+     */
+    public Teardown teardown() {
+        return runtime.teardown(state);
+    }
+
+    /**
      * Hands the container to a process that waits for it in this one's place (the launcher's
      * supervisor): releases this process's handles and returns what it reports once the
      * container has exited, as its arguments (--oom-message and --oom-kills-above, which print
