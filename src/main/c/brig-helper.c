@@ -1395,7 +1395,7 @@ static struct {
 /* SV_REMOVE: how this process removes the container itself once it has exited, as Java planned
  * it (brig.runtime.Teardown): u64 dev, u64 ino, the state directory, then steps, each a
  * NUL-terminated string: "C" + a cgroup directory of the container, "P" + a parent made for
- * it, "S" the state directory's files and itself. Why: that removal was a second cold JVM
+ * it, "S" the state directory's files and itself, "E" + an empty file to make. Why: that removal was a second cold JVM
  * (`brig delete --force`, ~70 ms of a ~200 ms cold run) or, served, the server's delete after
  * a round trip (~1.3 ms of a ~9 ms warm run: container exit 6.48 ms, TEARDOWN received 6.66,
  * first rmdir 7.35, last 7.90, answer 8.08). Anything unexpected leaves it all to that delete,
@@ -1459,6 +1459,12 @@ static int remove_state(void)
 	return 0;
 }
 
+static int mark(const char *file)
+{
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	return fd < 0 ? -1 : close(fd);
+}
+
 /* 1 if the container is gone, 0 if the delete must do (the rest of) it. The lock is
  * StateStore.lock's (flock on the directory), not waited for: whoever holds it works on the
  * container, and the delete waits its turn. */
@@ -1478,7 +1484,9 @@ static int remove_planned(void)
 			rmdir(s + 1); /* another container's parent too, maybe: it stays */
 		if (s[0] == 'S' && remove_state() < 0)
 			goto out;
-		if (s[0] != 'C' && s[0] != 'P' && s[0] != 'S')
+		if (s[0] == 'E' && mark(s + 1) < 0)
+			goto out;
+		if (!s[0] || !strchr("CPSE", s[0]))
 			goto out;
 	}
 	done = 1;

@@ -709,7 +709,7 @@ public final class Runtime {
             unknown = "cannot read " + dir + ": " + e.getMessage();
         }
         Teardown t = Teardown.plan(dir, dev, ino, s.cgroups(), s.madeCgroups(), s.hooks(), Files.exists(dir.resolve(SHARED_MOUNTS)));
-        return unknown == null ? t : new Teardown(dir, 0, 0, t.cgroups(), t.parents(), unknown);
+        return unknown == null ? t : new Teardown(dir, 0, 0, t.cgroups(), t.parents(), unknown, List.of());
     }
 
     /** {@link #teardown(ContainerState)} as `run --explain` shows it, before the container exists. */

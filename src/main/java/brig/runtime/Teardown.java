@@ -27,12 +27,21 @@ import java.util.List;
  * @param parents the cgroup directories made for it (ContainerState.madeCgroups), parents
  *     first; removed deepest first when empty, failures ignored (another container may use them)
  * @param javaOnly why only Java's delete can remove this container, or null
+ * @param marks empty files made once it is gone (a `brig container` bundle's "exited" mark)
  */
-public record Teardown(Path stateDir, long dev, long ino, List<Path> cgroups, List<Path> parents, String javaOnly) {
+public record Teardown(Path stateDir, long dev, long ino, List<Path> cgroups, List<Path> parents, String javaOnly, List<Path> marks) {
 
     public Teardown {
         cgroups = List.copyOf(cgroups);
         parents = List.copyOf(parents);
+        marks = List.copyOf(marks);
+    }
+
+    /** This, then the empty file {@code mark} made (as `brig container cleanup` makes it after the delete). */
+    public Teardown marking(Path mark) {
+        List<Path> m = new ArrayList<>(marks);
+        m.add(mark);
+        return new Teardown(stateDir, dev, ino, cgroups, parents, javaOnly, m);
     }
 
     /** The state file of StateStore, unlinked last: a delete that finds it goes on where this stopped. */
@@ -48,7 +57,7 @@ public record Teardown(Path stateDir, long dev, long ino, List<Path> cgroups, Li
         String why = !hooks.poststop().isEmpty() ? "poststop hooks run in Java"
                 : sharedMounts ? "the mounts below its rootfs are detached from the caller's mount namespace"
                 : null;
-        return new Teardown(stateDir, dev, ino, cgroups, made.stream().filter(m -> !cgroups.contains(m)).toList(), why);
+        return new Teardown(stateDir, dev, ino, cgroups, made.stream().filter(m -> !cgroups.contains(m)).toList(), why, List.of());
     }
 
     /** Whether the supervisor removes the container itself. */
@@ -62,6 +71,7 @@ public record Teardown(Path stateDir, long dev, long ino, List<Path> cgroups, Li
         return "after the container exits: the supervisor, holding the lock on " + stateDir + ", removes the cgroup directories "
                 + String.join(" ", cgroups.stream().map(Path::toString).toList())
                 + ", then those made for it if empty, then " + stateDir
+                + String.join("", marks.stream().map(m -> ", then makes " + m).toList())
                 + " (if anything is busy or the directory is another container's: brig delete --force)";
     }
 
@@ -69,7 +79,7 @@ public record Teardown(Path stateDir, long dev, long ino, List<Path> cgroups, Li
      * What the supervisor gets (SV_REMOVE in brig-helper.c): u64 dev, u64 ino, the state
      * directory, then one step a string, each NUL-terminated: "C" + a cgroup that must go,
      * "P" + a parent that may stay, "S": the state directory's files (state.json last) and the
-     * directory.
+     * directory, "E" + an empty file to make.
      */
     public byte[] payload() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -79,6 +89,7 @@ public record Teardown(Path stateDir, long dev, long ino, List<Path> cgroups, Li
         for (Path c : cgroups) steps.add("C" + c);
         for (int k = parents.size() - 1; k >= 0; k--) steps.add("P" + parents.get(k));
         steps.add("S");
+        for (Path m : marks) steps.add("E" + m);
         for (String s : steps) {
             out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
             out.write(0);
