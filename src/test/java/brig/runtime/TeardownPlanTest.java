@@ -38,6 +38,9 @@ class TeardownPlanTest {
                 "P/sys/fs/cgroup/unified/brig", "P/sys/fs/cgroup/memory/brig", "S"), Arrays.asList(rest.split("\0")),
                 "the container's cgroups, the parents deepest first, the state last");
         assertTrue(t.explain().startsWith("after the container exits: the supervisor, holding the lock on /run/brig/c1, removes"), t.explain());
+        byte[] marked = t.marking(Path.of("/store/containers/c1/exited")).payload();
+        assertTrue(new String(marked, 16, marked.length - 16, StandardCharsets.UTF_8).endsWith("\0S\0E/store/containers/c1/exited\0"),
+                "`brig container`'s exited mark, after the state");
     }
 
     @Test
