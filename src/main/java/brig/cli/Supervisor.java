@@ -123,9 +123,9 @@ final class Supervisor {
 
     /**
      * As {@link #container(int, int, List)}, with how the supervisor removes the container
-     * once it has exited, if it may do so itself ({@code teardown} null, or one only Java's
-     * delete may do: by the delete it was told in {@link #starting}). Sent first: the
-     * supervisor takes it only before the container.
+     * itself once it has exited (SV_REMOVE, sent first: the supervisor takes it only before the
+     * container). With none ({@code teardown} null, or one only Java's delete may do), and
+     * whenever a step fails, it runs the delete it was told in {@link #starting}.
      */
     void container(int pid, int terminal, List<String> cleanup, brig.runtime.Teardown teardown) throws SyscallException {
         if (teardown != null && teardown.bySupervisor()) send(REMOVE, teardown.payload(), -1);

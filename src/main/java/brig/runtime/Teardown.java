@@ -44,9 +44,6 @@ public record Teardown(Path stateDir, long dev, long ino, List<Path> cgroups, Li
         return new Teardown(stateDir, dev, ino, cgroups, parents, javaOnly, m);
     }
 
-    /** The state file of StateStore, unlinked last: a delete that finds it goes on where this stopped. */
-    static final String STATE = "state.json";
-
     /**
      * Plans it: Java's delete only if the container has poststop hooks (they run in Java,
      * after everything is gone) or shares the caller's mount namespace (its mounts below the
