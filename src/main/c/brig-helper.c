@@ -1394,7 +1394,8 @@ static struct {
 
 /* SV_REMOVE: how this process removes the container itself once it has exited, as Java planned
  * it (brig.runtime.Teardown): u64 dev, u64 ino, the state directory, then steps, each a
- * NUL-terminated string: "C" + a cgroup directory of the container, "P" + a parent made for
+ * NUL-terminated string: "T" + text the state.json must hold (the start's token: an inode
+ * number may be reused), "C" + a cgroup directory of the container, "P" + a parent made for
  * it, "S" the state directory's files and itself, "E" + an empty file to make. Why: that removal was a second cold JVM
  * (`brig delete --force`, ~70 ms of a ~200 ms cold run) or, served, the server's delete after
  * a round trip (~1.3 ms of a ~9 ms warm run: container exit 6.48 ms, TEARDOWN received 6.66,
@@ -1459,6 +1460,18 @@ static int remove_state(void)
 	return 0;
 }
 
+static int state_holds(const char *text)
+{
+	struct stat st;
+	int fd = openat(rm.fd, "state.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char *buf = fd < 0 || fstat(fd, &st) < 0 || st.st_size > (4 << 20) ? NULL : calloc((size_t)st.st_size + 1, 1);
+	int holds = buf && read_full(fd, buf, (size_t)st.st_size) == 0 && strstr(buf, text);
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return holds ? 0 : -1;
+}
+
 static int mark(const char *file)
 {
 	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
@@ -1478,6 +1491,8 @@ static int remove_planned(void)
 	    now.st_dev != held.st_dev || now.st_ino != held.st_ino)
 		goto out; /* busy, or removed (and the id maybe another container's since) */
 	for (char *s = rm.dir + strlen(rm.dir) + 1; s < rm.end; s += strlen(s) + 1) {
+		if (s[0] == 'T' && state_holds(s + 1) < 0)
+			goto out; /* another start's */
 		if (s[0] == 'C' && rmdir(s + 1) < 0 && errno != ENOENT)
 			goto out; /* busy: tasks or sub-cgroups left */
 		if (s[0] == 'P')
@@ -1486,7 +1501,7 @@ static int remove_planned(void)
 			goto out;
 		if (s[0] == 'E' && mark(s + 1) < 0)
 			goto out;
-		if (!s[0] || !strchr("CPSE", s[0]))
+		if (!s[0] || !strchr("TCPSE", s[0]))
 			goto out;
 	}
 	done = 1;

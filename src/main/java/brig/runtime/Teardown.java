@@ -22,14 +22,17 @@ import java.util.List;
  * @param stateDir the container's state directory (StateStore.dir), locked as StateStore.lock does
  * @param dev the directory's device when planned (0 in a plan for `--explain`, made before it exists)
  * @param ino its inode: the supervisor removes nothing unless the directory is still this one
- *     (an id may be deleted and reused meanwhile)
+ *     (an id may be deleted and reused meanwhile), read when the start claimed it
+ * @param start the start's token (ContainerState.start): nor unless its state.json names it
+ *     (an inode number may be reused too)
  * @param cgroups the container's cgroup directories: each rmdir must succeed (or find it gone)
  * @param parents the cgroup directories made for it (ContainerState.madeCgroups), parents
  *     first; removed deepest first when empty, failures ignored (another container may use them)
  * @param javaOnly why only Java's delete can remove this container, or null
  * @param marks empty files made once it is gone (a `brig container` bundle's "exited" mark)
  */
-public record Teardown(Path stateDir, long dev, long ino, List<Path> cgroups, List<Path> parents, String javaOnly, List<Path> marks) {
+public record Teardown(Path stateDir, long dev, long ino, String start, List<Path> cgroups, List<Path> parents, String javaOnly,
+                       List<Path> marks) {
 
     public Teardown {
         cgroups = List.copyOf(cgroups);
@@ -41,7 +44,7 @@ public record Teardown(Path stateDir, long dev, long ino, List<Path> cgroups, Li
     public Teardown marking(Path mark) {
         List<Path> m = new ArrayList<>(marks);
         m.add(mark);
-        return new Teardown(stateDir, dev, ino, cgroups, parents, javaOnly, m);
+        return new Teardown(stateDir, dev, ino, start, cgroups, parents, javaOnly, m);
     }
 
     /**
@@ -49,12 +52,12 @@ public record Teardown(Path stateDir, long dev, long ino, List<Path> cgroups, Li
      * after everything is gone) or shares the caller's mount namespace (its mounts below the
      * rootfs are detached from this side).
      */
-    static Teardown plan(Path stateDir, long dev, long ino, List<Path> cgroups, List<Path> made, brig.spec.Spec.Hooks hooks,
-                         boolean sharedMounts) {
+    static Teardown plan(Path stateDir, long dev, long ino, String start, List<Path> cgroups, List<Path> made,
+                         brig.spec.Spec.Hooks hooks, boolean sharedMounts) {
         String why = !hooks.poststop().isEmpty() ? "poststop hooks run in Java"
                 : sharedMounts ? "the mounts below its rootfs are detached from the caller's mount namespace"
                 : null;
-        return new Teardown(stateDir, dev, ino, cgroups, made.stream().filter(m -> !cgroups.contains(m)).toList(), why, List.of());
+        return new Teardown(stateDir, dev, ino, start, cgroups, made.stream().filter(m -> !cgroups.contains(m)).toList(), why, List.of());
     }
 
     /** Whether the supervisor removes the container itself. */
@@ -69,12 +72,13 @@ public record Teardown(Path stateDir, long dev, long ino, List<Path> cgroups, Li
                 + String.join(" ", cgroups.stream().map(Path::toString).toList())
                 + ", then those made for it if empty, then " + stateDir
                 + String.join("", marks.stream().map(m -> ", then makes " + m).toList())
-                + " (if anything is busy or the directory is another container's: brig delete --force)";
+                + " (if anything is busy, or the directory or its state.json is not this start's: brig delete --force)";
     }
 
     /**
      * What the supervisor gets (SV_REMOVE in brig-helper.c): u64 dev, u64 ino, the state
-     * directory, then one step a string, each NUL-terminated: "C" + a cgroup that must go,
+     * directory, then one step a string, each NUL-terminated: "T" + text its state.json must
+     * hold (this start's token as StateStore writes it), "C" + a cgroup that must go,
      * "P" + a parent that may stay, "S": the state directory's files (state.json last) and the
      * directory, "E" + an empty file to make.
      */
@@ -83,6 +87,7 @@ public record Teardown(Path stateDir, long dev, long ino, List<Path> cgroups, Li
         out.writeBytes(ByteBuffer.allocate(16).order(ByteOrder.nativeOrder()).putLong(dev).putLong(ino).array());
         List<String> steps = new ArrayList<>();
         steps.add(stateDir.toString());
+        steps.add("T\"start\":\"" + start + "\"");
         for (Path c : cgroups) steps.add("C" + c);
         for (int k = parents.size() - 1; k >= 0; k--) steps.add("P" + parents.get(k));
         steps.add("S");

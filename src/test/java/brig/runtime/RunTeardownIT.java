@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -158,24 +159,32 @@ class RunTeardownIT {
     }
 
     /**
-     * Between the handover and the container's exit the id's directory is replaced by another
-     * container's (deleted by force and the id reused; simulated by moving it away and putting
-     * a copy with another start's token in its place): the supervisor must not remove it, nor
-     * the cgroups at its paths.
+     * While the container runs, the id's directory becomes another container's (deleted by force
+     * and the id reused; simulated by moving it away and putting a copy with another start's
+     * token in its place, or, as if the new directory had the old one's inode number, by
+     * rewriting its state.json with another start's token): the supervisor must not remove it,
+     * nor the cgroups at its paths.
      */
-    @ParameterizedTest(name = "warm={0}")
-    @ValueSource(booleans = {false, true})
-    void aDirectoryReusedByAnotherContainerIsNotRemoved(boolean warm) throws Exception {
+    @ParameterizedTest(name = "warm={0} sameInode={1}")
+    @CsvSource({"false,false", "true,false", "false,true", "true,true"})
+    void aDirectoryReusedByAnotherContainerIsNotRemoved(boolean warm, boolean sameInode) throws Exception {
         TestBundle b = TestBundle.busybox(dir).sh("while [ ! -e /go ]; do sleep 0.05; done");
         Lifecycle brig = new Lifecycle(b.stateRoot(), dir);
         Path state = b.stateRoot().resolve(b.id()), away = b.stateRoot().resolve(".moved-away");
         Process run = start(b, warm);
         try {
             brig.awaitStatus(b.id(), "running");
+            // "running" shows before the start has written its last state: once it has let go
+            // of the container's lock (as a forced delete would wait for it), it is done.
+            assertEquals(0, new ProcessBuilder("flock", state.toString(), "true").start().waitFor());
             List<Path> cgroups = cgroups(b);
-            Files.move(state, away);
-            Files.createDirectory(state);
-            JsonObject other = Json.parseObjectFile(away.resolve("state.json"));
+            JsonObject other = Json.parseObjectFile(state.resolve("state.json"));
+            if (sameInode) {
+                Files.copy(state.resolve("state.json"), dir.resolve("state.json.saved"));
+            } else {
+                Files.move(state, away);
+                Files.createDirectory(state);
+            }
             other.getAsJsonObject("brig").addProperty("start", "0123456789abcdef");
             Files.writeString(state.resolve("state.json"), Json.compact(other));
             Files.writeString(b.rootfs().resolve("go"), "");
@@ -188,6 +197,9 @@ class RunTeardownIT {
             if (Files.isDirectory(away)) {
                 StateStore.removeDir(state);
                 Files.move(away, state);
+            }
+            if (Files.exists(dir.resolve("state.json.saved")) && Files.isDirectory(state)) {
+                Files.move(dir.resolve("state.json.saved"), state.resolve("state.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
             stop(run, brig, b);
         }

@@ -23,7 +23,7 @@ class TeardownPlanTest {
 
     @Test
     void theSupervisorRemovesThemInDeletesOrder() {
-        Teardown t = Teardown.plan(DIR, 7, 42, CGROUPS, MADE, Spec.Hooks.NONE, false);
+        Teardown t = Teardown.plan(DIR, 7, 42, "0123456789abcdef", CGROUPS, MADE, Spec.Hooks.NONE, false);
         assertTrue(t.bySupervisor());
         assertNull(t.javaOnly());
         assertEquals(List.of(Path.of("/sys/fs/cgroup/memory/brig"), Path.of("/sys/fs/cgroup/unified/brig")), t.parents(),
@@ -34,7 +34,7 @@ class TeardownPlanTest {
         assertEquals(42, b.getLong());
         String rest = new String(p, 16, p.length - 16, StandardCharsets.UTF_8);
         assertTrue(rest.endsWith("\0"));
-        assertEquals(List.of("/run/brig/c1", "C/sys/fs/cgroup/memory/brig/c1", "C/sys/fs/cgroup/unified/brig/c1",
+        assertEquals(List.of("/run/brig/c1", "T\"start\":\"0123456789abcdef\"", "C/sys/fs/cgroup/memory/brig/c1", "C/sys/fs/cgroup/unified/brig/c1",
                 "P/sys/fs/cgroup/unified/brig", "P/sys/fs/cgroup/memory/brig", "S"), Arrays.asList(rest.split("\0")),
                 "the container's cgroups, the parents deepest first, the state last");
         assertTrue(t.explain().startsWith("after the container exits: the supervisor, holding the lock on /run/brig/c1, removes"), t.explain());
@@ -47,9 +47,9 @@ class TeardownPlanTest {
     void poststopHooksAndSharedMountsAreJavasDelete() {
         Spec.Hook hook = new Spec.Hook("/bin/true", List.of(), List.of(), null);
         Spec.Hooks poststop = new Spec.Hooks(List.of(), List.of(), List.of(), List.of(), List.of(), List.of(hook));
-        Teardown t = Teardown.plan(DIR, 7, 42, CGROUPS, MADE, poststop, false);
+        Teardown t = Teardown.plan(DIR, 7, 42, "0123456789abcdef", CGROUPS, MADE, poststop, false);
         assertFalse(t.bySupervisor());
         assertEquals("after the container exits: brig delete --force removes it (poststop hooks run in Java)", t.explain());
-        assertFalse(Teardown.plan(DIR, 7, 42, CGROUPS, MADE, Spec.Hooks.NONE, true).bySupervisor());
+        assertFalse(Teardown.plan(DIR, 7, 42, "0123456789abcdef", CGROUPS, MADE, Spec.Hooks.NONE, true).bySupervisor());
     }
 }
