@@ -320,7 +320,8 @@ final class ContainerCommand {
             return status;
         }
         try {
-            sv.container(s.pid(), s.terminalFd(), s.handOver(false));
+            // --rm also removes the bundle, which is Java's: then `container cleanup` does it all.
+            sv.container(s.pid(), s.terminalFd(), s.handOver(false), rm ? null : s.teardown().marking(bundle.resolve(EXITED)));
         } catch (BrigFailure e) {
             s.abort();
             throw e;

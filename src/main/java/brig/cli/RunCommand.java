@@ -54,6 +54,7 @@ final class RunCommand {
                     a.bool("no-pivot"), preserve, listen, a.bool("no-new-keyring")).withCaller(inv.caller().pid()), Planner.Mode.RUN);
             if (a.bool("explain")) {
                 inv.out().print(p.explain());
+                if (!keep) inv.out().println(rt.teardown(p).explain());
                 return 0;
             }
             if (inv.globals().debug()) p.explain().lines().forEach(l -> inv.debug("plan: " + l));
@@ -79,7 +80,7 @@ final class RunCommand {
                 // --keep: the stopped container stays for `delete`; the supervisor must not run
                 // the delete it was told at the start once the container exits.
                 if (keep) sv.forget();
-                sv.container(s.pid(), s.terminalFd(), s.handOver(keep));
+                sv.container(s.pid(), s.terminalFd(), s.handOver(keep), keep ? null : s.teardown());
                 return 0;
             } catch (BrigFailure e) {
                 s.abort();

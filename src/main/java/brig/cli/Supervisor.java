@@ -25,7 +25,7 @@ final class Supervisor {
      * The messages (SV_* in brig-helper.c), numbered apart from brig.server.Protocol's frames:
      * a resident server sends them on the client's connection among its own.
      */
-    static final int FORWARD = 21, CONTAINER = 22, STARTING = 23, FORGET = 24;
+    static final int FORWARD = 21, CONTAINER = 22, STARTING = 23, FORGET = 24, REMOVE = 25;
 
     /** How the messages reach the supervisor: a u32 type, u32 length, payload frame, and at most one fd. */
     @FunctionalInterface
@@ -118,6 +118,17 @@ final class Supervisor {
 
     /** Hands the started container over; {@code terminal} is its terminal's master, or -1. */
     void container(int pid, int terminal, List<String> cleanup) throws SyscallException {
+        container(pid, terminal, cleanup, null);
+    }
+
+    /**
+     * As {@link #container(int, int, List)}, with how the supervisor removes the container
+     * itself once it has exited (SV_REMOVE, sent first: the supervisor takes it only before the
+     * container). With none ({@code teardown} null, or one only Java's delete may do), and
+     * whenever a step fails, it runs the delete it was told in {@link #starting}.
+     */
+    void container(int pid, int terminal, List<String> cleanup, brig.runtime.Teardown teardown) throws SyscallException {
+        if (teardown != null && teardown.bySupervisor()) send(REMOVE, teardown.payload(), -1);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(pid).array());
         for (String s : cleanup) {

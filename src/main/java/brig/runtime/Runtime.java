@@ -389,6 +389,9 @@ public final class Runtime {
                 Instant.now().toString(), p.spec().annotations(), cgroups, toMake, start, spec.hooks());
         watcher.starting(p.id(), start);
         StateStore.Lock lock = store.claim(state); // held until the container is made or removed again
+        // Read under the lock, so surely this start's directory: the run's supervisor removes
+        // nothing unless the directory is still this one (Teardown).
+        long[] dirId = dirIdentity(store.dir(p.id()));
         Done done = new Done();
         Helper h = null;
         int pid = -1, terminal = -1;
@@ -444,7 +447,7 @@ public final class Runtime {
             state = state.withStatus(p.mode() == Planner.Mode.CREATE ? "created" : "running");
             store.write(state);
             if (p.mode() == Planner.Mode.RUN) Hooks.runWarned(Hooks.Kind.POSTSTART, state, warn, hookOutput);
-            return new Started(this, state, h, terminal, done.oomCounter, done.oomBaseline, oomMessage(p));
+            return new Started(this, state, h, terminal, done.oomCounter, done.oomBaseline, oomMessage(p), dirId);
         } catch (BrigException | HelperException | CgroupException | SyscallException | RuntimeException e) {
             if (pid > 0) {
                 Libc.kill(pid, Libc.SIGKILL);
@@ -746,6 +749,35 @@ public final class Runtime {
     static List<String> reportArgs(Path oomCounter, long oomBaseline, String oomMessage) {
         if (oomCounter == null) return List.of();
         return List.of("--oom-message", oomMessage, "--oom-kills-above", oomBaseline + " " + oomCounter);
+    }
+
+    /** A directory's st_dev and st_ino, or null when they cannot be read. */
+    private static long[] dirIdentity(Path dir) {
+        try {
+            java.util.Map<String, Object> a = Files.readAttributes(dir, "unix:dev,ino", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            return new long[] {(Long) a.get("dev"), (Long) a.get("ino")};
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * How the run's supervisor removes a container handed over to it once it has exited
+     * ({@link Teardown}): planned from its state as recorded, for its state directory as the
+     * start claimed it ({@code dirId}, its dev and inode; the supervisor removes nothing if the
+     * id's directory is another since).
+     */
+    Teardown teardown(ContainerState s, long[] dirId) {
+        Path dir = store.dir(s.id());
+        Teardown t = Teardown.plan(dir, dirId == null ? 0 : dirId[0], dirId == null ? 0 : dirId[1], s.start(), s.cgroups(),
+                s.madeCgroups(), s.hooks(), Files.exists(dir.resolve(SHARED_MOUNTS)));
+        return dirId != null ? t : new Teardown(dir, 0, 0, s.start(), t.cgroups(), t.parents(), "cannot read " + dir + "'s inode", List.of());
+    }
+
+    /** {@link #teardown(ContainerState)} as `run --explain` shows it, before the container exists. */
+    public Teardown teardown(Prepared p) {
+        return Teardown.plan(store.dir(p.id()), 0, 0, "", p.cgroup().dirs().stream().map(ContainerCgroup.Dir::path).toList(),
+                p.cgroup().toMake(), p.spec().hooks(), !p.spec().linux().has(brig.spec.NamespaceType.MOUNT));
     }
 
     /**

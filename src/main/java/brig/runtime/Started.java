@@ -18,9 +18,11 @@ public final class Started {
     private final long oomBaseline;
     private final String oomMessage;
     private long oomKills;
+    private final long[] dirId;
 
     Started(Runtime runtime, ContainerState state, Helper helper, int terminal, Path oomCounter, long oomBaseline,
-            String oomMessage) {
+            String oomMessage, long[] dirId) {
+        this.dirId = dirId;
         this.runtime = runtime;
         this.state = state;
         this.helper = helper;
@@ -87,6 +89,14 @@ public final class Started {
     void detach() {
         helper.release();
         Libc.close(terminal);
+    }
+
+    /**
+     * How the process this one hands the container to removes it once it has exited (see
+     * {@link Teardown}), for the state directory this start claimed.
+     */
+    public Teardown teardown() {
+        return runtime.teardown(state, dirId);
     }
 
     /**

@@ -59,6 +59,15 @@ final class CallerLink implements Dispatch.Link {
         return handedOver ? undo : null;
     }
 
+    /**
+     * Whether the supervisor's TEARDOWN says it removed the container itself (u32 1; see
+     * brig.runtime.Teardown): the call then ends with nothing to run and no answer (the
+     * supervisor does not wait for one). An empty TEARDOWN asks for {@link #teardown}.
+     */
+    static boolean removedBySupervisor(Protocol.Frame f) {
+        return f.payload().length == 4 && Protocol.u32(f.payload(), 0) == 1;
+    }
+
     @Override
     public void send(int type, byte[] payload, int fd) throws SyscallException {
         if (type == STARTING) {

@@ -42,7 +42,9 @@ import java.nio.file.Path;
  * caller's process, whose root and mounts resolve the path, not the server.
  * After EXIT of a run whose container was handed over with a clean-up to do, the call stays
  * open while the container runs; the supervisor sends TEARDOWN once it has exited, and the
- * server runs the clean-up (OUT, ERR, then EXIT again) on the same connection.
+ * server runs the clean-up (OUT, ERR, then EXIT again) on the same connection. A TEARDOWN
+ * of u32 1 says the supervisor removed the container itself (brig.runtime.Teardown): the call
+ * ends there, unanswered.
  *
  * ACK comes before any side effect: a client that got no ACK may run the command cold; one
  * that did never runs it again.

@@ -292,7 +292,7 @@ public final class Server {
                         // no idle exit meanwhile); its supervisor says when it has exited.
                         Protocol.Frame f = incoming.next();
                         Libc.close(f.fd());
-                        if (f.type() != Protocol.TEARDOWN) return;
+                        if (f.type() != Protocol.TEARDOWN || CallerLink.removedBySupervisor(f)) return;
                         status = Dispatch.run(teardown, new Input(conn, incoming), o, e, r.env(), dir, r.umask(),
                                 peer.pid(), peer.uid(), peer.gid(), home, null);
                     }
