@@ -52,7 +52,7 @@ class WarmAheadIT extends WarmCallTest {
         assertEquals(List.of(), subdirectories(pids), "the container's cgroup stayed");
         Brig.run(dir, List.of("server", "stop"), null, WARM, 30).expect(0);
         waitGone(pids);
-        assertFalse(Files.exists(pids), pids + " outlived the server");
+        assertFalse(Files.exists(pids) && subdirectories(pids).isEmpty(), pids + " outlived the server");
     }
 
     @Test
@@ -67,8 +67,10 @@ class WarmAheadIT extends WarmCallTest {
         new ProcessBuilder("kill", "-TERM", Long.toString(pid)).start().waitFor();
         for (int k = 0; k < 200 && ProcessHandle.of(pid).isPresent(); k++) sleep(50);
         assertFalse(ProcessHandle.of(pid).isPresent(), "the server did not end");
-        assertFalse(Files.exists(pids), pids + " outlived the server");
-        assertFalse(Files.exists(own), own + " outlived the server");
+        // Another installation's server (another build tree's) may be in its cgroup, or have
+        // containers below /brig: those stay, empty ones go.
+        assertFalse(Files.exists(pids) && subdirectories(pids).isEmpty(), pids + " outlived the server");
+        assertFalse(Files.exists(own) && Files.readString(own.resolve("cgroup.procs")).isBlank(), own + " outlived the server");
     }
 
     /** The pids hierarchy's /brig (every hierarchy is treated alike). */
