@@ -85,6 +85,13 @@ for rt in "${RTS[@]}"; do
     sh -c "${CMD[$rt]} run --bundle $b $ID" >/dev/null 2>"$work/err" </dev/null || die "$rt run failed: $(cat "$work/err")"
 done
 
+# "Warm" is a server that has answered a while: its JIT compiles a run's code (which runs once
+# a call) from about the 80th call on. A fresh server's first calls are timed apart, then
+# WARM_CALLS (default 150) untimed runs.
+hyperfine -N --style none --runs 20 --export-json "$work/fresh.json" "${CMD[brig-warm]} run --bundle $b $ID" >/dev/null 2>&1 || die "fresh server runs"
+FRESH=$(jq -r '.results[0].median * 1000 * 10 | round / 10' "$work/fresh.json")
+for i in $(seq "${WARM_CALLS:-150}"); do ${CMD[brig-warm]} run --bundle "$b" "$ID" >/dev/null 2>&1 </dev/null; done
+
 echo "== machine"
 echo "kernel $(uname -r), $(nproc) CPUs; $("$BRIG" --version | head -1); $(runc --version | head -1); $(crun --version | head -1)"
 echo "hugetlb: $(grep -q ' /sys/fs/cgroup/hugetlb ' /proc/self/mountinfo && echo 'cgroup v1 (bench/v1-hugetlb.sh)' || echo 'cgroup2 (boot layout)'); HIDE_UNIFIED for crun: $hide_note"
@@ -177,6 +184,7 @@ for op in "${OPS[@]}"; do
         | map(. * 100 | round / 100 | tostring) | " " + (map(" " * (9 - length) + .) | join(" "))' "$work/times.json"
 done
 echo "(csd = create + start + delete -f through a /bin/sh script, the same for all; state is of a running container, cold state runs with the warm one's container)"
+echo "brig-warm is a server after ${WARM_CALLS:-150} untimed runs; a fresh server's first 20 runs: median $FRESH ms"
 if [ -s "$work/run-1.json" ]; then
     jq -r '[.[] | select(.op == "run")] | (map({(.rt): .median}) | add) as $r |
         "hello-aot (bare JVM hello world, same runtime, AOT cache): \($r["hello-aot"] * 10 | round / 10) ms; target cold run <= hello + crun run = \(($r["hello-aot"] + $r.crun) * 10 | round / 10) ms: cold run is \($r["brig-cold"] / ($r["hello-aot"] + $r.crun) * 100 | round / 100)x it; warm run / crun run = \($r["brig-warm"] / $r.crun * 100 | round / 100)"' "$work/times.json"

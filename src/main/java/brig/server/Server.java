@@ -126,9 +126,11 @@ public final class Server {
                 Thread.currentThread().interrupt();
             }
         }, "brig-server-exit"));
+        Warmup warmup = home == null ? null : Warmup.start(home, uid, gid, () -> active.get() > 0, this::log);
         try {
             loop();
         } finally {
+            if (warmup != null) warmup.close();
             exited.countDown();
         }
     }

@@ -906,6 +906,23 @@ public final class Libc {
         }
     }
 
+    private static final long SYS_GETTID = 186, SYS_SETPRIORITY = 141;
+
+    /**
+     * setpriority(2) of the calling thread alone (Linux: a tid names one thread), e.g. 19 for
+     * work that must yield to everything else in the process. Java's thread priorities do not
+     * reach the kernel.
+     */
+    public static void niceThisThread(int nice) throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a);
+            long tid = call(st, Fn.SYSCALL, SYS_GETTID, 0, 0);
+            if (call(st, Fn.SYSCALL, SYS_SETPRIORITY, 0 /* PRIO_PROCESS */, tid, nice) != 0) {
+                throw new SyscallException("setpriority", "thread " + tid, errno(st));
+            }
+        }
+    }
+
     public static final int RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2;
 
     /** renameat2(2) with RENAME_EXCHANGE: swaps {@code from} and {@code to} atomically (both must exist). */

@@ -73,6 +73,22 @@ class WarmAheadIT extends WarmCallTest {
         assertFalse(Files.exists(own) && Files.readString(own.resolve("cgroup.procs")).isBlank(), own + " outlived the server");
     }
 
+    @Test
+    void aServerStoppedWhileItWarmsUpLeavesNoBundleBehind() throws Exception {
+        // The server this test started plans runs of a bundle of its own between calls (Warmup).
+        for (int k = 0; k < 3; k++) {
+            long pid = serverPid();
+            Brig.run(dir, List.of("server", "stop"), null, WARM, 30).expect(0);
+            for (int w = 0; w < 200 && ProcessHandle.of(pid).isPresent(); w++) sleep(20);
+            assertFalse(ProcessHandle.of(pid).isPresent(), "the server did not exit");
+            if (k < 2) Brig.run(dir, List.of("--version"), null, WARM, 30).expect(0);
+        }
+        try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            List<Path> left = s.filter(p -> p.getFileName().toString().startsWith("brig-warmup-")).toList();
+            assertEquals(List.of(), left, "warm-up bundles left");
+        }
+    }
+
     /** The pids hierarchy's /brig (every hierarchy is treated alike). */
     private static Path pidsParent() throws IOException {
         for (Hierarchy h : Hierarchy.discover()) if (h.has("pids")) return h.mountPoint().resolve("brig");
