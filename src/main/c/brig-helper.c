@@ -1710,6 +1710,27 @@ static int send_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+/* The answer to a request of the server's: one u32 (a pid, 0, or -errno) and, if fd >= 0,
+ * that fd alongside (SCM_RIGHTS). */
+static void answer(uint32_t type, int32_t value, int fd)
+{
+	uint32_t frame[3] = { type, 4, (uint32_t)value };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { frame, sizeof frame };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof cbuf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	while (sendmsg(sv.ctl, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
 /* SPAWN (u32 first, u32 has-keep, keep list; the sealed helper as fd): start
  * "brig-helper init SOCK FIRST [KEEP]" as brig.helper.Helper.Launcher.of does in a JVM, with
  * this process's fds 0-2 (the caller's), and answer SPAWNED with its pid and our end of its
@@ -1742,23 +1763,9 @@ static void spawn_helper(int binary, const char *p, uint32_t len)
 		close(sp[1]);
 	if (binary >= 0)
 		close(binary);
-	int32_t answer = err ? -err : pid;
-	uint32_t frame[3] = { S_SPAWNED, 4, (uint32_t)answer };
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { frame, sizeof frame };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (!err) {
-		m.msg_control = cbuf;
-		m.msg_controllen = sizeof cbuf;
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &sp[0], sizeof(int));
+	if (!err)
 		sv.helper = pid;
-	}
-	while (sendmsg(sv.ctl, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
+	answer(S_SPAWNED, err ? -err : pid, err ? -1 : sp[0]);
 	if (sp[0] >= 0)
 		close(sp[0]);
 }
@@ -1793,22 +1800,7 @@ static void connect_socket(char *path, uint32_t len)
 	while (!err && connect(s, (struct sockaddr *)&sa, sizeof sa) < 0)
 		if (errno != EINTR)
 			err = errno;
-	int32_t answer = -err;
-	uint32_t frame[3] = { S_CONNECTED, 4, (uint32_t)answer };
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { frame, sizeof frame };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (!err) {
-		m.msg_control = cbuf;
-		m.msg_controllen = sizeof cbuf;
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &s, sizeof(int));
-	}
-	while (sendmsg(sv.ctl, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
+	answer(S_CONNECTED, -err, err ? -1 : s);
 	if (s >= 0)
 		close(s);
 	if (dir >= 0)

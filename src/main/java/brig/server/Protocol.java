@@ -72,6 +72,11 @@ final class Protocol {
         return name(home, ".lock");
     }
 
+    /** The directory of the server's warm-up bundle (brig.server.Warmup), beside its socket. */
+    static String warmup(Path home) {
+        return name(home, ".warmup");
+    }
+
     static String log(Path home) {
         return name(home, ".log");
     }

@@ -52,7 +52,10 @@ final class Warmup implements AutoCloseable {
             Path dir = null;
             try {
                 Libc.niceThisThread(19);
-                dir = Files.createTempDirectory("brig-warmup-");
+                // Beside the socket, one name per installation: a server killed while it
+                // warmed up leaves it to the next one, which removes it first.
+                dir = Protocol.dir(uid).resolve(Protocol.warmup(home));
+                remove(dir);
                 Files.createDirectories(dir.resolve("rootfs"));
                 run(home, dir, uid, gid, List.of("spec", "--bundle", dir.toString()));
                 List<String> plan = List.of("--root", dir.resolve("state").toString(), "run", "--explain", "--bundle", dir.toString(), "warmup");

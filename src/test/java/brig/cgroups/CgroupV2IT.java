@@ -41,7 +41,7 @@ class CgroupV2IT {
         String script = String.join("\n",
                 "echo '--- place'", brig + " --root /tmp/state run --bundle " + place.dir() + " " + place.id(),
                 "echo '--- devices'", brig + " --root /tmp/state run --bundle " + devices.dir() + " " + devices.id(),
-                "echo '--- after'", "ls /sys/fs/cgroup/brig 2>/dev/null | wc -l; ls /tmp/state | wc -l");
+                "echo '--- after'", "find /sys/fs/cgroup/brig -mindepth 1 -type d 2>/dev/null | wc -l; ls /tmp/state | wc -l");
         Brig.Result r = Vm.run(dir, script, 600);
         assertEquals(0, r.exit(), r.out() + r.err());
         String out = r.out();

@@ -154,7 +154,7 @@ class CgroupV2LabIT {
                 "t settings", "run " + settings.dir() + " " + settings.id(), "cat /tmp/" + settings.id() + ".err",
                 "t tiny", "cat " + tiny.rootfs().resolve("bin/busybox") + " > /dev/null",
                 "run " + tiny.dir() + " " + tiny.id() + " | grep -E '^(bin|exit)'",
-                "t after", "ls " + cg + "/brig 2>/dev/null | wc -l; ls /tmp/state | wc -l",
+                "t after", "find " + cg + "/brig -mindepth 1 -type d 2>/dev/null | wc -l; ls /tmp/state | wc -l",
                 "t end");
         long t0 = System.nanoTime();
         Brig.Result r = Vm.run(dir, script, 300);

@@ -62,7 +62,7 @@ class CgroupV2NamespaceIT {
                 "echo '--- explain'", brig + " run --explain --bundle " + bind.dir() + " " + bind.id() + " | grep -c 'directly into cgroup "
                         + "/sys/fs/cgroup/brig/" + bind.id() + " (clone3'",
                 "echo '--- zero'", brig + " run --bundle " + zero.dir() + " " + zero.id() + " 2>&1; echo exit $?",
-                "echo '--- after'", "ls /sys/fs/cgroup/brig 2>/dev/null | wc -l; ls /tmp/state | wc -l");
+                "echo '--- after'", "find /sys/fs/cgroup/brig -mindepth 1 -type d 2>/dev/null | wc -l; ls /tmp/state | wc -l");
         Brig.Result r = Vm.run(dir, script, 600);
         String out = r.out();
         assertTrue(out.contains("--- after"), out + r.err());

@@ -44,7 +44,7 @@ class UpdateV2IT {
                 "u --cpu-period 200000 --memory-swap 400M", "show",
                 "u --memory 128M --memory-swap 128M --cpu-quota 25000 --pids-limit -1", "show",
                 "touch " + b.rootfs() + "/go; wait $!; echo \"exit $?\"",
-                "cat /tmp/out", "ls /sys/fs/cgroup/brig 2>/dev/null | wc -l; ls /tmp/state | wc -l");
+                "cat /tmp/out", "find /sys/fs/cgroup/brig -mindepth 1 -type d 2>/dev/null | wc -l; ls /tmp/state | wc -l");
         Brig.Result r = Vm.run(dir, script, 600);
         assertEquals(0, r.exit(), r.out() + r.err());
         assertEquals(String.join("\n",

@@ -134,7 +134,7 @@ class ContainerV2GuestIT {
                 Vm.javaMain(GuestJUnit.class) + " " + String.join(" ", RUN_IT) + " 2>/tmp/runit.err | grep -E '^(FAILED|tests) '",
 
                 "t after",
-                "ls " + cg + "/brig 2>/dev/null | wc -l; ls /tmp/state | wc -l; ls /tmp/store/containers 2>/dev/null | wc -l",
+                "find " + cg + "/brig -mindepth 1 -type d 2>/dev/null | wc -l; ls /tmp/state | wc -l; ls /tmp/store/containers 2>/dev/null | wc -l",
                 "t end");
         long t0 = System.nanoTime();
         Brig.Result r = Vm.run(dir, script, 300);

@@ -83,10 +83,8 @@ class WarmAheadIT extends WarmCallTest {
             assertFalse(ProcessHandle.of(pid).isPresent(), "the server did not exit");
             if (k < 2) Brig.run(dir, List.of("--version"), null, WARM, 30).expect(0);
         }
-        try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            List<Path> left = s.filter(p -> p.getFileName().toString().startsWith("brig-warmup-")).toList();
-            assertEquals(List.of(), left, "warm-up bundles left");
-        }
+        Path bundle = ServerIT.DIR.resolve(Protocol.warmup(ServerIT.home()));
+        assertFalse(Files.exists(bundle), bundle + " left");
     }
 
     /** The pids hierarchy's /brig (every hierarchy is treated alike). */
