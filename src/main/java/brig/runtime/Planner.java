@@ -54,13 +54,21 @@ public final class Planner {
      *     to the program as LISTEN_FDS and LISTEN_PID=1
      * @param keyring the name of a fresh session keyring to join ("_ses.ID", runc's), or null
      *     to keep the caller's (--no-new-keyring)
+     * @param notifyDir the container's notify directory on the host when the caller set
+     *     NOTIFY_SOCKET (see {@link Notify}), else null
      */
     public record Context(Path bundle, Path rootfs, Mode mode, boolean noPivot, int preserveFds, Path execFifo,
-                          ContainerCgroup cgroup, int lastCap, int listenFds, String keyring) {
+                          ContainerCgroup cgroup, int lastCap, int listenFds, String keyring, Path notifyDir) {
         /** No listen fds, the caller's session keyring kept. */
         public Context(Path bundle, Path rootfs, Mode mode, boolean noPivot, int preserveFds, Path execFifo,
                        ContainerCgroup cgroup, int lastCap) {
             this(bundle, rootfs, mode, noPivot, preserveFds, execFifo, cgroup, lastCap, 0, null);
+        }
+
+        /** No notify socket. */
+        public Context(Path bundle, Path rootfs, Mode mode, boolean noPivot, int preserveFds, Path execFifo,
+                       ContainerCgroup cgroup, int lastCap, int listenFds, String keyring) {
+            this(bundle, rootfs, mode, noPivot, preserveFds, execFifo, cgroup, lastCap, listenFds, keyring, null);
         }
     }
 
@@ -136,6 +144,8 @@ public final class Planner {
      * @param host Brig's host steps ({@link #host}): the wait after the clone names those it waits for
      */
     public static Plan plan(Spec spec, Context c, List<HostStep> host) throws RootfsException {
+        // NOTIFY_SOCKET: runc's bind mount after the config's mounts, and the program's variable.
+        if (c.notifyDir() != null) spec = Notify.withSocket(spec, c.notifyDir());
         Spec.Process p = spec.process();
         Spec.Linux l = spec.linux();
         List<Step> steps = new ArrayList<>();
