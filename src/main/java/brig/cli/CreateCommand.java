@@ -73,7 +73,15 @@ final class CreateCommand {
                     sv.forget(); // made: it is the user's now, not the supervisor's to clean up
                 }
             }
-            if (thenStart) start(rt, id, notify, relay);
+            if (thenStart) {
+                try {
+                    start(rt, id, notify, relay);
+                } catch (BrigFailure e) {
+                    // runc's run -d removes a container whose run failed; start leaves it.
+                    if (notify != null) rt.delete(id, true);
+                    throw e;
+                }
+            }
             return 0;
         } catch (BrigFailure e) {
             // Runtime.start removed what it made.

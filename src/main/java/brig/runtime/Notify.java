@@ -1,6 +1,5 @@
 package brig.runtime;
 
-import brig.spec.Spec;
 import brig.syscalls.Libc;
 import brig.syscalls.SyscallException;
 import java.io.IOException;
@@ -90,23 +89,23 @@ public final class Notify implements AutoCloseable {
     }
 
     /**
-     * runc's additions to the container: the notify directory bind-mounted at /run/notify after
-     * the config's own mounts, and NOTIFY_SOCKET in the program's environment (replacing one
-     * the config set).
+     * runc's bind mount of the notify directory at /run/notify (read-only, nosuid, noexec,
+     * nodev), after the config's own mounts (a tmpfs on /run comes first). Planned as steps, not
+     * as a config mount: the directory is made by the start (a {@link HostStep.MakeNotifyDir}).
      */
-    static Spec withSocket(Spec spec, Path dir) {
-        List<Spec.Mount> mounts = new ArrayList<>(spec.mounts());
-        mounts.add(new Spec.Mount(IN_CONTAINER_DIR, "bind", dir.toString(), List.of("bind", "nosuid", "noexec", "nodev", "ro")));
-        Spec.Process p = spec.process();
-        if (spec.hasProcess()) {
-            List<String> env = new ArrayList<>();
-            for (String e : p.env()) if (!e.startsWith("NOTIFY_SOCKET=")) env.add(e);
-            env.add("NOTIFY_SOCKET=" + IN_CONTAINER);
-            p = new Spec.Process(p.terminal(), p.consoleSize(), p.user(), p.args(), env, p.cwd(), p.capabilities(),
-                    p.rlimits(), p.noNewPrivileges(), p.oomScoreAdj());
-        }
-        return new Spec(spec.ociVersion(), p, spec.root(), spec.hostname(), spec.domainname(), mounts,
-                spec.annotations(), spec.linux(), spec.hooks());
+    static List<brig.helper.Step> mountSteps(Path dir) {
+        long flags = brig.helper.MountFlags.MS_BIND | brig.helper.MountFlags.MS_RDONLY | brig.helper.MountFlags.MS_NOSUID
+                | brig.helper.MountFlags.MS_NOEXEC | brig.helper.MountFlags.MS_NODEV;
+        return List.of(new brig.helper.Step.MakeDirs(IN_CONTAINER_DIR, 0755),
+                new brig.helper.Step.Mount(dir.toString(), IN_CONTAINER_DIR, "", flags, "", brig.helper.Step.SRC_HOST));
+    }
+
+    /** The program's environment with NOTIFY_SOCKET={@link #IN_CONTAINER} (replacing one the config set). */
+    static List<String> env(List<String> env) {
+        List<String> out = new ArrayList<>();
+        for (String e : env) if (!e.startsWith("NOTIFY_SOCKET=")) out.add(e);
+        out.add("NOTIFY_SOCKET=" + IN_CONTAINER);
+        return out;
     }
 
     /** Makes the notify directory (0755: a container user reaches the socket, 0777, through it). */

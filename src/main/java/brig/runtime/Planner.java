@@ -144,8 +144,6 @@ public final class Planner {
      * @param host Brig's host steps ({@link #host}): the wait after the clone names those it waits for
      */
     public static Plan plan(Spec spec, Context c, List<HostStep> host) throws RootfsException {
-        // NOTIFY_SOCKET: runc's bind mount after the config's mounts, and the program's variable.
-        if (c.notifyDir() != null) spec = Notify.withSocket(spec, c.notifyDir());
         Spec.Process p = spec.process();
         Spec.Linux l = spec.linux();
         List<Step> steps = new ArrayList<>();
@@ -189,6 +187,8 @@ public final class Planner {
         RootfsPlanner rootfs = new RootfsPlanner(spec, new RootfsPlanner.Context(c.rootfs(), c.bundle(), userns,
                 l.creates(NamespaceType.NETWORK), c.cgroup()));
         steps.addAll(rootfs.prepare());
+        // NOTIFY_SOCKET: runc's bind mount after the config's mounts (and the program's variable, below).
+        if (c.notifyDir() != null) steps.addAll(Notify.mountSteps(c.notifyDir()));
         if (p != null && p.terminal()) {
             int rows = p.consoleSize() != null ? p.consoleSize().height() : 0;
             int cols = p.consoleSize() != null ? p.consoleSize().width() : 0;
@@ -222,7 +222,7 @@ public final class Planner {
 
         if (late) steps.add(await);
         // Limits, identity, the program, fds and seccomp where runc loads it; before the start wait.
-        List<String> env = listenEnv(p.env(), c.listenFds());
+        List<String> env = listenEnv(c.notifyDir() != null ? Notify.env(p.env()) : p.env(), c.listenFds());
         steps.addAll(ProcessPlanner.run(p, l.seccomp(), c.lastCap(), env, c.listenFds() + c.preserveFds()));
         if (c.mode() == Mode.CREATE) {
             steps.add(new Step.Ready());
