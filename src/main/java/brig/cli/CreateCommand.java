@@ -75,7 +75,7 @@ final class CreateCommand {
             }
             if (thenStart) {
                 try {
-                    start(rt, id, notify, relay);
+                    start(rt, id, notify, relay, null); // this JVM ignores TERM, INT and HUP (a half-made create)
                 } catch (BrigFailure e) {
                     // runc's run -d removes a container whose run failed; start leaves it.
                     if (notify != null) rt.delete(id, true);
@@ -92,11 +92,15 @@ final class CreateCommand {
 
     /**
      * `start` of a created container; with the caller's NOTIFY_SOCKET ({@code notify}), returns
-     * once its program has sent READY (passed on by {@code relay}) or its first process is gone.
+     * once its program has sent READY (passed on by {@code relay}) or its first process is gone;
+     * {@code forwardTo}, if not null, is told to forward the caller's signals meanwhile.
      */
-    static void start(Runtime rt, String id, String notify, Notify.Relay relay) throws BrigFailure {
+    static void start(Runtime rt, String id, String notify, Notify.Relay relay, Supervisor forwardTo) throws BrigFailure {
         try (Notify n = rt.startCreated(id, notify)) {
-            if (n != null) n.relay(rt.state(id), rt.state(id).pid(), notify, relay);
+            if (n == null) return;
+            // The program runs: from now on the caller's signals end this wait, as they end runc's.
+            if (forwardTo != null) forwardTo.forwardSignals();
+            n.relay(rt.state(id), rt.state(id).pid(), notify, relay);
         }
     }
 

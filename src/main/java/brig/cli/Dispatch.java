@@ -91,10 +91,10 @@ public final class Dispatch {
         int connectUnix(Path path) throws brig.syscalls.SyscallException;
 
         /**
-         * Sends {@code message} to the host's NOTIFY_SOCKET {@code address} from the caller's
-         * process (systemd takes it from the service's main pid), as {@link brig.runtime.Notify.Relay}.
+         * What sends a container's READY to the host's NOTIFY_SOCKET from the caller's process
+         * (systemd takes it from the service's main pid), and tells when the caller has gone.
          */
-        void notifyHost(String address, byte[] message) throws brig.syscalls.SyscallException;
+        brig.runtime.Notify.Relay notifier();
     }
 
     /**
@@ -105,7 +105,7 @@ public final class Dispatch {
                           Path cwd, int umask, long pid, int uid, int gid, Path home, Link link) {
         if (link == null) return run(argv, in, out, err, env, cwd, umask, pid, uid, gid, home);
         Invocation inv = new Invocation(in, out, err, env, cwd, umask, new Invocation.Caller(pid, uid, gid),
-                Invocation.Globals.DEFAULT, Invocation.Host.served(home, Supervisor.served(link::send, link::notifyHost, env), link.launcher(),
+                Invocation.Globals.DEFAULT, Invocation.Host.served(home, Supervisor.served(link::send, link.notifier(), env), link.launcher(),
                 link::connectUnix));
         // TEST ONLY (as Main does for a cold JVM): the server kills itself at that point of this
         // start, so tests can see the client clean up after a server lost mid-start.

@@ -16,7 +16,7 @@ final class StartCommand {
         String notify = CreateCommand.notifySocket(inv);
         brig.runtime.Notify.Relay relay = notify == null ? null : CreateCommand.notifier(inv);
         Runtime rt = new Runtime(inv.globals().root(), (java.nio.file.Path) null, inv::warn, new brig.runtime.Hooks.Output(inv.out(), inv.err(), inv.cwd()));
-        CreateCommand.start(rt, id, notify, relay);
+        CreateCommand.start(rt, id, notify, relay, notify == null ? null : inv.sv());
         return 0;
     }
 }

@@ -83,9 +83,18 @@ final class Supervisor {
                     Libc.writeFully(fd, b.array());
                 }
             };
-            found = new Supervisor(channel, parseFds(env.get("BRIG_FDS")), (address, message) -> {
-                channel.send(NOTIFY, brig.runtime.Notify.payload(address, message), -1);
-                brig.runtime.Notify.answer(address, readAnswer(fd));
+            found = new Supervisor(channel, parseFds(env.get("BRIG_FDS")), new brig.runtime.Notify.Relay() {
+                @Override
+                public void send(String address, byte[] message) throws SyscallException {
+                    channel.send(NOTIFY, brig.runtime.Notify.payload(address, message), -1);
+                    brig.runtime.Notify.answer(address, readAnswer(fd));
+                }
+
+                /** The supervisor's socket: it hangs up when the supervisor, the caller's process, is gone. */
+                @Override
+                public int caller() {
+                    return fd;
+                }
             });
             return found;
         } catch (NumberFormatException | SyscallException e) {

@@ -38,9 +38,16 @@ public final class Notify implements AutoCloseable {
      *
      * @param address an absolute path, or "@name" for an abstract socket
      */
-    @FunctionalInterface
     public interface Relay {
         void send(String address, byte[] message) throws SyscallException;
+
+        /**
+         * An fd that turns readable or hangs up once the caller's process is gone (its
+         * connection to brig), which ends the wait; -1: none.
+         */
+        default int caller() {
+            return -1;
+        }
     }
 
     /** NOTIFY's payload for the caller's process (brig-helper's notify_host): the address, NUL, the message. */
@@ -148,7 +155,7 @@ public final class Notify implements AutoCloseable {
      * @return whether READY came and was passed on
      */
     public boolean relay(ContainerState state, int mainPid, String address, Relay relay) throws BrigException {
-        String ready = awaitReady(state);
+        String ready = awaitReady(state, relay.caller());
         if (ready == null) return false;
         byte[] message = (ready + "\nMAINPID=" + mainPid + "\n").getBytes(StandardCharsets.UTF_8);
         try {
@@ -159,12 +166,19 @@ public final class Notify implements AutoCloseable {
         return true;
     }
 
-    /** The READY= line of the first datagram that has one, or null once the first process is gone. */
-    String awaitReady(ContainerState state) throws BrigException {
+    /**
+     * The READY= line of the first datagram that has one, or null once the first process is
+     * gone; fails once {@code caller} (-1: none) says the caller has gone (a resident server
+     * must not wait on for nobody).
+     */
+    String awaitReady(ContainerState state, int caller) throws BrigException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment buf = a.allocate(4096);
+            int[] fds = caller < 0 ? new int[] {fd} : new int[] {fd, caller};
             while (true) {
-                if (!Libc.pollIn(new int[] {fd}, 100)[0]) {
+                boolean[] ready = Libc.pollIn(fds, 100);
+                if (caller >= 0 && ready[1]) throw new BrigException("NOTIFY_SOCKET: the caller went away while the container's READY was awaited");
+                if (!ready[0]) {
                     if (Runtime.status(state).equals("stopped")) return null;
                     continue;
                 }

@@ -159,7 +159,22 @@ final class CallerLink implements Dispatch.Link {
      * Asked only before a container is handed over (start, run), so no TEARDOWN comes first.
      */
     @Override
-    public void notifyHost(String address, byte[] message) throws SyscallException {
+    public brig.runtime.Notify.Relay notifier() {
+        return new brig.runtime.Notify.Relay() {
+            @Override
+            public void send(String address, byte[] message) throws SyscallException {
+                notifyHost(address, message);
+            }
+
+            /** The call's connection: nothing comes on it while READY is awaited, unless the caller has gone. */
+            @Override
+            public int caller() {
+                return conn;
+            }
+        };
+    }
+
+    private void notifyHost(String address, byte[] message) throws SyscallException {
         synchronized (lock) {
             Protocol.write(conn, Protocol.NOTIFY, brig.runtime.Notify.payload(address, message));
         }

@@ -148,6 +148,42 @@ class NotifySocketIT extends WarmCallTest {
         }
     }
 
+    /**
+     * A caller that stops waiting (systemd's stop: SIGTERM to `brig start`) ends the wait: the
+     * call returns, and a resident server stops waiting too (no call of nobody's keeps it).
+     */
+    @Test
+    void theCallersSignalEndsTheWait() throws Exception {
+        for (Map<String, String> mode : List.of(WARM, COLD)) {
+            TestBundle b = bundle("exec sleep 1000");
+            Path socket = dir.resolve("host-" + b.id() + ".sock");
+            try (NotifyHost host = new NotifyHost(socket.toString())) {
+                assertEquals(0, call(dir, with(mode, socket.toString()), "create", "--bundle", b.dir().toString(), b.id()).exit());
+                List<String> cmd = List.of(Brig.launcher().toString(), "--root", brig.root().toString(), "start", b.id());
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .redirectError(ProcessBuilder.Redirect.DISCARD);
+                pb.environment().clear();
+                pb.environment().putAll(with(mode, socket.toString()));
+                Process start = pb.start();
+                Path notify = brig.root().resolve(b.id()).resolve("notify/notify.sock");
+                for (int k = 0; k < 200 && !Files.exists(notify); k++) Thread.sleep(50);
+                assertTrue(Files.exists(notify), "start did not bind the container's socket");
+                assertFalse(start.waitFor(500, TimeUnit.MILLISECONDS), "start did not wait for READY");
+                start.destroy(); // SIGTERM
+                assertTrue(start.waitFor(10, TimeUnit.SECONDS), "SIGTERM did not end the wait");
+                // Warm, the server stops waiting and removes the socket. Cold, the JVM dies of the
+                // forwarded SIGTERM with it (the file stays until the next start or the delete).
+                for (int k = 0; k < 200 && mode == WARM && Files.exists(notify); k++) Thread.sleep(50);
+                if (mode == WARM) assertFalse(Files.exists(notify), "the server still waits after its caller went");
+                assertEquals(List.of(), host.messages());
+            }
+            // A socket a start left in notify/ goes with the container.
+            assertEquals(0, call(dir, mode, "delete", "--force", b.id()).exit());
+            assertFalse(Files.exists(brig.root().resolve(b.id())), "the state directory stays");
+        }
+        assertEquals("running", Brig.run(dir, List.of("server", "status"), null, WARM, 30).out().contains("running: pid") ? "running" : "gone");
+    }
+
     /** Refused by name, the same line warm and cold: vsock, a start for a container created without, a host socket not there. */
     @Test
     void unsupportedOrUnreachableSocketsFailAlikeWarmAndCold() throws Exception {
