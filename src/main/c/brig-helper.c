@@ -1645,11 +1645,6 @@ static void spawn_helper(int binary, const char *p, uint32_t len)
 		close(sp[0]);
 }
 
-/* CONNECT (--console-socket's path; a relative one against our working directory, the
- * caller's): connect an AF_UNIX stream socket to it from this process, so the engine listening
- * there (conmon, a shim) has the caller as its peer (SO_PEERCRED), and answer CONNECTED with
- * 0 and the socket, or -errno and no fd. A path too long for sun_path goes through its
- * directory (/proc/self/fd/N/NAME), as brig.syscalls.Libc.connectUnix does. */
 /* The address of the AF_UNIX socket at path (len bytes, NUL-terminated): 0 or an errno. A
  * path too long for sun_path goes through its directory, opened as *dir (closed by the caller). */
 static int unix_address(char *path, uint32_t len, struct sockaddr_un *sa, int *dir)
@@ -1673,6 +1668,11 @@ static int unix_address(char *path, uint32_t len, struct sockaddr_un *sa, int *d
 	return 0;
 }
 
+/* CONNECT (--console-socket's path; a relative one against our working directory, the
+ * caller's): connect an AF_UNIX stream socket to it from this process, so the engine listening
+ * there (conmon, a shim) has the caller as its peer (SO_PEERCRED), and answer CONNECTED with
+ * 0 and the socket, or -errno and no fd. A path too long for sun_path goes through its
+ * directory (/proc/self/fd/N/NAME), as brig.syscalls.Libc.connectUnix does. */
 static void connect_socket(char *path, uint32_t len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

@@ -100,7 +100,8 @@ final class CreateCommand {
             if (n == null) return;
             // The program runs: from now on the caller's signals end this wait, as they end runc's.
             if (forwardTo != null) forwardTo.forwardSignals();
-            n.relay(rt.state(id), rt.state(id).pid(), notify, relay);
+            brig.runtime.ContainerState s = rt.state(id);
+            n.relay(s, s.pid(), notify, relay);
         }
     }
 
