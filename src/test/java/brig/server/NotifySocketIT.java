@@ -133,6 +133,22 @@ class NotifySocketIT extends WarmCallTest {
         }
     }
 
+    /** In a user namespace, the container's root (an unprivileged uid on the host) reaches its socket too. */
+    @Test
+    void aContainerInAUserNamespaceNotifies() throws Exception {
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        TestBundle b = bundle("sleep 0.2; sdnotify READY=1; exec sleep 1000");
+        b.userNamespace(100000, 65536).write();
+        // The mount point must exist: the container's root cannot make it in a rootfs the host's root owns.
+        Files.createDirectories(b.rootfs().resolve("run/notify"));
+        Path socket = dir.resolve("host-" + b.id() + ".sock");
+        try (NotifyHost host = new NotifyHost(socket.toString())) {
+            Call run = call(dir, with(WARM, socket.toString()), "run", "-d", "--bundle", b.dir().toString(), b.id());
+            assertEquals(0, run.exit(), run.err());
+            assertEquals(new NotifyHost.Message(run.pid(), "READY=1\nMAINPID=" + containerPid(b.id()) + "\n", false), host.messages().get(0));
+        }
+    }
+
     /** A program that exits without READY ends the wait (runc: no message); nothing is sent. */
     @Test
     void aProgramThatExitsWithoutReadyEndsTheWait() throws Exception {
