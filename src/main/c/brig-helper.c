@@ -33,6 +33,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1376,7 +1377,7 @@ static void run(struct step *s)
  * path. */
 
 /* brig.cli.Supervisor's messages, and brig.server.Protocol's frames a served call gets. */
-enum { SV_FORWARD = 21, SV_CONTAINER = 22, SV_STARTING = 23, SV_FORGET = 24, SV_REMOVE = 25 };
+enum { SV_FORWARD = 21, SV_CONTAINER = 22, SV_STARTING = 23, SV_FORGET = 24, SV_REMOVE = 25, SV_NOTIFY = 26, S_NOTIFIED = 27 };
 enum { S_OUT = 11, S_ERR = 12, S_EXIT = 13, S_IN_WANT = 14, S_IN = 15, S_SPAWN = 16, S_SPAWNED = 17, S_TEARDOWN = 18,
        S_CONNECT = 19, S_CONNECTED = 20 };
 
@@ -1770,6 +1771,29 @@ static void spawn_helper(int binary, const char *p, uint32_t len)
 		close(sp[0]);
 }
 
+/* The address of the AF_UNIX socket at path (len bytes, NUL-terminated): 0 or an errno. A
+ * path too long for sun_path goes through its directory, opened as *dir (closed by the caller). */
+static int unix_address(char *path, uint32_t len, struct sockaddr_un *sa, int *dir)
+{
+	char *slash = strrchr(path, '/');
+	if (len == 0 || strlen(path) != len)
+		return EINVAL;
+	if (len < sizeof sa->sun_path) {
+		memcpy(sa->sun_path, path, len);
+		return 0;
+	}
+	if (!slash || slash == path)
+		return ENAMETOOLONG;
+	*slash = '\0';
+	*dir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*slash = '/';
+	if (*dir < 0)
+		return errno;
+	if (snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d%s", *dir, slash) >= (int)sizeof sa->sun_path)
+		return ENAMETOOLONG;
+	return 0;
+}
+
 /* CONNECT (--console-socket's path; a relative one against our working directory, the
  * caller's): connect an AF_UNIX stream socket to it from this process, so the engine listening
  * there (conmon, a shim) has the caller as its peer (SO_PEERCRED), and answer CONNECTED with
@@ -1778,29 +1802,68 @@ static void spawn_helper(int binary, const char *p, uint32_t len)
 static void connect_socket(char *path, uint32_t len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *slash = strrchr(path, '/');
-	int dir = -1, s = -1, err = 0;
-	if (len == 0 || strlen(path) != len) {
-		err = EINVAL;
-	} else if (len < sizeof sa.sun_path) {
-		memcpy(sa.sun_path, path, len);
-	} else if (!slash || slash == path) {
-		err = ENAMETOOLONG;
-	} else {
-		*slash = '\0';
-		dir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		*slash = '/';
-		if (dir < 0)
-			err = errno;
-		else if (snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d%s", dir, slash) >= (int)sizeof sa.sun_path)
-			err = ENAMETOOLONG;
-	}
+	int dir = -1, s = -1, err = unix_address(path, len, &sa, &dir);
 	if (!err && (s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		err = errno;
 	while (!err && connect(s, (struct sockaddr *)&sa, sizeof sa) < 0)
 		if (errno != EINTR)
 			err = errno;
 	answer(S_CONNECTED, -err, err ? -1 : s);
+	if (s >= 0)
+		close(s);
+	if (dir >= 0)
+		close(dir);
+}
+
+/* NOTIFY (the host's NOTIFY_SOCKET: a path or "@" and an abstract name; NUL; a message): send
+ * the message there from this process, the pid the caller started (systemd's NotifyAccess=main
+ * takes notifications from the main pid only, and resolves the path in the caller's mounts),
+ * then BARRIER=1 with a pipe's write end, and wait until the receiver closes it (at most 30 s,
+ * as runc): systemd must read the message before its sender exits, or it cannot tell whose it
+ * is. Answer NOTIFIED with 0 or -errno. */
+static void notify_host(char *p, uint32_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t salen = sizeof sa;
+	uint32_t n = (uint32_t)strnlen(p, len);
+	int dir = -1, s = -1, pipefd[2] = { -1, -1 }, err = 0;
+	if (n == len || n < 2) {
+		err = EINVAL;
+	} else if (p[0] == '@' && n > sizeof sa.sun_path) {
+		err = ENAMETOOLONG;
+	} else if (p[0] == '@') { /* abstract: a NUL, then the name, as long as it is */
+		memcpy(sa.sun_path + 1, p + 1, n - 1);
+		salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	} else {
+		err = unix_address(p, n, &sa, &dir);
+	}
+	if (!err && (s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		err = errno;
+	if (!err && sendto(s, p + n + 1, len - n - 1, MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0)
+		err = errno;
+	if (!err && pipe2(pipefd, O_CLOEXEC) < 0)
+		err = errno;
+	if (!err) {
+		char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+		struct iovec iov = { "BARRIER=1", 9 };
+		struct msghdr m = { .msg_name = &sa, .msg_namelen = salen, .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pipefd[1], sizeof(int));
+		if (sendmsg(s, &m, MSG_NOSIGNAL) < 0)
+			err = errno;
+		close(pipefd[1]);
+		struct pollfd w = { pipefd[0], POLLIN, 0 };
+		while (!err && poll(&w, 1, 30000) < 0 && errno == EINTR)
+			; /* EOF: read; nothing in 30 s: a receiver without barriers, as runc lets it be */
+		close(pipefd[0]);
+	}
+	int32_t answer = -err;
+	uint32_t frame[3] = { S_NOTIFIED, 4, (uint32_t)answer };
+	send_all(sv.ctl, frame, sizeof frame);
 	if (s >= 0)
 		close(s);
 	if (dir >= 0)
@@ -1912,6 +1975,8 @@ static void read_ctl(void)
 			free(sv.undo);
 			sv.undo = NULL;
 			forget_removal();
+		} else if (hdr[0] == SV_NOTIFY) {
+			notify_host(p, hdr[1]);
 		} else if (hdr[0] == SV_CONTAINER && hdr[1] >= 4 && !sv.container) {
 			memcpy(&sv.container, p, 4);
 			sv.report = p + 4;

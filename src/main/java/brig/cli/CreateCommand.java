@@ -2,6 +2,7 @@ package brig.cli;
 
 import brig.errors.BrigFailure;
 import brig.runtime.ConsoleSocket;
+import brig.runtime.Notify;
 import brig.runtime.Planner;
 import brig.runtime.Runtime;
 import java.nio.file.Path;
@@ -44,12 +45,15 @@ final class CreateCommand {
         int listen = listenFds(inv);
         try {
             inv.host().ignoreDirectSignals();
+            String notify = notifySocket(inv);
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(inv.path(a.value("bundle", ".")),
-                    a.bool("no-pivot"), preserve, listen, a.bool("no-new-keyring")).withCaller(inv.caller().pid()), Planner.Mode.CREATE);
+                    a.bool("no-pivot"), preserve, listen, a.bool("no-new-keyring")).withCaller(inv.caller().pid())
+                    .withNotifySocket(notify), Planner.Mode.CREATE);
             if (a.bool("explain")) {
                 inv.out().print(p.explain());
                 return 0;
             }
+            Notify.Relay relay = thenStart && notify != null ? notifier(inv) : null;
             if (inv.globals().debug()) p.explain().lines().forEach(l -> inv.debug("plan: " + l));
             String misuse = ConsoleSocket.misuse(true, p.spec().process().terminal(), a.has("console-socket"));
             if (misuse != null) return inv.fail(misuse);
@@ -69,13 +73,53 @@ final class CreateCommand {
                     sv.forget(); // made: it is the user's now, not the supervisor's to clean up
                 }
             }
-            if (thenStart) rt.startCreated(id);
+            if (thenStart) {
+                try {
+                    start(rt, id, notify, relay, null); // this JVM ignores TERM, INT and HUP (a half-made create)
+                } catch (BrigFailure e) {
+                    // runc's run -d removes a container whose run failed; start leaves it.
+                    if (notify != null) rt.delete(id, true);
+                    throw e;
+                }
+            }
             return 0;
         } catch (BrigFailure e) {
             // Runtime.start removed what it made.
             if (sv != null) sv.forget();
             throw e;
         }
+    }
+
+    /**
+     * `start` of a created container; with the caller's NOTIFY_SOCKET ({@code notify}), returns
+     * once its program has sent READY (passed on by {@code relay}) or its first process is gone;
+     * {@code forwardTo}, if not null, is told to forward the caller's signals meanwhile.
+     */
+    static void start(Runtime rt, String id, String notify, Notify.Relay relay, Supervisor forwardTo) throws BrigFailure {
+        try (Notify n = rt.startCreated(id, notify)) {
+            if (n == null) return;
+            // The program runs: from now on the caller's signals end this wait, as they end runc's.
+            if (forwardTo != null) forwardTo.forwardSignals();
+            brig.runtime.ContainerState s = rt.state(id);
+            n.relay(s, s.pid(), notify, relay);
+        }
+    }
+
+    /** The caller's NOTIFY_SOCKET as an address ({@link Notify#address}), or null. */
+    static String notifySocket(Invocation inv) throws BrigFailure {
+        return Notify.address(inv.env("NOTIFY_SOCKET"), inv.cwd());
+    }
+
+    /**
+     * What passes READY on to the caller's NOTIFY_SOCKET: the supervisor, the process the
+     * caller started. A JVM started some other way (plain java) has none: refused.
+     */
+    static Notify.Relay notifier(Invocation inv) throws BrigFailure {
+        Supervisor sv = inv.sv();
+        if (sv == null || sv.notifier() == null) {
+            throw new brig.runtime.BrigException("NOTIFY_SOCKET: no supervisor to pass READY on from the caller's process (start brig with bin/brig)");
+        }
+        return sv.notifier();
     }
 
     /**

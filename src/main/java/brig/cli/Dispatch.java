@@ -51,6 +51,16 @@ public final class Dispatch {
     }
 
     /**
+     * {@link #supervised(String)}, and `start` when the caller has NOTIFY_SOCKET: the
+     * container's READY then goes to that socket from the caller's own process (the supervisor),
+     * the pid systemd takes notifications from (brig.runtime.Notify).
+     */
+    public static boolean supervised(String verb, Map<String, String> env) {
+        String notify = env.get("NOTIFY_SOCKET");
+        return supervised(verb) || ("start".equals(verb) && notify != null && !notify.isEmpty());
+    }
+
+    /**
      * Whether the call will most likely start a helper (run, create, exec, container run or
      * exec; not --explain or --help), so that one may be started ahead while it plans. A guess:
      * a wrong one costs a helper that exits unused, or the time it would have saved.
@@ -79,6 +89,12 @@ public final class Dispatch {
          * {@link brig.syscalls.Libc#connectUnix} does.
          */
         int connectUnix(Path path) throws brig.syscalls.SyscallException;
+
+        /**
+         * What sends a container's READY to the host's NOTIFY_SOCKET from the caller's process
+         * (systemd takes it from the service's main pid), and tells when the caller has gone.
+         */
+        brig.runtime.Notify.Relay notifier();
     }
 
     /**
@@ -89,7 +105,7 @@ public final class Dispatch {
                           Path cwd, int umask, long pid, int uid, int gid, Path home, Link link) {
         if (link == null) return run(argv, in, out, err, env, cwd, umask, pid, uid, gid, home);
         Invocation inv = new Invocation(in, out, err, env, cwd, umask, new Invocation.Caller(pid, uid, gid),
-                Invocation.Globals.DEFAULT, Invocation.Host.served(home, Supervisor.served(link::send, env), link.launcher(),
+                Invocation.Globals.DEFAULT, Invocation.Host.served(home, Supervisor.served(link::send, link.notifier(), env), link.launcher(),
                 link::connectUnix));
         // TEST ONLY (as Main does for a cold JVM): the server kills itself at that point of this
         // start, so tests can see the client clean up after a server lost mid-start.

@@ -2,6 +2,7 @@ package brig.cli;
 
 import brig.errors.BrigFailure;
 import brig.runtime.ConsoleSocket;
+import brig.runtime.Notify;
 import brig.runtime.Planner;
 import brig.runtime.Runtime;
 import brig.runtime.Started;
@@ -48,15 +49,19 @@ final class RunCommand {
         int listen = CreateCommand.listenFds(inv);
         Runtime rt = new Runtime(inv.globals().root(), inv.helper(), inv::warn, new brig.runtime.Hooks.Output(inv.out(), inv.err(), inv.cwd()));
         Supervisor sv = inv.sv();
+        Notify[] notify = {null}; // NOTIFY_SOCKET: bound before the program may run, as runc binds it
         try {
             inv.host().ignoreDirectSignals();
+            String notifyAt = CreateCommand.notifySocket(inv);
             Runtime.Prepared p = rt.prepare(id, new Runtime.Options(inv.path(a.value("bundle", ".")),
-                    a.bool("no-pivot"), preserve, listen, a.bool("no-new-keyring")).withCaller(inv.caller().pid()), Planner.Mode.RUN);
+                    a.bool("no-pivot"), preserve, listen, a.bool("no-new-keyring")).withCaller(inv.caller().pid())
+                    .withNotifySocket(notifyAt), Planner.Mode.RUN);
             if (a.bool("explain")) {
                 inv.out().print(p.explain());
                 if (!keep) inv.out().println(rt.teardown(p).explain());
                 return 0;
             }
+            Notify.Relay relay = notifyAt == null ? null : CreateCommand.notifier(inv);
             if (inv.globals().debug()) p.explain().lines().forEach(l -> inv.debug("plan: " + l));
             // In the foreground a terminal is relayed by the supervisor, never sent to a socket.
             String misuse = ConsoleSocket.misuse(false, p.spec().process().terminal(), a.has("console-socket"));
@@ -66,12 +71,19 @@ final class RunCommand {
             Path pidFile = a.has("pid-file") ? inv.path(a.value("pid-file", "")) : null;
             Runtime.BeforeRun beforeRun = pid -> {
                 if (pidFile != null) writePidFile(pidFile, pid);
+                try {
+                    if (notifyAt != null) notify[0] = Notify.listen(rt.store().dir(id), id);
+                } catch (brig.runtime.BrigException e) {
+                    throw new java.io.IOException(e.getMessage(), e);
+                }
             };
             Started s = sv == null ? rt.start(p, listen + preserve, null, (cid, start) -> {}, beforeRun)
                     : rt.start(p, listen + preserve, sv.passedFds(), (cid, start) -> sv.starting(List.of("--root",
                             inv.globals().root().toString(), "delete", "--force", "--start", start, cid)), beforeRun);
             try {
                 Runtime.testCrashPoint("started");
+                // runc's foreground run: READY first (MAINPID: the caller's process, which stays), then the hand-over.
+                if (notify[0] != null) notify[0].relay(s.state(), (int) inv.caller().pid(), notifyAt, relay);
                 if (sv == null) { // not under the launcher: wait here
                     int status = s.waitFor(keep);
                     if (s.oomReport() != null) inv.err().println("brig: " + s.oomReport());
@@ -90,6 +102,8 @@ final class RunCommand {
             // Runtime.start and abort removed what they made.
             if (sv != null) sv.forget();
             throw e;
+        } finally {
+            if (notify[0] != null) notify[0].close();
         }
     }
 

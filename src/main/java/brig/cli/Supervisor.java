@@ -26,6 +26,12 @@ final class Supervisor {
      * a resident server sends them on the client's connection among its own.
      */
     static final int FORWARD = 21, CONTAINER = 22, STARTING = 23, FORGET = 24, REMOVE = 25;
+    /**
+     * NOTIFY: the host's NOTIFY_SOCKET address, NUL, a message; the supervisor sends the message
+     * there from its own process, then BARRIER=1, and answers NOTIFIED: u32 0 or -errno
+     * (brig.runtime.Notify). The one message it answers: on the cold path on the JVM's fd.
+     */
+    static final int NOTIFY = 26, NOTIFIED = 27;
 
     /** How the messages reach the supervisor: a u32 type, u32 length, payload frame, and at most one fd. */
     @FunctionalInterface
@@ -37,10 +43,12 @@ final class Supervisor {
 
     private final Channel channel;
     private final Set<Integer> passedFds;
+    private final brig.runtime.Notify.Relay notifier;
 
-    private Supervisor(Channel channel, Set<Integer> passedFds) {
+    private Supervisor(Channel channel, Set<Integer> passedFds, brig.runtime.Notify.Relay notifier) {
         this.channel = channel;
         this.passedFds = passedFds;
+        this.notifier = notifier;
     }
 
     /**
@@ -49,8 +57,8 @@ final class Supervisor {
      *
      * @param env the caller's environment, whose BRIG_FDS the client set before it sent it
      */
-    static Supervisor served(Channel channel, java.util.Map<String, String> env) {
-        return new Supervisor(channel, parseFds(env.get("BRIG_FDS")));
+    static Supervisor served(Channel channel, brig.runtime.Notify.Relay notifier, java.util.Map<String, String> env) {
+        return new Supervisor(channel, parseFds(env.get("BRIG_FDS")), notifier);
     }
 
     /**
@@ -66,7 +74,7 @@ final class Supervisor {
             // Inherited (the only fd the supervisor lets through): close-on-exec from now on,
             // so no helper or container can hold it and talk to the supervisor.
             Libc.setCloseOnExec(fd, true);
-            found = new Supervisor((type, payload, pass) -> {
+            Channel channel = (type, payload, pass) -> {
                 ByteBuffer b = ByteBuffer.allocate(8 + payload.length).order(ByteOrder.nativeOrder());
                 b.putInt(type).putInt(payload.length).put(payload);
                 if (pass >= 0) {
@@ -74,7 +82,20 @@ final class Supervisor {
                 } else {
                     Libc.writeFully(fd, b.array());
                 }
-            }, parseFds(env.get("BRIG_FDS")));
+            };
+            found = new Supervisor(channel, parseFds(env.get("BRIG_FDS")), new brig.runtime.Notify.Relay() {
+                @Override
+                public void send(String address, byte[] message) throws SyscallException {
+                    channel.send(NOTIFY, brig.runtime.Notify.payload(address, message), -1);
+                    brig.runtime.Notify.answer(address, readAnswer(fd));
+                }
+
+                /** The supervisor's socket: it hangs up when the supervisor, the caller's process, is gone. */
+                @Override
+                public int caller() {
+                    return fd;
+                }
+            });
             return found;
         } catch (NumberFormatException | SyscallException e) {
             return null;
@@ -100,6 +121,28 @@ final class Supervisor {
      */
     Set<Integer> passedFds() {
         return passedFds;
+    }
+
+    /** The supervisor's answer on the cold path's fd: NOTIFIED's u32, or -EPIPE when none came. */
+    private static int readAnswer(int fd) throws SyscallException {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment buf = a.allocate(12, 4);
+            for (long off = 0; off < 12;) {
+                int n = Libc.read(fd, buf.asSlice(off), 12 - off);
+                if (n <= 0) return -brig.syscalls.Errno.EPIPE;
+                off += n;
+            }
+            boolean ok = buf.get(java.lang.foreign.ValueLayout.JAVA_INT, 0) == NOTIFIED && buf.get(java.lang.foreign.ValueLayout.JAVA_INT, 4) == 4;
+            return ok ? buf.get(java.lang.foreign.ValueLayout.JAVA_INT, 8) : -brig.syscalls.Errno.EPIPE;
+        }
+    }
+
+    /**
+     * What passes a container's READY on to the host's NOTIFY_SOCKET: this supervisor, the
+     * process the caller started (systemd's NotifyAccess=main takes only its main pid's).
+     */
+    brig.runtime.Notify.Relay notifier() {
+        return notifier;
     }
 
     /** Signals for brig itself: the supervisor forwards them to this JVM from now on. */

@@ -93,6 +93,18 @@ public sealed interface HostStep {
         }
     }
 
+    /**
+     * NOTIFY_SOCKET: the container's notify directory in its state directory, which the
+     * helper bind-mounts at /run/notify; start (or run) binds the socket in it (see {@link Notify}).
+     */
+    record MakeNotifyDir(Path dir) implements HostStep {
+        public Phase phase() { return Phase.BEFORE_CLONE; }
+        public String explain() {
+            return "make the directory " + dir + " (mode 0755) for the container's notify socket " + Notify.SOCKET
+                    + ", seen in the container at " + Notify.IN_CONTAINER;
+        }
+    }
+
     /** /proc/PID/uid_map or gid_map of a new user namespace: one write(2), as the kernel needs. */
     record WriteIdMap(String file, List<Spec.IdMapping> maps, String field) implements HostStep {
         public WriteIdMap { maps = List.copyOf(maps); }

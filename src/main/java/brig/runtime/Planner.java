@@ -53,13 +53,21 @@ public final class Planner {
      *     to the program as LISTEN_FDS and LISTEN_PID=1
      * @param keyring the name of a fresh session keyring to join ("_ses.ID", runc's), or null
      *     to keep the caller's (--no-new-keyring)
+     * @param notifyDir the container's notify directory on the host when the caller set
+     *     NOTIFY_SOCKET (see {@link Notify}), else null
      */
     public record Context(Path bundle, Path rootfs, Mode mode, boolean noPivot, int preserveFds, Path execFifo,
-                          ContainerCgroup cgroup, int lastCap, int listenFds, String keyring) {
+                          ContainerCgroup cgroup, int lastCap, int listenFds, String keyring, Path notifyDir) {
         /** No listen fds, the caller's session keyring kept. */
         public Context(Path bundle, Path rootfs, Mode mode, boolean noPivot, int preserveFds, Path execFifo,
                        ContainerCgroup cgroup, int lastCap) {
             this(bundle, rootfs, mode, noPivot, preserveFds, execFifo, cgroup, lastCap, 0, null);
+        }
+
+        /** No notify socket. */
+        public Context(Path bundle, Path rootfs, Mode mode, boolean noPivot, int preserveFds, Path execFifo,
+                       ContainerCgroup cgroup, int lastCap, int listenFds, String keyring) {
+            this(bundle, rootfs, mode, noPivot, preserveFds, execFifo, cgroup, lastCap, listenFds, keyring, null);
         }
     }
 
@@ -181,6 +189,8 @@ public final class Planner {
         RootfsPlanner rootfs = new RootfsPlanner(spec, new RootfsPlanner.Context(c.rootfs(), c.bundle(), userns,
                 l.creates(NamespaceType.NETWORK), c.cgroup()));
         steps.addAll(rootfs.prepare());
+        // NOTIFY_SOCKET: runc's bind mount after the config's mounts (and the program's variable, below).
+        if (c.notifyDir() != null) steps.addAll(Notify.mountSteps(c.notifyDir()));
         if (p != null && p.terminal()) {
             int rows = p.consoleSize() != null ? p.consoleSize().height() : 0;
             int cols = p.consoleSize() != null ? p.consoleSize().width() : 0;
@@ -214,7 +224,7 @@ public final class Planner {
 
         if (late) steps.add(await);
         // Limits, identity, the program, fds and seccomp where runc loads it; before the start wait.
-        List<String> env = listenEnv(p.env(), c.listenFds());
+        List<String> env = listenEnv(c.notifyDir() != null ? Notify.env(p.env()) : p.env(), c.listenFds());
         steps.addAll(ProcessPlanner.run(p, l.seccomp(), c.lastCap(), env, c.listenFds() + c.preserveFds()));
         if (c.mode() == Mode.CREATE) {
             steps.add(new Step.Ready());

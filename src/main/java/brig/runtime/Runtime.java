@@ -125,13 +125,22 @@ public final class Runtime {
      *     meant for the runtime (brig.cli: LISTEN_PID is the caller's pid)
      * @param noNewKeyring keep the caller's session keyring instead of a fresh "_ses.ID"
      */
-    public record Options(Path bundle, boolean noPivot, int preserveFds, int listenFds, boolean noNewKeyring, long caller) {
+    public record Options(Path bundle, boolean noPivot, int preserveFds, int listenFds, boolean noNewKeyring, long caller,
+                          String notifySocket) {
         public Options(Path bundle, boolean noPivot, int preserveFds) {
             this(bundle, noPivot, preserveFds, 0, false);
         }
 
         public Options(Path bundle, boolean noPivot, int preserveFds, int listenFds, boolean noNewKeyring) {
-            this(bundle, noPivot, preserveFds, listenFds, noNewKeyring, 0);
+            this(bundle, noPivot, preserveFds, listenFds, noNewKeyring, 0, null);
+        }
+
+        /**
+         * The container gets a notify socket of its own ({@link Notify}) when the caller has
+         * NOTIFY_SOCKET ({@code address}, see {@link Notify#address}; null: none).
+         */
+        public Options withNotifySocket(String address) {
+            return new Options(bundle, noPivot, preserveFds, listenFds, noNewKeyring, caller, address);
         }
 
         /**
@@ -140,7 +149,7 @@ public final class Runtime {
          * server that is not its own cgroup); 0: this process's.
          */
         public Options withCaller(long pid) {
-            return new Options(bundle, noPivot, preserveFds, listenFds, noNewKeyring, pid);
+            return new Options(bundle, noPivot, preserveFds, listenFds, noNewKeyring, pid, notifySocket);
         }
 
         /** Every fd from 3 up the container inherits: the listen fds, then the preserved ones. */
@@ -232,9 +241,14 @@ public final class Runtime {
         }
         Path fifo = mode == Planner.Mode.CREATE ? store.dir(id).resolve("exec.fifo") : null;
         String keyring = o.noNewKeyring() ? null : sessionKeyring(id);
+        Path notifyDir = o.notifySocket() == null ? null : Notify.dir(store.dir(id));
         Planner.Context ctx = new Planner.Context(bundle, rootfs, mode, o.noPivot(), o.preserveFds(), fifo,
-                cgroup, lastCap(), o.listenFds(), keyring);
+                cgroup, lastCap(), o.listenFds(), keyring, notifyDir);
         List<HostStep> host = Planner.host(spec, cgroup, resources, spec.linux().cgroupsPath() == null, fifo);
+        if (notifyDir != null) { // before the clone: the helper's mounts may run before its wait
+            host = new ArrayList<>(host);
+            host.add(1, new HostStep.MakeNotifyDir(notifyDir));
+        }
         try {
             return new Prepared(id, bundle, spec, rootfs, cgroup, resources, host, Planner.plan(spec, ctx, host), mode,
                     new CreatedWith(brig.json.Json.compact(json), keyring));
@@ -530,6 +544,8 @@ public final class Runtime {
         } else if (step instanceof HostStep.MakeExecFifo f) {
             Libc.mkfifo(f.fifo().toString(), 0622);
             if (f.uid() >= 0) Libc.fchownat(Libc.AT_FDCWD, f.fifo().toString(), (int) f.uid(), (int) (f.gid() >= 0 ? f.gid() : -1), Libc.AT_SYMLINK_NOFOLLOW);
+        } else if (step instanceof HostStep.MakeNotifyDir n) {
+            Notify.makeDir(n.dir());
         } else if (step instanceof HostStep.MakeStartReport f) {
             Libc.mkfifo(f.fifo().toString(), 0622); // as the exec fifo: the process opens it before it changes identity
         } else if (step instanceof HostStep.RunHook r) {
@@ -838,6 +854,17 @@ public final class Runtime {
      * it waits on, which then goes. Fails with runc's words if the container is not "created".
      */
     public void startCreated(String id) throws BrigException {
+        startCreated(id, null);
+    }
+
+    /**
+     * {@link #startCreated(String)}; with {@code notifyAddress} (the caller's NOTIFY_SOCKET,
+     * see {@link Notify#address}) the container's notify socket is bound before its program
+     * may run and returned: the caller waits on it ({@link Notify#relay}) and closes it.
+     * Null without.
+     */
+    public Notify startCreated(String id, String notifyAddress) throws BrigException {
+        Notify notify = null;
         try (StateStore.Lock lock = store.lock(id)) {
             ContainerState s = state(id);
             switch (s.status()) {
@@ -852,6 +879,7 @@ public final class Runtime {
             if (created != null && !created.configJson().has("process")) {
                 throw new BrigException("cannot start container " + id + ": process: its config.json (as create read it) has none");
             }
+            if (notifyAddress != null) notify = Notify.listen(store.dir(id), id);
             Path fifo = store.dir(id).resolve("exec.fifo");
             int report = Hooks.openReport(fifo); // before the start is let go; -1 without hooks at start
             int fd;
@@ -891,6 +919,10 @@ public final class Runtime {
                 }
                 Hooks.runWarned(Hooks.Kind.POSTSTART, s.withStatus("running"), warn, hookOutput);
             }
+            return notify;
+        } catch (BrigException | RuntimeException e) {
+            if (notify != null) notify.close();
+            throw e;
         }
     }
 

@@ -370,7 +370,11 @@ public final class StateStore {
 
     static void removeDir(Path d) {
         try (var files = Files.list(d)) {
-            for (Path f : files.toList()) Files.deleteIfExists(f);
+            // A directory in it: notify/ (brig.runtime.Notify), with a socket a start left.
+            for (Path f : files.toList()) {
+                if (Files.isDirectory(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) removeDir(f);
+                else Files.deleteIfExists(f);
+            }
             Files.deleteIfExists(d);
         } catch (IOException ignored) {
             // already gone

@@ -162,6 +162,42 @@ final class CallerLink implements Dispatch.Link {
         return f.fd();
     }
 
+    /**
+     * NOTIFY: the host's NOTIFY_SOCKET address, NUL, the message; the supervisor sends it
+     * from the caller's process, then BARRIER=1, and answers NOTIFIED: u32 0 or -errno.
+     * Asked only before a container is handed over (start, run), so no TEARDOWN comes first.
+     */
+    @Override
+    public brig.runtime.Notify.Relay notifier() {
+        return new brig.runtime.Notify.Relay() {
+            @Override
+            public void send(String address, byte[] message) throws SyscallException {
+                notifyHost(address, message);
+            }
+
+            /** The call's connection: nothing comes on it while READY is awaited, unless the caller has gone. */
+            @Override
+            public int caller() {
+                return conn;
+            }
+        };
+    }
+
+    private void notifyHost(String address, byte[] message) throws SyscallException {
+        synchronized (lock) {
+            Protocol.write(conn, Protocol.NOTIFY, brig.runtime.Notify.payload(address, message));
+        }
+        Protocol.Frame f;
+        try {
+            f = incoming.next();
+        } catch (EOFException e) {
+            throw new SyscallException("recvmsg", "the caller's process (it went away)", brig.syscalls.Errno.EPIPE);
+        }
+        Libc.close(f.fd());
+        boolean ok = f.type() == Protocol.NOTIFIED && f.payload().length == 4;
+        brig.runtime.Notify.answer(address, ok ? Protocol.u32(f.payload(), 0) : -brig.syscalls.Errno.EPIPE);
+    }
+
     /** brig.cli.Supervisor's message types this link watches. */
     private static final int CONTAINER = 22, STARTING = 23, FORGET = 24;
 

@@ -37,7 +37,12 @@ import java.nio.file.Path;
  * client: SPAWNED u32 pid of `brig-helper init` it started, its control socket as fd (or -errno, no fd)
  * server: CONNECT   a path (--console-socket, absolute: the caller's cwd resolved)
  * client: CONNECTED u32 0 and an AF_UNIX stream socket it connected to the path, as fd (or -errno, no fd)
+ * server: NOTIFY    the host's NOTIFY_SOCKET (absolute path or @abstract), NUL, a message (READY=1, MAINPID=N)
+ * client: NOTIFIED  u32 0 once it sent the message from its own process, then BARRIER=1, and the
+ *                   receiver closed the barrier's pipe (at most 30 s); or -errno
  * </pre>
+ * NOTIFY (brig.runtime.Notify) passes a container's READY on from the caller's process, whose
+ * pid systemd takes notifications from; `start` with NOTIFY_SOCKET is supervised for it.
  * CONNECT makes the console socket's peer (conmon, containerd's shim: SO_PEERCRED) the
  * caller's process, whose root and mounts resolve the path, not the server.
  * After EXIT of a run whose container was handed over with a clean-up to do, the call stays
@@ -54,7 +59,9 @@ final class Protocol {
 
     static final int HELLO = 1, READY = 2, STALE = 3, REQUEST = 4, COLD = 9, ACK = 10, OUT = 11, ERR = 12, EXIT = 13,
             IN_WANT = 14, IN = 15,
-            SPAWN = 16, SPAWNED = 17, TEARDOWN = 18, CONNECT = 19, CONNECTED = 20;
+            SPAWN = 16, SPAWNED = 17, TEARDOWN = 18, CONNECT = 19, CONNECTED = 20,
+            /** Numbered after brig.cli.Supervisor's 21-24: brig-helper reads both on one connection. */
+            NOTIFY = 26, NOTIFIED = 27; // 21-25 are brig.cli.Supervisor's messages on the same connection
     /** Larger than any argv and environment execve takes (ARG_MAX is 2 MiB by default). */
     static final int MAX = 4 << 20;
     /**

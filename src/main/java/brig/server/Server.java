@@ -254,7 +254,7 @@ public final class Server {
             if (cold == null && !control && r.umask() != umask) cold = "caller's umask " + Integer.toOctalString(r.umask()) + " is not the server's";
             if (cold == null && cwd < 0) cold = "no working directory came";
             if (cold == null && verb != null && !SERVED.contains(verb) && Dispatch.known(verb)) cold = "\"" + verb + "\" is not served yet";
-            boolean supervised = cold == null && Dispatch.supervised(verb);
+            boolean supervised = cold == null && Dispatch.supervised(verb, r.env());
             Path dir = cold == null ? workingDirectory(cwd) : null;
             // The plan names paths the helper opens in the caller's process: /proc/self/fd/N is ours.
             if (supervised && dir.startsWith("/proc/self/fd")) cold = "the working directory has no name (removed or renamed)";

@@ -857,6 +857,46 @@ public final class Libc {
         }
     }
 
+    private static final long SYS_BIND = 49;
+    public static final int SOCK_DGRAM = 2;
+
+    /**
+     * An AF_UNIX datagram socket bound to {@code path} (which must not exist), close-on-exec:
+     * a container's notify socket (brig.runtime.Notify). A path longer than sun_path holds is
+     * bound through /proc/self/fd/N of its directory, as {@link #connectUnix} connects.
+     */
+    public static int bindDatagram(String path) throws SyscallException {
+        int slash = path.lastIndexOf('/');
+        int dir = -1;
+        try (Arena a = Arena.ofConfined()) {
+            String name = path;
+            if (path.getBytes(StandardCharsets.UTF_8).length > 107 && slash > 0) {
+                try {
+                    dir = open(path.substring(0, slash), O_PATH | O_DIRECTORY, 0);
+                } catch (SyscallException e) {
+                    throw new SyscallException("bind", path, e.errno());
+                }
+                name = "/proc/self/fd/" + dir + path.substring(slash);
+            }
+            byte[] b = name.getBytes(StandardCharsets.UTF_8);
+            if (b.length > 107) throw new SyscallException("bind", path, 36 /* ENAMETOOLONG */);
+            MemorySegment st = state(a);
+            int fd = (int) call(st, Fn.SOCKET, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            if (fd < 0) throw new SyscallException("socket", path, errno(st));
+            MemorySegment addr = a.allocate(110);
+            addr.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
+            MemorySegment.copy(b, 0, addr, JAVA_BYTE, 2, b.length);
+            if ((int) call(st, Fn.SYSCALL, SYS_BIND, fd, ptr(addr), 2 + b.length + 1) < 0) {
+                int err = errno(st);
+                close(fd);
+                throw new SyscallException("bind", path, err);
+            }
+            return fd;
+        } finally {
+            close(dir);
+        }
+    }
+
     // ---- the resident server's socket (brig.server) ----
 
     /** Who is at the other end of a unix socket (SO_PEERCRED): as of its connect(2). */
