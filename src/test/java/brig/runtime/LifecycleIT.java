@@ -178,7 +178,9 @@ class LifecycleIT {
         create(b);
         brig.brig(null, "kill", b.id(), "SIGKILL").expect(0);
         brig.awaitStatus(b.id(), "stopped");
-        // Another process now holds the pid the state names (a pid reused, made to order).
+        // Another process now holds the pid the state names (a pid reused, made to order). Its
+        // start time must fall in a later clock tick (10 ms): a warm create and kill take less.
+        Thread.sleep(30);
         Process other = new ProcessBuilder("sleep", "1000").start();
         try {
             Path file = brig.root().resolve(b.id()).resolve("state.json");
