@@ -2188,6 +2188,7 @@ supervise:;
 			 * lets go of its socket: reaped here, not left to the caller's subreaper. */
 			if (sv.served && sv.helper > 0)
 				waitpid(sv.helper, NULL, 0);
+			monitor_leave(); /* a monitor whose container never ran */
 			return status_code(sv.jvm_status);
 		}
 		struct pollfd p[4] = { { sfd, POLLIN, 0 }, { sv.ctl, POLLIN, 0 },
@@ -2371,14 +2372,27 @@ static void monitor_leave(void)
 		if (n > 0 && n < sizeof dir) {
 			memcpy(dir, d, n);
 			dir[n] = 0;
-			char *slash = strrchr(dir, '/');
-			if (slash && slash != dir) {
-				*slash = 0;
+			/* DIR is ROOT/brig.monitor/OWN: back to ROOT, then OWN goes, and brig.monitor
+			 * if no other monitor has a directory in it (EBUSY, ENOTEMPTY: it stays). A
+			 * directory of each monitor's own, so that one leaving never removes the one a
+			 * new monitor is about to enter (measured: ENODEV, then ENOSPC for cpuset, when
+			 * served `run -d --rm` of short containers overlapped). */
+			char *own = strrchr(dir, '/'), *parent = NULL;
+			if (own && own != dir) {
+				*own = 0;
+				parent = strrchr(dir, '/');
+				*own = '/';
+			}
+			if (parent && parent != dir) {
+				*parent = 0;
 				snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
-				*slash = '/';
+				*parent = '/';
 				int fd = open(procs, O_WRONLY | O_CLOEXEC);
-				if (fd >= 0 && write(fd, "0", 1) == 1)
+				if (fd >= 0 && write(fd, "0", 1) == 1 && rmdir(dir) == 0) {
+					*own = 0;
 					rmdir(dir);
+					*own = '/';
+				}
 				if (fd >= 0)
 					close(fd);
 			}

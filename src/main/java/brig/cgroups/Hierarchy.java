@@ -112,23 +112,56 @@ public record Hierarchy(String controllers, Path mountPoint, String own) {
      * that moves itself there: a detached container's monitor (brig-helper monitor).
      */
     public static List<Path> make(String name) throws CgroupException {
-        List<Path> out = new ArrayList<>();
-        Path dir = null;
-        try {
-            for (Hierarchy h : discover()) {
-                dir = h.mountPoint().resolve(name);
-                Files.createDirectories(dir);
-                if (h.has("cpuset")) {
-                    for (String f : List.of("cpuset.cpus", "cpuset.mems")) {
-                        if (Files.readString(dir.resolve(f)).isBlank()) Files.writeString(dir.resolve(f), Files.readString(h.mountPoint().resolve(f)).trim());
+        // A leaving monitor may remove a shared parent between two steps here (ENOENT): what
+        // this attempt made goes again, and it starts over.
+        for (int attempt = 0; ; attempt++) {
+            List<Path> out = new ArrayList<>();
+            Path dir = null;
+            try {
+                for (Hierarchy h : discover()) {
+                    // Level by level ("a/b" makes a, then b), each v1 cpuset filled from its
+                    // parent: a task cannot join an empty one, nor a child take cpus its parent lacks.
+                    dir = h.mountPoint();
+                    for (Path part : Path.of(name)) {
+                        Path parent = dir;
+                        dir = dir.resolve(part);
+                        makeOnce(dir);
+                        if (h.has("cpuset")) {
+                            for (String f : List.of("cpuset.cpus", "cpuset.mems")) {
+                                if (Files.readString(dir.resolve(f)).isBlank()) Files.writeString(dir.resolve(f), Files.readString(parent.resolve(f)).trim());
+                            }
+                        }
+                    }
+                    out.add(dir);
+                }
+                return out;
+            } catch (IOException e) {
+                for (Path made : out) {
+                    try {
+                        Files.deleteIfExists(made);
+                    } catch (IOException ignored) {
+                        // another process entered it meanwhile: it is theirs to remove
                     }
                 }
-                out.add(dir);
+                if (attempt < 3) continue; // ENOENT, or ENODEV from a directory being removed
+                throw new CgroupException("cgroup: cannot make " + (dir == null ? name : dir) + ": " + e);
             }
-        } catch (IOException e) {
-            throw new CgroupException("cgroup: cannot make " + (dir == null ? name : dir) + ": " + e);
         }
-        return out;
+    }
+
+    /** mkdir unless it exists; a parent removed meanwhile (a leaving monitor's) is made again. */
+    private static void makeOnce(Path dir) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                Files.createDirectory(dir);
+                return;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                return;
+            } catch (java.nio.file.NoSuchFileException e) {
+                if (attempt == 3) throw e;
+                makeOnce(dir.getParent());
+            }
+        }
     }
 
     static List<Hierarchy> discover(List<String> cgroupLines, List<String> mountinfo) {

@@ -343,11 +343,34 @@ final class ContainerCommand {
         runtime(inv).delete(name, true, a.value("start", null));
         Path bundle = ContainerBundles.bundle(Layout.open(ImageFlags.storeDir(inv, a)), name);
         if (a.bool("rm")) {
-            if (Files.exists(bundle)) ContainerBundles.remove(bundle);
+            if (Files.exists(bundle)) {
+                awaitWaiters(bundle);
+                ContainerBundles.remove(bundle);
+            }
         } else if (Files.isDirectory(bundle)) {
             Files.writeString(bundle.resolve(EXITED), ""); // ps -a: exited, not created
         }
         return 0;
+    }
+
+    /**
+     * `container wait` holds a shared lock on the bundle until it has read the exit file: a
+     * --rm removal waits for it (2 s at most: a stopped waiter does not hold the removal up),
+     * else a removal that follows the exit by a millisecond (a served clean-up) is faster than
+     * the waiter's poll.
+     */
+    private static void awaitWaiters(Path bundle) {
+        int fd = -1;
+        try {
+            fd = Libc.open(bundle.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+            for (int k = 0; k < 200 && !Libc.flock(fd, Libc.LOCK_EX, false, bundle.toString()); k++) Thread.sleep(10);
+        } catch (brig.syscalls.SyscallException e) {
+            // gone already, or no lock to take: nothing to wait for
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            Libc.close(fd); // the removal that follows needs no lock: waiters that come later find nothing
+        }
     }
 
     private static void removeQuietly(Path bundle) {
@@ -428,11 +451,13 @@ final class ContainerCommand {
                 java.util.Optional<ProcessHandle> supervisor = ProcessHandle.of(st.pid()).flatMap(ProcessHandle::parent);
                 rt.delete(name, true);
                 ContainerDetach.awaitSupervisor(supervisor);
+                ContainerDetach.forgetMonitor(name);
                 if (!Files.exists(bundle)) { // --rm: its supervisor's clean-up took it
                     inv.out().println(name);
                     continue;
                 }
             }
+            ContainerDetach.forgetMonitor(name);
             ContainerBundles.remove(bundle);
             inv.out().println(name);
         }

@@ -27,15 +27,16 @@ import java.util.List;
  * Detached containers: `container run -d`, and `container start` of one created with -d.
  * The container's supervisor is then a monitor of its own (brig-helper monitor, see the
  * helper's monitor()): a native process in its own session and in Brig's cgroup
- * /brig.monitor (as root), the container's parent and subreaper, that writes the log and the
- * exit file of {@link MonitorFiles} and runs `container cleanup` afterwards. No JVM stays.
+ * /brig.monitor/NAME (as root), the container's parent and subreaper, that writes the log and
+ * the exit file of {@link MonitorFiles} and runs `container cleanup` afterwards. No JVM stays.
  *
  * <p>The container's first process must be a descendant of its monitor (only a subreaper
- * ancestor inherits it), and the runtime starts it as the starting JVM's child; so the monitor
- * starts a JVM of its own for the start (`container monitored NAME`), exactly as a foreground
- * `container start` runs under the launcher's supervisor. This JVM only waits for its word:
- * that the container runs, or why not (with docker's exit code), over a socket the monitor
- * passes on (BRIG_DETACH_REPORT). Cost: a second JVM start, ~0.1 s (see the issue-12-detach note).
+ * ancestor inherits it); so the monitor runs `bin/brig container monitored NAME` in its own
+ * process, exactly as a foreground `container start` runs under its supervisor: as root the
+ * resident server answers it and the monitor's process starts the helper (~18 ms for the whole
+ * `container run -d`), else a JVM of its own (~0.25 s). Its word (that the container runs, or
+ * why not, with docker's exit code) comes over a pipe the monitor passes on
+ * (BRIG_DETACH_REPORT), which a server opens through /proc/PID/fd.
  */
 final class ContainerDetach {
     private ContainerDetach() {}
@@ -65,7 +66,10 @@ final class ContainerDetach {
                 "--exit", MonitorFiles.exit(bundle).toString()));
         if (Libc.geteuid() == 0) {
             try {
-                for (Path dir : brig.cgroups.Hierarchy.make(MONITOR_CGROUP)) argv.addAll(List.of("--cgroup", dir.toString()));
+                // One of its own below brig.monitor: a monitor leaving removes its own only (and
+                // brig.monitor once empty), never one a new monitor is about to enter.
+                // Named after the container, so that `container rm` finds one a killed monitor left.
+                for (Path dir : brig.cgroups.Hierarchy.make(MONITOR_CGROUP + "/" + name)) argv.addAll(List.of("--cgroup", dir.toString()));
             } catch (brig.cgroups.CgroupException e) {
                 // As the server: a monitor in the caller's cgroups still works (never the container's).
                 inv.warn(e.getMessage() + " (the monitor stays in the cgroups of brig's caller)");
@@ -73,9 +77,13 @@ final class ContainerDetach {
         }
         // bin/brig's cold path execs `brig-helper launch JAVA ... brig.cli.Main ARGS` in the
         // monitor's own process: the JVM's command line is the client's, in one place.
-        argv.addAll(List.of(home.resolve("bin/brig").toString(), "--no-server", "--root", inv.globals().root().toString(),
-                "container", "monitored", "--store", storeDir.toString(), name));
-        int[] sp = Libc.socketpair();
+        // As root, answered by the resident server when there is one (~20 ms, not a JVM of
+        // its own: ~0.25 s); it reaches the report pipe through /proc/PID/fd (monitored).
+        argv.add(home.resolve("bin/brig").toString());
+        if (Libc.geteuid() != 0) argv.add("--no-server");
+        argv.addAll(List.of("--root", inv.globals().root().toString(), "container", "monitored", "--store", storeDir.toString(), name));
+        // A pipe, not a socket: a server answering `monitored` opens its write end by path.
+        int[] sp = Libc.pipe();
         String said;
         try {
             int devnull = Libc.open("/dev/null", Libc.O_RDWR, 0);
@@ -104,6 +112,29 @@ final class ContainerDetach {
         int status = Integer.parseInt(said.substring(nul + 1).strip());
         if (status == 0) inv.out().println(name);
         return status;
+    }
+
+    /**
+     * Removes the container's monitor cgroups (brig.monitor/NAME in every hierarchy) and
+     * brig.monitor once empty: its monitor removes them as it exits, one that was killed
+     * cannot. One still in use (EBUSY) stays.
+     */
+    static void forgetMonitor(String name) {
+        if (Libc.geteuid() != 0) return;
+        try {
+            for (brig.cgroups.Hierarchy h : brig.cgroups.Hierarchy.discover()) {
+                Path dir = h.mountPoint().resolve(MONITOR_CGROUP);
+                for (Path p : List.of(dir.resolve(name), dir)) {
+                    try {
+                        Files.deleteIfExists(p);
+                    } catch (IOException e) {
+                        // busy: a monitor is in it
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // no cgroups to read: none of ours either
+        }
     }
 
     /** Until the monitor's JVM says "\0STATUS\n" (0: running), or the socket closes. */
@@ -136,8 +167,12 @@ final class ContainerDetach {
     static int monitored(Invocation inv, Args a) throws Exception {
         String fdText = inv.env(REPORT);
         if (fdText == null || inv.sv() == null) throw new Args.UsageException("container monitored: only brig-helper monitor runs this");
-        int fd = Integer.parseInt(fdText);
-        Libc.setCloseOnExec(fd, true);
+        int inherited = Integer.parseInt(fdText);
+        // Served, the pipe is the caller's fd (the monitor's process), not this process's.
+        long caller = inv.caller().pid();
+        boolean here = caller == ProcessHandle.current().pid();
+        int fd = here ? inherited : Libc.open("/proc/" + caller + "/fd/" + inherited, Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
+        if (here) Libc.setCloseOnExec(fd, true);
         PrintStream report = new PrintStream(new OutputStream() {
             @Override
             public void write(int b) throws IOException {
@@ -170,6 +205,7 @@ final class ContainerDetach {
         }
         report.print("\0" + status + "\n");
         report.flush();
+        if (!here) Libc.close(fd);
         return status;
     }
 

@@ -1,5 +1,7 @@
 package brig.cli;
 
+import brig.syscalls.Libc;
+
 import brig.container.ContainerException;
 import brig.container.MonitorFiles;
 import brig.image.ImageException;
@@ -25,8 +27,21 @@ final class ContainerWaitCommand {
         for (String name : a.positional()) {
             Path bundle = ContainerLogsCommand.bundle(inv, a, name);
             Watch w = new Watch(inv, bundle, name);
-            while (!w.ended()) Thread.sleep(ContainerLogsCommand.POLL_MS);
-            MonitorFiles.Exit exit = MonitorFiles.readExit(bundle);
+            MonitorFiles.Exit exit;
+            // A shared lock on the bundle until the exit is read: a --rm removal waits for it.
+            int held;
+            try {
+                held = Libc.open(bundle.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+            } catch (brig.syscalls.SyscallException e) {
+                throw new ImageException("no such container: " + name + " (removed before its exit was read)");
+            }
+            try {
+                Libc.flock(held, Libc.LOCK_SH, true, bundle.toString());
+                while (!w.ended()) Thread.sleep(ContainerLogsCommand.POLL_MS);
+                exit = MonitorFiles.readExit(bundle);
+            } finally {
+                Libc.close(held);
+            }
             if (exit == null && !Files.exists(bundle)) throw new ImageException("no such container: " + name + " (removed before its exit was read)");
             if (exit == null && Files.exists(bundle.resolve(ContainerCommand.EXITED))) {
                 throw new ContainerException("container " + name + " ran in the foreground: its exit status was not recorded (only detached containers have one)");

@@ -58,6 +58,7 @@ public final class Libc {
         STRERRORNAME_NP(ADDRESS, JAVA_INT),
         STRERRORDESC_NP(ADDRESS, JAVA_INT),
         SOCKETPAIR(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
+        PIPE2(JAVA_INT, ADDRESS, JAVA_INT),
         CLOSE(JAVA_INT, JAVA_INT),
         OPEN(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
         READ(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG),
@@ -206,6 +207,15 @@ public final class Libc {
                 throw new SyscallException("socketpair", null, errno(st));
             }
             return new int[] {sv.getAtIndex(JAVA_INT, 0), sv.getAtIndex(JAVA_INT, 1)};
+        }
+    }
+
+    /** pipe2(2), close-on-exec: {read end, write end}. */
+    public static int[] pipe() throws SyscallException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = state(a), fds = a.allocate(JAVA_INT, 2);
+            if ((int) call(st, Fn.PIPE2, ptr(fds), O_CLOEXEC) < 0) throw new SyscallException("pipe2", null, errno(st));
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         }
     }
 
@@ -800,7 +810,7 @@ public final class Libc {
         }
     }
 
-    public static final int LOCK_EX = 2, LOCK_NB = 4, AT_EMPTY_PATH = 0x1000;
+    public static final int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, AT_EMPTY_PATH = 0x1000;
 
     /**
      * flock(2) on {@code fd}: the lock belongs to the open file description, so every thread

@@ -116,6 +116,24 @@ class ContainerDetachIT extends ContainerITBase {
         assertFalse(Files.exists(bundle(gone)), "--rm: nothing left");
     }
 
+    /**
+     * Served (root, a server running): the monitor's start is the server's, no JVM of its own,
+     * and its clean-up follows the exit by milliseconds: `wait` still reads the status (it holds
+     * the bundle until it has), and monitors coming and going never collide on their cgroups.
+     */
+    @Test
+    void backToBackShortRmRunsAreServedAndWaitReadsEachStatus() throws Exception {
+        for (int k = 0; k < 8; k++) {
+            String n = name("short" + k);
+            detached(n, "--rm", "plain", "sh", "-c", "sleep 0.1; exit 3").expect(0);
+            assertEquals("3\n", container("wait", n).expect(0).out(), "run " + k);
+        }
+        for (Path h : NoLeaks.cgroupHierarchies()) {
+            for (int k = 0; k < 100 && Files.exists(h.resolve("brig.monitor")); k++) Thread.sleep(20);
+            assertFalse(Files.exists(h.resolve("brig.monitor")), h.resolve("brig.monitor") + " left");
+        }
+    }
+
     @Test
     void rmDetachedLeavesNothing() throws Exception {
         String n = name("rm");
@@ -176,16 +194,17 @@ class ContainerDetachIT extends ContainerITBase {
         long monitor = monitorOf(pid);
         String cmdline = Files.readString(Path.of("/proc/" + monitor + "/cmdline")).replace('\0', ' ');
         assertTrue(cmdline.contains("brig-helper launch ") && cmdline.contains(" container monitored "), "the container's parent is its monitor: " + cmdline);
+        assertTrue(cmdline.contains("brig-helper launch --server "), "served by the resident server, no JVM of its own: " + cmdline);
         assertEquals(String.valueOf(monitor), stat(monitor, 6), "the monitor leads a session of its own");
         assertNotEquals(stat(ProcessHandle.current().pid(), 6), stat(monitor, 6));
         List<String> mine = Files.readAllLines(Path.of("/proc/" + monitor + "/cgroup"));
         List<String> its = Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"));
         for (String line : mine) {
             if (line.endsWith(":/")) continue; // a hierarchy not mounted here: Brig places nothing in it
-            assertTrue(line.endsWith(":/brig.monitor"), "Brig's own cgroup for monitors: " + mine);
+            assertTrue(line.endsWith(":/brig.monitor/" + n), "Brig's own cgroup for monitors, one per container: " + mine);
             assertFalse(its.contains(line), "never the container's: " + its);
         }
-        assertTrue(mine.stream().anyMatch(l -> l.endsWith(":/brig.monitor")), "Brig's own cgroup for monitors: " + mine);
+        assertTrue(mine.stream().anyMatch(l -> l.endsWith(":/brig.monitor/" + n)), "Brig's own cgroup for monitors: " + mine);
         Path memory = NoLeaks.cgroupHierarchies().stream().map(h -> h.resolve("brig").resolve(n))
                 .filter(p -> Files.exists(p.resolve("memory.limit_in_bytes")) || Files.exists(p.resolve("memory.max"))).findFirst().orElseThrow();
         assertEquals(List.of(String.valueOf(pid)), Files.readAllLines(memory.resolve("cgroup.procs")), "only the container is charged to its memory cgroup");
