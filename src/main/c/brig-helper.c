@@ -120,7 +120,8 @@ static char *states;           /* the go-ahead's payload: the states hooks get (
 static uint32_t states_len;
 static int reportfd = -1;      /* create: the fifo `start` reads failures from (OP_OPEN_FIFO) */
 
-static void put_frame(uint32_t type, const void *data, uint32_t len, int fd)
+/* One frame (u32 type, u32 length, data) on socket s, with fd alongside (SCM_RIGHTS) if >= 0. */
+static ssize_t send_frame(int s, uint32_t type, const void *data, uint32_t len, int fd)
 {
 	uint32_t hdr[2] = { type, len };
 	struct iovec iov[2] = { { hdr, sizeof hdr }, { (void *)data, len } };
@@ -137,10 +138,18 @@ static void put_frame(uint32_t type, const void *data, uint32_t len, int fd)
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
 	ssize_t r;
-	while ((r = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+	while ((r = sendmsg(s, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
 		;
-	if (r < 0 && errno == ENOTSOCK) /* the report fifo `start` reads (OP_WAIT_START) */
-		(void)!writev(sock, iov, (int)m.msg_iovlen);
+	return r;
+}
+
+static void put_frame(uint32_t type, const void *data, uint32_t len, int fd)
+{
+	if (send_frame(sock, type, data, len, fd) < 0 && errno == ENOTSOCK) { /* the report fifo `start` reads (OP_WAIT_START) */
+		uint32_t hdr[2] = { type, len };
+		struct iovec iov[2] = { { hdr, sizeof hdr }, { (void *)data, len } };
+		(void)!writev(sock, iov, len ? 2 : 1);
+	}
 }
 
 /* Report the failing step to Java and stop. Java turns this into one clear line. */
@@ -1715,21 +1724,7 @@ static int send_all(int fd, const void *buf, size_t n)
  * that fd alongside (SCM_RIGHTS). */
 static void answer(uint32_t type, int32_t value, int fd)
 {
-	uint32_t frame[3] = { type, 4, (uint32_t)value };
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { frame, sizeof frame };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		m.msg_control = cbuf;
-		m.msg_controllen = sizeof cbuf;
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	while (sendmsg(sv.ctl, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
+	send_frame(sv.ctl, type, &value, 4, fd);
 }
 
 /* SPAWN (u32 first, u32 has-keep, keep list; the sealed helper as fd): start

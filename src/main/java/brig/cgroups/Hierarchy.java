@@ -149,18 +149,12 @@ public record Hierarchy(String controllers, Path mountPoint, String own) {
         }
     }
 
-    /** mkdir unless it exists; a parent removed meanwhile (a leaving monitor's) is made again. */
+    /** mkdir unless it exists (a parent removed meanwhile is NoSuchFileException: make starts over, filling each level). */
     private static void makeOnce(Path dir) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                Files.createDirectory(dir);
-                return;
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                return;
-            } catch (java.nio.file.NoSuchFileException e) {
-                if (attempt == 3) throw e;
-                makeOnce(dir.getParent());
-            }
+        try {
+            Files.createDirectory(dir);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // made by another monitor or server: joined as it is
         }
     }
 

@@ -190,10 +190,10 @@ class ContainerV2GuestIT {
         assertEquals("150000 100000\n67108864\nsleep 60 \nexit 0\nexit 3\n", section);
     }
 
-    /** The monitor in /brig.monitor (v2: one line "0::PATH"), the container in its own cgroup. */
+    /** The monitor in /brig.monitor/NAME (v2: one line "0::PATH"), the container in its own cgroup. */
     private static void monitor(String section) {
         List<String> m = section.lines().toList();
-        assertEquals("0::/brig.monitor", m.get(0), section);
+        assertEquals("0::/brig.monitor/" + NoLeaks.PREFIX + "lim", m.get(0), section);
         assertEquals("0::/brig/" + NoLeaks.PREFIX + "lim", m.get(1), "the container in its own: " + section);
         assertEquals(List.of(NoLeaks.PREFIX + "lim", "137", NoLeaks.PREFIX + "lim"), m.subList(2, 5), section);
     }

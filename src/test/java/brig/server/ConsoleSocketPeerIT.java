@@ -182,7 +182,6 @@ class ConsoleSocketPeerIT extends WarmCallTest {
     }
 
     /** What a call of bin/brig gave: its exit status, its stderr, and the pid it ran as. */
-    record Call(int exit, String err, long pid) {}
 
     private Call warm(Path cwd, String... args) throws Exception {
         return call(cwd, WARM, args);
@@ -190,21 +189,7 @@ class ConsoleSocketPeerIT extends WarmCallTest {
 
     /** bin/brig --root ROOT ARGS in {@code cwd}, stdio from and to files (a container may hold them open). */
     private Call call(Path cwd, Map<String, String> env, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Brig.launcher().toString(), "--root", brig.root().toString()));
-        cmd.addAll(List.of(args));
-        Path err = Files.createTempFile(dir, "err", "");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile());
-        pb.environment().clear();
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly().waitFor();
-            throw new AssertionError("timed out: " + cmd);
-        }
-        return new Call(p.exitValue(), Files.readString(err), p.pid());
+        return Call.of(brig.root(), dir, cwd, env, args);
     }
 
     /** The engine's end: a listening AF_UNIX stream socket made with raw system calls. */

@@ -243,25 +243,9 @@ class NotifySocketIT extends WarmCallTest {
         return Json.parseQuietly(r.out()).getAsJsonObject().get("pid").getAsInt();
     }
 
-    /** What a call of bin/brig gave: its exit status, its stderr, and the pid it ran as. */
-    record Call(int exit, String err, long pid) {}
 
     /** bin/brig --root ROOT ARGS in {@code cwd} with exactly {@code env}; stdout discarded (a container may hold it). */
     private Call call(Path cwd, Map<String, String> env, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Brig.launcher().toString(), "--root", brig.root().toString()));
-        cmd.addAll(List.of(args));
-        Path err = Files.createTempFile(dir, "err", "");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile());
-        pb.environment().clear();
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly().waitFor();
-            throw new AssertionError("timed out: " + cmd);
-        }
-        return new Call(p.exitValue(), Files.readString(err), p.pid());
+        return Call.of(brig.root(), dir, cwd, env, args);
     }
 }
