@@ -60,10 +60,10 @@ class PlannerTest {
     void ordersTheKernelWork() throws Exception {
         Plan p = plan(c -> {});
         // No user or cgroup namespace, no hooks: the wait for Brig's steps after the clone
-        // comes after the mounts, before the program's limits and identity.
+        // comes after the mounts, before the device nodes (made in the devices cgroup).
         List<Class<? extends Step>> order = List.of(Step.Clone.class, Step.SetHostname.class,
-                Step.Mount.class, Step.EnterRoot.class, Step.MakeNode.class, Step.PivotRoot.class, Step.Mask.class,
-                Step.Await.class, Step.Rlimit.class, Step.BoundingSet.class, Step.SetUid.class, Step.SetCapabilities.class,
+                Step.Mount.class, Step.EnterRoot.class, Step.Await.class, Step.MakeNode.class, Step.PivotRoot.class, Step.Mask.class,
+                Step.Rlimit.class, Step.BoundingSet.class, Step.SetUid.class, Step.SetCapabilities.class,
                 Step.FindExecutable.class, Step.CloseFds.class, Step.Exec.class);
         int last = -1;
         for (Class<? extends Step> t : order) {
