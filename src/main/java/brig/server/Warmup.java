@@ -24,11 +24,30 @@ import java.util.stream.Stream;
  * compile it.
  */
 final class Warmup implements AutoCloseable {
-    private final Thread thread;
+    /** Plans this many runs: at a tenth of the default thresholds (bin/brig's server flags) C1 has compiled them by then. */
+    static final int PLANS = 150;
+
+    private final Path home;
+    private final int uid, gid;
+    private final java.util.function.BooleanSupplier busy;
+    private final Consumer<String> log;
+    private final Thread thread = new Thread(this::plan, "brig-warmup");
     private volatile boolean closed;
 
-    private Warmup(Thread thread) {
-        this.thread = thread;
+    /** @param busy whether a call is being served: the warm-up plans only between calls, never beside one */
+    private Warmup(Path home, int uid, int gid, java.util.function.BooleanSupplier busy, Consumer<String> log) {
+        this.home = home;
+        this.uid = uid;
+        this.gid = gid;
+        this.busy = busy;
+        this.log = log;
+    }
+
+    static Warmup start(Path home, int uid, int gid, java.util.function.BooleanSupplier busy, Consumer<String> log) {
+        Warmup w = new Warmup(home, uid, gid, busy, log);
+        w.thread.setDaemon(true);
+        w.thread.start();
+        return w;
     }
 
     /** Stops planning and waits (briefly) until the bundle made for it is gone: the server is exiting. */
@@ -42,45 +61,34 @@ final class Warmup implements AutoCloseable {
         }
     }
 
-    /** Plans this many runs: at a tenth of the default thresholds (bin/brig's server flags) C1 has compiled them by then. */
-    static final int PLANS = 150;
-
-    /** @param busy whether a call is being served: the warm-up plans only between calls, never beside one */
-    static Warmup start(Path home, int uid, int gid, java.util.function.BooleanSupplier busy, Consumer<String> log) {
-        Warmup[] self = new Warmup[1];
-        Thread t = new Thread(() -> {
-            Path dir = null;
-            try {
-                Libc.niceThisThread(19);
-                // Beside the socket, one name per installation: a server killed while it
-                // warmed up leaves it to the next one, which removes it first.
-                dir = Protocol.dir(uid).resolve(Protocol.warmup(home));
-                remove(dir);
-                Files.createDirectories(dir.resolve("rootfs"));
-                run(home, dir, uid, gid, List.of("spec", "--bundle", dir.toString()));
-                List<String> plan = List.of("--root", dir.resolve("state").toString(), "run", "--explain", "--bundle", dir.toString(), "warmup");
-                for (int k = 0; k < PLANS && !self[0].closed; k++) {
-                    while (busy.getAsBoolean() && !self[0].closed) Thread.sleep(5);
-                    if (run(home, dir, uid, gid, plan) != 0) {
-                        log.accept("warm-up: run --explain of runc's default config failed; stopped");
-                        break;
-                    }
+    private void plan() {
+        Path dir = null;
+        try {
+            Libc.niceThisThread(19);
+            // Beside the socket, one name per installation: a server killed while it warmed up
+            // leaves it to the next one, which removes it first.
+            dir = Protocol.dir(uid).resolve(Protocol.warmup(home));
+            remove(dir);
+            Files.createDirectories(dir.resolve("rootfs"));
+            run(dir, List.of("spec", "--bundle", dir.toString()));
+            List<String> plan = List.of("--root", dir.resolve("state").toString(), "run", "--explain", "--bundle", dir.toString(), "warmup");
+            for (int k = 0; k < PLANS && !closed; k++) {
+                while (busy.getAsBoolean() && !closed) Thread.sleep(5);
+                if (run(dir, plan) != 0) {
+                    log.accept("warm-up: run --explain of runc's default config failed; stopped");
+                    break;
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (IOException | SyscallException | RuntimeException e) {
-                log.accept("warm-up: " + e.getMessage());
-            } finally {
-                if (dir != null) remove(dir);
             }
-        }, "brig-warmup");
-        t.setDaemon(true);
-        self[0] = new Warmup(t);
-        t.start();
-        return self[0];
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException | SyscallException | RuntimeException e) {
+            log.accept("warm-up: " + e.getMessage());
+        } finally {
+            if (dir != null) remove(dir);
+        }
     }
 
-    private static int run(Path home, Path dir, int uid, int gid, List<String> argv) {
+    private int run(Path dir, List<String> argv) {
         PrintStream none = new PrintStream(OutputStream.nullOutputStream());
         return Dispatch.run(argv, InputStream.nullInputStream(), none, none, Map.of(), dir, 022,
                 ProcessHandle.current().pid(), uid, gid, home);
@@ -90,7 +98,7 @@ final class Warmup implements AutoCloseable {
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         } catch (IOException e) {
-            // a temporary directory; nothing in it matters
+            // the warm-up's own bundle: the next server removes it first
         }
     }
 }
