@@ -67,6 +67,14 @@ class SeeingCommandsTest {
         return pid;
     }
 
+    private static boolean sleeping(int pid) {
+        try {
+            return Files.readString(Path.of("/proc/" + pid + "/cmdline")).startsWith("sleep");
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     /** Waits until the process has {@code n} children. */
     private static void awaitChildren(int pid, int n) throws InterruptedException {
         for (int k = 0; k < 200 && brig.inspect.Proc.children(pid).size() < n; k++) Thread.sleep(10);
@@ -78,6 +86,8 @@ class SeeingCommandsTest {
         int sh = container("c1", Map.of(), "/bin/sh", "-c", "sleep 300 & sleep 301 & wait");
         awaitChildren(sh, 2);
         List<Integer> kids = brig.inspect.Proc.children(sh);
+        // Forked children are copies of sh until they have exec'd sleep: wait for that too.
+        for (int k = 0; k < 200 && !kids.stream().allMatch(SeeingCommandsTest::sleeping); k++) Thread.sleep(10);
         assertEquals(0, ContainerTopCommand.run(inv(), Args.parse(List.of("c1"), 0, ContainerTopCommand.FLAGS, true)));
         List<String> lines = out().lines().toList();
         assertEquals(4, lines.size(), out());
