@@ -82,7 +82,10 @@ public final class StateStore {
             fd = Libc.open(tmp.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
             Libc.flock(fd, Libc.LOCK_EX, false, tmp.toString());
             write(tmp, CREATING, s);
-            Files.move(tmp, dir(s.id())); // no replace: fails if the id's directory exists
+            // renameat2 NOREPLACE, not Files.move: that checks, then renames, and a rival that
+            // named its directory in between made rename(2) fail with ENOTEMPTY (a start of
+            // the same id said "cannot create state directory" instead of "exists").
+            if (!Libc.renameNoReplace(tmp.toString(), dir(s.id()).toString())) throw new FileAlreadyExistsException(dir(s.id()).toString());
             return new Lock(fd);
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
             Libc.close(fd);
