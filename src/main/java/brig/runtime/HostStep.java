@@ -129,10 +129,19 @@ public sealed interface HostStep {
      * @param cloneInto whether the helper's clone was planned into the cgroup2 directory
      *     (CLONE_INTO_CGROUP), so that only a refused clone3 leaves that one to Brig
      */
-    record JoinCgroups(ContainerCgroup cgroup, boolean cloneInto) implements HostStep {
+    record JoinCgroups(ContainerCgroup cgroup, List<Path> dirs, boolean cloneInto) implements HostStep {
+        public JoinCgroups { dirs = List.copyOf(dirs); }
+        /** Every directory of the cgroup. */
+        public JoinCgroups(ContainerCgroup cgroup, boolean cloneInto) {
+            this(cgroup, cgroup.dirs().stream().map(ContainerCgroup.Dir::path).toList(), cloneInto);
+        }
         public Phase phase() { return Phase.AFTER_CLONE; }
+        /** Only the cgroup2 directory is Brig's, and only if the clone could not create the process there. */
+        public boolean unifiedOnly() { return cloneInto && dirs.size() == 1; }
         public String explain() {
-            String all = "place the process in its cgroups: write PID to cgroup.procs in " + dirs(cgroup);
+            String list = dirs.stream().map(Path::toString).collect(Collectors.joining(", "));
+            if (unifiedOnly()) return "place the process in its cgroup2 directory if the clone could not create it there: write PID to cgroup.procs in " + list;
+            String all = "place the process in its cgroups: write PID to cgroup.procs in " + list;
             return cloneInto ? all + " (the cgroup2 one only if the clone could not create it there)" : all;
         }
     }

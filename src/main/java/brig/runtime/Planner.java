@@ -79,8 +79,24 @@ public final class Planner {
      */
     static String cloneInto(Spec spec, ContainerCgroup cgroup) {
         Path unified = cgroup.unified();
-        boolean joinsCgroupNs = spec.linux().has(NamespaceType.CGROUP) && !spec.linux().creates(NamespaceType.CGROUP);
-        return unified == null || joinsCgroupNs ? "" : unified.toString();
+        return unified == null || joinsCgroupNs(spec) ? "" : unified.toString();
+    }
+
+    private static boolean joinsCgroupNs(Spec spec) {
+        return spec.linux().has(NamespaceType.CGROUP) && !spec.linux().creates(NamespaceType.CGROUP);
+    }
+
+    /**
+     * The v1 cgroup directories the first process joins itself, right after the clone
+     * ({@link Step.JoinCgroupTasks}; Brig's write of its pid to cgroup.procs waited 5-19 ms
+     * for the kernel's lock, once per run): all of the container's, unless the config joins
+     * a cgroup namespace by path (as for {@link #cloneInto}, Brig's write stays).
+     */
+    static List<String> selfJoined(Spec spec, ContainerCgroup cgroup) {
+        if (joinsCgroupNs(spec)) return List.of();
+        List<String> out = new ArrayList<>();
+        for (ContainerCgroup.Dir d : cgroup.dirs()) if (!d.hierarchy().unified()) out.add(d.path().toString());
+        return out;
     }
 
     /**
@@ -110,7 +126,10 @@ public final class Planner {
             out.add(new HostStep.WriteIdMap("uid_map", l.uidMappings(), "linux.uidMappings"));
             out.add(new HostStep.WriteIdMap("gid_map", l.gidMappings(), "linux.gidMappings"));
         }
-        out.add(new HostStep.JoinCgroups(cgroup, !cloneInto(spec, cgroup).isEmpty()));
+        List<String> self = selfJoined(spec, cgroup);
+        List<Path> left = new ArrayList<>();
+        for (ContainerCgroup.Dir d : cgroup.dirs()) if (!self.contains(d.path().toString())) left.add(d.path());
+        if (!left.isEmpty()) out.add(new HostStep.JoinCgroups(cgroup, left, !cloneInto(spec, cgroup).isEmpty()));
         if (spec.process() != null && spec.process().oomScoreAdj() != null) out.add(new HostStep.WriteOomScoreAdj(spec.process().oomScoreAdj()));
         out.addAll(Hooks.hostSteps(spec.hooks(), execFifo));
         return List.copyOf(out);
@@ -129,7 +148,7 @@ public final class Planner {
         for (HostStep s : host) {
             if (!(s instanceof HostStep.JoinCgroups j)) continue;
             if (!j.cloneInto()) what.add("places the process in its cgroups");
-            else if (j.cgroup().dirs().size() > 1) what.add("places the process in its v1 cgroups (and its cgroup2 one if the clone could not)");
+            else if (j.dirs().size() > 1) what.add("places the process in its v1 cgroups (and its cgroup2 one if the clone could not)");
             else what.add("places the process in its cgroup if the clone could not");
         }
         if (host.stream().anyMatch(s -> s instanceof HostStep.JoinContainerCgroups)) what.add("places the process in the container's cgroups");
@@ -149,6 +168,8 @@ public final class Planner {
 
         String into = cloneInto(spec, c.cgroup());
         if (!into.isEmpty()) steps.add(new Step.OpenCgroup(into));
+        List<String> self = selfJoined(spec, c.cgroup());
+        if (!self.isEmpty()) steps.add(new Step.OpenCgroupTasks(self));
         // The user namespace last (two passes, not a Comparator: its lambda is spun at run time).
         for (boolean user : new boolean[] {false, true}) {
             for (Spec.Namespace n : l.namespaces()) {
@@ -158,6 +179,7 @@ public final class Planner {
         List<NamespaceType> create = l.namespaces().stream()
                 .filter(n -> n.path() == null && n.type() != NamespaceType.CGROUP).map(Spec.Namespace::type).toList();
         steps.add(new Step.Clone(create, into));
+        if (!self.isEmpty()) steps.add(new Step.JoinCgroupTasks(self));
         // The process waits for Brig's steps after the clone (v1 cgroups, state) as late as it
         // may: with no user namespace (ids come from the maps), no cgroup namespace (its root
         // is the cgroup at unshare) and no hooks (they see the cgroups, the mounts run in two
@@ -191,7 +213,10 @@ public final class Planner {
         steps.addAll(rootfs.prepare());
         // Device nodes are made inside the devices cgroup, as runc makes them: one its rules
         // deny fails at mknod (EPERM), not later at open. The mounts before them overlap.
-        if (late) {
+        // A process that joined its v1 cgroups itself is in it already.
+        boolean brigJoins = false;
+        for (HostStep s : host) if (s instanceof HostStep.JoinCgroups j && !j.unifiedOnly()) brigJoins = true;
+        if (late && brigJoins) {
             for (int k = 0; k < steps.size(); k++) {
                 if (steps.get(k) instanceof Step.MakeNode) {
                     steps.add(k, await);

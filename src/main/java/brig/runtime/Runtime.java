@@ -553,7 +553,9 @@ public final class Runtime {
         } else if (step instanceof HostStep.WriteIdMap m) {
             writeProc(pid, m.file(), m.text());
         } else if (step instanceof HostStep.JoinCgroups j) {
-            j.cgroup().add(pid, done.clonedInto);
+            List<Path> to = new ArrayList<>(j.dirs());
+            to.remove(done.clonedInto);
+            ContainerCgroup.add(to, pid);
         } else if (step instanceof HostStep.JoinContainerCgroups j) {
             ContainerCgroup.add(j.dirs(), pid);
         } else if (step instanceof HostStep.WriteOomScoreAdj o) {

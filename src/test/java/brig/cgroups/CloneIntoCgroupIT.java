@@ -50,11 +50,14 @@ class CloneIntoCgroupIT {
             String cgroups = Files.readString(Path.of("/proc/" + pid + "/cgroup"));
             assertEquals(unified, h.clonedInto(), "the kernel took CLONE_INTO_CGROUP: " + cgroups);
             assertEquals("0::/brig/" + b.id(), line(cgroups, ""), cgroups);
-            // v1 is Brig's to write, while the process waits: not done yet.
-            String own = line(Files.readString(Path.of("/proc/self/cgroup")), "memory");
-            assertEquals(own, line(cgroups, "memory"), cgroups);
-            p.cgroup().add(pid, h.clonedInto());
-            assertTrue(line(Files.readString(Path.of("/proc/" + pid + "/cgroup")), "memory").endsWith(":memory:/brig/" + b.id()));
+            // v1 the process joins itself right after the clone (Step.JoinCgroupTasks), before
+            // its wait: no write of Brig's is needed.
+            String memory = line(cgroups, "memory");
+            for (int k = 0; k < 200 && !memory.endsWith(":memory:/brig/" + b.id()); k++) {
+                Thread.sleep(10);
+                memory = line(Files.readString(Path.of("/proc/" + pid + "/cgroup")), "memory");
+            }
+            assertTrue(memory.endsWith(":memory:/brig/" + b.id()), memory);
         } finally {
             if (pid > 0) {
                 Libc.kill(pid, Libc.SIGKILL);
@@ -72,11 +75,13 @@ class CloneIntoCgroupIT {
         Path unified = Path.of("/sys/fs/cgroup/unified/brig", b.id());
         List<String> steps = plan.lines().filter(l -> !l.startsWith("host: ")).map(String::strip).toList();
         assertEquals("1. open the container's cgroup2 directory " + unified + " for the clone", steps.get(0), plan);
-        assertTrue(steps.get(1).startsWith("2. clone the container's first process in new ")
-                && steps.get(1).contains(", directly into cgroup " + unified + " (clone3 with CLONE_INTO_CGROUP; "), plan);
-        // Its mounts done meanwhile (no user or cgroup namespace, no hooks), before its limits and identity.
-        assertTrue(steps.stream().anyMatch(l -> l.matches("\\d+\\. wait while brig places the process in its v1 cgroups "
-                + "\\(and its cgroup2 one if the clone could not\\)")), plan);
+        assertTrue(steps.get(1).startsWith("2. open the tasks files of the container's v1 cgroups "), plan);
+        assertTrue(steps.get(2).startsWith("3. clone the container's first process in new ")
+                && steps.get(2).contains(", directly into cgroup " + unified + " (clone3 with CLONE_INTO_CGROUP; "), plan);
+        // The v1 ones it joins itself, at once; its mounts done before the wait (no user or
+        // cgroup namespace, no hooks), before its limits and identity.
+        assertTrue(steps.get(3).startsWith("4. join the v1 cgroups itself: write 0 to tasks in "), plan);
+        assertTrue(steps.stream().anyMatch(l -> l.matches("\\d+\\. wait while brig places the process in its cgroup if the clone could not")), plan);
         Brig.Result r = b.run().expect(0);
         assertTrue(r.out().lines().anyMatch(l -> l.equals("0::/brig/" + b.id())), r.out());
         assertTrue(r.out().lines().allMatch(l -> l.endsWith(":/brig/" + b.id())), r.out());

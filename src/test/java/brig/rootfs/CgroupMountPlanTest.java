@@ -122,6 +122,8 @@ class CgroupMountPlanTest {
                 .allMatch(m -> (m.mountFlags() & MountFlags.MS_BIND) != 0), p.explain());
         assertEquals(null, p.find(Step.OpenCgroup.class));
         assertEquals("", p.find(Step.Clone.class).cgroup());
+        // Nor does the process join its v1 cgroups itself: Brig writes its pid, as for cgroup2.
+        assertEquals(null, p.find(Step.OpenCgroupTasks.class));
         assertEquals("wait while brig places the process in its cgroups", p.find(Step.Await.class).explain());
     }
 
@@ -143,17 +145,20 @@ class CgroupMountPlanTest {
                 .set(1, Json.parseQuietly("{\"type\":\"network\",\"path\":\"/run/netns/a\"}")));
         // First: a joined mount namespace would make the host path mean something else.
         assertEquals(new Step.OpenCgroup("/sys/fs/cgroup/unified/brig/x"), p.steps().get(0));
-        assertInstanceOf(Step.JoinNamespace.class, p.steps().get(1));
+        assertInstanceOf(Step.OpenCgroupTasks.class, p.steps().get(1));
+        assertInstanceOf(Step.JoinNamespace.class, p.steps().get(2));
         Step.Clone clone = p.find(Step.Clone.class);
         assertEquals("/sys/fs/cgroup/unified/brig/x", clone.cgroup());
+        String v1 = "/sys/fs/cgroup/cpu,cpuacct/brig/x, /sys/fs/cgroup/memory/brig/x, /sys/fs/cgroup/systemd/brig/x";
         assertEquals(List.of("1. open the container's cgroup2 directory /sys/fs/cgroup/unified/brig/x for the clone",
-                "2. join the network namespace at /run/netns/a (setns)",
-                "3. clone the container's first process in new pid, ipc, uts, mount namespaces, directly into cgroup "
+                "2. open the tasks files of the container's v1 cgroups " + v1,
+                "3. join the network namespace at /run/netns/a (setns)",
+                "4. clone the container's first process in new pid, ipc, uts, mount namespaces, directly into cgroup "
                 + "/sys/fs/cgroup/unified/brig/x (clone3 with CLONE_INTO_CGROUP; a plain clone where the kernel refuses it, "
-                + "and brig moves the process), in a session and process group of its own (setsid)"),
-                p.explain().lines().limit(3).map(String::strip).toList(), p.explain());
-        assertTrue(p.explain().contains(". wait while brig places the process in its v1 cgroups (and its cgroup2 one if the clone could not)"),
-                p.explain());
+                + "and brig moves the process), in a session and process group of its own (setsid)",
+                "5. join the v1 cgroups itself: write 0 to tasks in " + v1),
+                p.explain().lines().limit(5).map(String::strip).toList(), p.explain());
+        assertTrue(p.explain().contains(". wait while brig places the process in its cgroup if the clone could not"), p.explain());
     }
 
     @Test

@@ -73,8 +73,9 @@ class HostStepTest {
                 "BEFORE_CLONE: read the oom_kill count in /sys/fs/cgroup/memory/brig/x/memory.oom_control (OOM kills after it are reported at the end)",
                 "AFTER_CLONE: write \"0 100000 65536\" to /proc/PID/uid_map (linux.uidMappings)",
                 "AFTER_CLONE: write \"0 200000 1000\\n1000 300000 1\" to /proc/PID/gid_map (linux.gidMappings)",
-                "AFTER_CLONE: place the process in its cgroups: write PID to cgroup.procs in " + dirs
-                        + " (the cgroup2 one only if the clone could not create it there)",
+                // The v1 ones it joins itself (Step.JoinCgroupTasks).
+                "AFTER_CLONE: place the process in its cgroup2 directory if the clone could not create it there: "
+                        + "write PID to cgroup.procs in /sys/fs/cgroup/unified/brig/x",
                 "AFTER_CLONE: write 500 to /proc/PID/oom_score_adj (process.oomScoreAdj)"),
                 lines(prepared(HostStepTest::lab, Planner.Mode.RUN).host()));
     }
@@ -107,13 +108,15 @@ class HostStepTest {
         assertEquals("host: ignored: linux.resources.memory.kernel: kernel memory limits are deprecated by the kernel "
                 + "(as runc, Brig ignores them)", lines.get(6));
         assertTrue(lines.get(7).startsWith(" 1. open the container's cgroup2 directory"), p.explain());
-        assertTrue(lines.get(8).matches(" *2\\. clone the container's first process in new .*user.*"), p.explain());
-        assertEquals(" 3. wait while brig writes the uid and gid maps, places the process in its v1 cgroups (and its cgroup2 one if the clone could not), sets its oom_score_adj",
-                lines.get(9));
-        assertEquals("host after clone: write \"0 100000 65536\" to /proc/PID/uid_map (linux.uidMappings)", lines.get(10));
-        assertTrue(lines.get(12).startsWith("host after clone: place the process in its cgroups: "), p.explain());
-        assertEquals("host after clone: write 500 to /proc/PID/oom_score_adj (process.oomScoreAdj)", lines.get(13));
-        assertTrue(lines.get(14).startsWith(" 4. "), p.explain());
+        assertTrue(lines.get(8).startsWith(" 2. open the tasks files of the container's v1 cgroups"), p.explain());
+        assertTrue(lines.get(9).matches(" *3\\. clone the container's first process in new .*user.*"), p.explain());
+        assertTrue(lines.get(10).startsWith(" 4. join the v1 cgroups itself: write 0 to tasks in "), p.explain());
+        assertEquals(" 5. wait while brig writes the uid and gid maps, places the process in its cgroup if the clone could not, sets its oom_score_adj",
+                lines.get(11));
+        assertEquals("host after clone: write \"0 100000 65536\" to /proc/PID/uid_map (linux.uidMappings)", lines.get(12));
+        assertTrue(lines.get(14).startsWith("host after clone: place the process in its cgroup2 directory if the clone could not"), p.explain());
+        assertEquals("host after clone: write 500 to /proc/PID/oom_score_adj (process.oomScoreAdj)", lines.get(15));
+        assertTrue(lines.get(16).startsWith(" 6. "), p.explain());
         // Every step of both, once.
         assertEquals(p.host().size() + p.resources().ignored().size() + p.plan().steps().size(), lines.size());
     }
@@ -121,7 +124,7 @@ class HostStepTest {
     @Test
     void theWaitAfterTheCloneNamesOnlyWhatBrigDoesThen() throws Exception {
         Runtime.Prepared p = prepared(c -> {}, Planner.Mode.RUN);
-        assertEquals("wait while brig places the process in its v1 cgroups (and its cgroup2 one if the clone could not)", p.plan().find(brig.helper.Step.Await.class).explain());
+        assertEquals("wait while brig places the process in its cgroup if the clone could not", p.plan().find(brig.helper.Step.Await.class).explain());
     }
 
     @Test

@@ -59,11 +59,12 @@ class PlannerTest {
     @Test
     void ordersTheKernelWork() throws Exception {
         Plan p = plan(c -> {});
-        // No user or cgroup namespace, no hooks: the wait for Brig's steps after the clone
-        // comes after the mounts, before the device nodes (made in the devices cgroup).
-        List<Class<? extends Step>> order = List.of(Step.Clone.class, Step.SetHostname.class,
-                Step.Mount.class, Step.EnterRoot.class, Step.Await.class, Step.MakeNode.class, Step.PivotRoot.class, Step.Mask.class,
-                Step.Rlimit.class, Step.BoundingSet.class, Step.SetUid.class, Step.SetCapabilities.class,
+        // The process joins its v1 cgroups itself right after the clone; with no user or
+        // cgroup namespace and no hooks, the wait for Brig's steps after the clone comes after
+        // the whole root is set up, before the program's identity and limits.
+        List<Class<? extends Step>> order = List.of(Step.OpenCgroupTasks.class, Step.Clone.class, Step.JoinCgroupTasks.class,
+                Step.SetHostname.class, Step.Mount.class, Step.EnterRoot.class, Step.MakeNode.class, Step.PivotRoot.class,
+                Step.Mask.class, Step.Await.class, Step.Rlimit.class, Step.BoundingSet.class, Step.SetUid.class, Step.SetCapabilities.class,
                 Step.FindExecutable.class, Step.CloseFds.class, Step.Exec.class);
         int last = -1;
         for (Class<? extends Step> t : order) {
@@ -193,14 +194,23 @@ class PlannerTest {
         assertEquals(-1, index(p, Step.MakeNode.class));
         assertTrue(p.all(Step.Mount.class).stream().anyMatch(m -> m.source().equals("/dev/null") && m.target().equals("/dev/null")));
         assertTrue(p.find(Step.Await.class).explain().contains("uid and gid maps"));
-        // The ids the process takes exist only once the maps are written: it waits first.
-        assertEquals(index(p, Step.Clone.class) + 1, index(p, Step.Await.class), p.explain());
+        // The ids the process takes exist only once the maps are written: it waits first
+        // (after joining its cgroups, by tasks files Brig opened as root).
+        assertEquals(index(p, Step.JoinCgroupTasks.class) + 1, index(p, Step.Await.class), p.explain());
     }
 
     @Test
     void withHooksTheProcessWaitsRightAfterTheClone() throws Exception {
         Plan p = plan(c -> c.add("hooks", Json.parseQuietly("{\"createContainer\":[{\"path\":\"/bin/true\"}]}")));
-        assertEquals(index(p, Step.Clone.class) + 1, index(p, Step.Await.class), p.explain());
+        assertEquals(index(p, Step.JoinCgroupTasks.class) + 1, index(p, Step.Await.class), p.explain());
+    }
+
+    @Test
+    void aRefusedJoinNamesTheTasksFileAndTheErrno() throws Exception {
+        Step.JoinCgroupTasks join = plan(c -> {}).find(Step.JoinCgroupTasks.class);
+        assertEquals("join the v1 cgroups itself: write 0 to tasks in /sys/fs/cgroup/memory/brig/x: "
+                + "write /sys/fs/cgroup/memory/brig/x/tasks: ENOSPC: no space left on device",
+                join.failure("write", "/sys/fs/cgroup/memory/brig/x", 28));
     }
 
     @Test
@@ -208,6 +218,6 @@ class PlannerTest {
         Plan p = plan(c -> {});
         String[] lines = p.explain().split("\n");
         assertEquals(p.steps().size(), lines.length);
-        assertTrue(lines[0].trim().startsWith("1. clone the container's first process in new pid, network, ipc, uts, mount namespaces"), lines[0]);
+        assertTrue(lines[1].trim().startsWith("2. clone the container's first process in new pid, network, ipc, uts, mount namespaces"), lines[1]);
     }
 }
