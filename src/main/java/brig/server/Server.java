@@ -172,11 +172,11 @@ public final class Server {
     /**
      * Moves between cgroups are serialised by one kernel lock, and the first move after a
      * quiet spell waits out an RCU grace period: measured here, the first cgroup.procs write
-     * of a run took 11-14 ms (Brig's and crun's alike), the writes right after it 5 us. So a
-     * call that will start a container has this thread make a no-op move (the server into the
-     * cgroup it is in) as soon as it is acknowledged: that wait then passes while the call
-     * plans, claims and starts the helper, and the container's own moves, a few ms later,
-     * find the lock warm.
+     * of a run took 11-14 ms (Brig's and crun's alike), the writes right after it 5 us. So an
+     * exec, which moves its process by pid, has this thread make a no-op move (the server into
+     * the cgroup it is in) as soon as it is acknowledged: that wait then passes while the call
+     * plans and starts the helper, and the process's own moves, a few ms later, find the lock
+     * warm. (A container's first process moves itself, which takes no such lock.)
      */
     private final java.util.concurrent.Semaphore prime = new java.util.concurrent.Semaphore(0);
 
@@ -264,7 +264,10 @@ public final class Server {
                 return;
             }
             Protocol.write(conn, Protocol.ACK, new byte[] {(byte) (supervised ? 2 : Dispatch.runsLong(verb) ? 1 : 0)});
-            if (supervised) prime.release();
+            // Only exec still moves a process by pid (a container's first process joins its
+            // v1 cgroups itself, and is cloned into its cgroup2 one); a prime beside a run held
+            // the kernel's cgroup mutex while that run made its cgroup (mkdir waited 5 ms).
+            if (supervised && verb.equals("exec")) prime.release();
             served.incrementAndGet();
             Object lock = new Object();
             Incoming incoming = new Incoming(conn);
