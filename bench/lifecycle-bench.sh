@@ -19,8 +19,8 @@
 #
 # Knobs: RUNS (per command, default 30, split in ROUNDS rounds, default 3, so that a busy spell
 # of the machine falls on all runtimes alike), WARMUP (per round, default 2), RSS_RUNS (default
-# 8), BRIG (default target/brig/bin/brig), OPS (default "run create start state delete csd"),
-# JAVAC (for the hello world), KEEP=1 keeps the work directory.
+# 8), BRIG (default target/brig/bin/brig), OPS (default "run run-spaced create start state delete
+# csd"), GAP (idle seconds before each run-spaced, default 0.1), JAVAC (for the hello world), KEEP=1 keeps the work directory.
 set -euo pipefail
 RUNS=${RUNS:-30} ROUNDS=${ROUNDS:-3} WARMUP=${WARMUP:-2} RSS_RUNS=${RSS_RUNS:-8}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -106,6 +106,7 @@ what=$1; shift; id=$ID; b=$B
 "$@" delete -f "$id" >/dev/null 2>&1
 case $what in
   none) ;;
+  spaced) sleep "${GAP:-0.1}" ;;
   created) "$@" create --bundle "$b" "$id" </dev/null >/dev/null 2>&1 ;;
   stopped) "$@" create --bundle "$b" "$id" </dev/null >/dev/null 2>&1 && "$@" start "$id" >/dev/null 2>&1
            for i in 1 2 3 4 5 6 7 8 9 10; do "$@" state "$id" 2>/dev/null | grep -q '"stopped"' && break; sleep 0.01; done ;;
@@ -129,6 +130,7 @@ bench() {
             prep=none cmd="${CMD[$rt]} $op $ID"
             case $op in
                 run) cmd="${CMD[$rt]} run --bundle $b $ID" ;;
+                run-spaced) cmd="${CMD[$rt]} run --bundle $b $ID" prep=spaced ;;
                 create) cmd="${CMD[$rt]} create --bundle $b $ID" ;;
                 start) prep=created ;;
                 delete) prep=stopped ;;
@@ -156,7 +158,7 @@ bench_state() {
     done
 }
 
-read -r -a OPS <<<"${OPS:-run create start state delete csd}"
+read -r -a OPS <<<"${OPS:-run run-spaced create start state delete csd}"
 for op in "${OPS[@]}"; do
     if [ "$op" = state ]; then bench_state; else bench "$op"; fi
 done
@@ -183,7 +185,8 @@ for op in "${OPS[@]}"; do
         [$m["brig-warm"] / $m.runc, $m["brig-warm"] / $m.crun, $m["brig-cold"] / $m.runc, $m["brig-cold"] / $m.crun]
         | map(. * 100 | round / 100 | tostring) | " " + (map(" " * (9 - length) + .) | join(" "))' "$work/times.json"
 done
-echo "(csd = create + start + delete -f through a /bin/sh script, the same for all; state is of a running container, cold state runs with the warm one's container)"
+echo "(csd = create + start + delete -f through a /bin/sh script, the same for all; state is of a running container, cold state runs with the warm one's container;"
+echo " run-spaced = run with ${GAP:-0.1} s idle before each, as engines space their calls: the kernel's first cgroup move after a quiet spell waits out an RCU grace period)"
 echo "brig-warm is a server after ${WARM_CALLS:-150} untimed runs; a fresh server's first 20 runs: median $FRESH ms"
 if [ -s "$work/run-1.json" ]; then
     jq -r '[.[] | select(.op == "run")] | (map({(.rt): .median}) | add) as $r |
