@@ -669,10 +669,14 @@ public sealed interface Step {
      * `brig exec`: forks the process that runs the program, born in the pid namespace joined
      * before, as a child of Brig's own process (the helper exits), in a session of its own.
      */
-    record Fork() implements Step {
+    record Fork(String cgroup) implements Step {
+        public Fork() { this(""); }
         public Op op() { return Op.FORK; }
         public String explain() {
-            return "fork the process that runs the program (in the joined pid namespace), in a session and process group of its own (setsid)";
+            return "fork the process that runs the program (in the joined pid namespace)"
+                    + (cgroup.isEmpty() ? "" : ", directly into cgroup " + cgroup + " (clone3 with CLONE_INTO_CGROUP; "
+                            + "where the kernel refuses it, a plain fork, and brig moves the process)")
+                    + ", in a session and process group of its own (setsid)";
         }
         public String failure(String syscall, String path, int errno) {
             // clone(2): ENOMEM when the pid namespace's init has exited (the container stopped meanwhile).

@@ -162,8 +162,13 @@ public final class ExecPlanner {
      * state records them), and the process's oomScoreAdj if it has one.
      */
     public static List<HostStep> host(Spec.Process p, List<Path> cgroups) {
+        return host(p, new Cgroups(List.of(), cgroups, null));
+    }
+
+    /** As {@link #host(Spec.Process, List)}: Brig writes only what the process does not join itself. */
+    public static List<HostStep> host(Spec.Process p, Cgroups cgroups) {
         List<HostStep> out = new ArrayList<>();
-        out.add(new HostStep.JoinContainerCgroups(cgroups));
+        if (!cgroups.brigWrites().isEmpty()) out.add(new HostStep.JoinContainerCgroups(cgroups.brigWrites(), cgroups.forkInto() != null));
         if (p.oomScoreAdj() != null) out.add(new HostStep.WriteOomScoreAdj(p.oomScoreAdj()));
         return List.copyOf(out);
     }
@@ -185,14 +190,59 @@ public final class ExecPlanner {
     }
 
     /**
+     * How the exec'd process gets into the container's cgroups (as its state records them).
+     * A move by pid through cgroup.procs takes a kernel lock that waits out an RCU grace period
+     * after a quiet spell (5-19 ms here, per exec, as engines space them); so the process joins
+     * the v1 ones itself (tasks "0", {@link Step.JoinCgroupTasks}), and is forked into the
+     * cgroup2 one (CLONE_INTO_CGROUP) unless it joins the container's cgroup namespace, where
+     * the kernel checks the fork against that namespace, which does not hold the helper.
+     *
+     * @param selfJoined the v1 directories, joined by the process
+     * @param forkInto the cgroup2 directory it is forked into, or null
+     * @param brigWrites what Brig still moves it into: the cgroup2 directory (only should the
+     *     fork not create it there, if {@code forkInto})
+     */
+    public record Cgroups(List<String> selfJoined, List<Path> brigWrites, Path forkInto) {
+        public Cgroups {
+            selfJoined = List.copyOf(selfJoined);
+            brigWrites = List.copyOf(brigWrites);
+        }
+
+        /** A directory with cgroup.controllers is cgroup2's; the others are v1 hierarchies'. */
+        public static Cgroups of(List<Path> dirs, Target t) {
+            List<String> self = new ArrayList<>();
+            List<Path> brig = new ArrayList<>();
+            Path into = null;
+            for (Path d : dirs) {
+                if (!Files.exists(d.resolve("cgroup.controllers"))) {
+                    self.add(d.toString());
+                } else {
+                    brig.add(d);
+                    if (!t.join().contains(NamespaceType.CGROUP)) into = d;
+                }
+            }
+            return new Cgroups(self, brig, brig.size() == 1 ? into : null);
+        }
+    }
+
+    /**
      * The helper's plan.
      *
      * @param lastCap /proc/sys/kernel/cap_last_cap
      */
     public static Plan plan(Spec.Process p, Target t, int preserveFds, int lastCap, List<HostStep> host) {
+        return plan(p, t, preserveFds, lastCap, host, new Cgroups(List.of(), List.of(), null));
+    }
+
+    /** As {@link #plan(Spec.Process, Target, int, int, List)}, with the cgroups the process joins itself. */
+    public static Plan plan(Spec.Process p, Target t, int preserveFds, int lastCap, List<HostStep> host, Cgroups cgroups) {
         List<Step> steps = new ArrayList<>();
+        // Host paths: opened before the container's mount namespace is joined.
+        if (cgroups.forkInto() != null) steps.add(new Step.OpenCgroup(cgroups.forkInto().toString()));
+        if (!cgroups.selfJoined().isEmpty()) steps.add(new Step.OpenCgroupTasks(cgroups.selfJoined()));
         steps.add(new Step.JoinNamespacesOf(t.pid(), t.pidStart(), t.join()));
-        steps.add(new Step.Fork());
+        steps.add(new Step.Fork(cgroups.forkInto() == null ? "" : cgroups.forkInto().toString()));
+        if (!cgroups.selfJoined().isEmpty()) steps.add(new Step.JoinCgroupTasks(cgroups.selfJoined()));
         steps.add(new Step.Await(Planner.awaitReason(host)));
         // Still with the host's ids: in a user namespace the container's root (the keyring's
         // owner) has no search right on it by name, others have (Planner.keyringPerm).

@@ -150,12 +150,15 @@ public sealed interface HostStep {
      * `brig exec`: moves the process into the container's cgroup directories (as its state
      * records them) while it waits, before it runs anything of its own.
      */
-    record JoinContainerCgroups(List<Path> dirs) implements HostStep {
+    record JoinContainerCgroups(List<Path> dirs, boolean forkInto) implements HostStep {
         public JoinContainerCgroups { dirs = List.copyOf(dirs); }
+        public JoinContainerCgroups(List<Path> dirs) { this(dirs, false); }
         public Phase phase() { return Phase.AFTER_CLONE; }
         public String explain() {
-            return "place the process in the container's cgroups: write PID to cgroup.procs in "
-                    + dirs.stream().map(Path::toString).collect(Collectors.joining(", "));
+            String list = dirs.stream().map(Path::toString).collect(Collectors.joining(", "));
+            return forkInto ? "place the process in the container's cgroup2 directory if the fork could not create it there: "
+                    + "write PID to cgroup.procs in " + list
+                    : "place the process in the container's cgroups: write PID to cgroup.procs in " + list;
         }
     }
 

@@ -151,7 +151,12 @@ public final class Planner {
             else if (j.dirs().size() > 1) what.add("places the process in its v1 cgroups (and its cgroup2 one if the clone could not)");
             else what.add("places the process in its cgroup if the clone could not");
         }
-        if (host.stream().anyMatch(s -> s instanceof HostStep.JoinContainerCgroups)) what.add("places the process in the container's cgroups");
+        for (HostStep s : host) {
+            if (s instanceof HostStep.JoinContainerCgroups j) {
+                what.add(j.forkInto() ? "places the process in the container's cgroup2 directory if the fork could not"
+                        : "places the process in the container's cgroups");
+            }
+        }
         if (host.stream().anyMatch(s -> s instanceof HostStep.WriteOomScoreAdj)) what.add("sets its oom_score_adj");
         return what.isEmpty() ? "gives the go-ahead" : String.join(", ", what);
     }

@@ -557,7 +557,9 @@ public final class Runtime {
             to.remove(done.clonedInto);
             ContainerCgroup.add(to, pid);
         } else if (step instanceof HostStep.JoinContainerCgroups j) {
-            ContainerCgroup.add(j.dirs(), pid);
+            List<Path> to = new ArrayList<>(j.dirs());
+            to.remove(done.clonedInto);
+            ContainerCgroup.add(to, pid);
         } else if (step instanceof HostStep.WriteOomScoreAdj o) {
             writeProc(pid, "oom_score_adj", Integer.toString(o.value()));
         } else {
@@ -1074,10 +1076,11 @@ public final class Runtime {
             process = ExecPlanner.process(spec.process(), overrides);
         }
         if (process.args().isEmpty()) throw new BrigException("exec: process.args must not be empty");
-        List<HostStep> host = ExecPlanner.host(process, s.cgroups());
         ExecPlanner.Target target = new ExecPlanner.Target(s.pid(), s.pidStart(), ExecPlanner.namespacesOf(s.pid()),
                 spec.linux().seccomp(), created != null ? created.keyring() : null);
-        Plan plan = ExecPlanner.plan(process, target, preserveFds, lastCap(), host);
+        ExecPlanner.Cgroups cgroups = ExecPlanner.Cgroups.of(s.cgroups(), target);
+        List<HostStep> host = ExecPlanner.host(process, cgroups);
+        Plan plan = ExecPlanner.plan(process, target, preserveFds, lastCap(), host, cgroups);
         return new PreparedExec(id, s, process, host, plan, spec.linux().seccomp());
     }
 
@@ -1120,6 +1123,7 @@ public final class Runtime {
         try {
             pid = h.awaitPid();
             Done done = new Done();
+            done.clonedInto = h.clonedInto();
             for (HostStep s : p.host()) execute(s, pid, done);
             try {
                 beforeRun.accept(pid);

@@ -109,8 +109,7 @@ public final class Server {
         if (uid == 0) {
             brig.runtime.Runtime.keepDefaultParents(true); // removed when this server exits
             try {
-                List<Path> dirs = brig.cgroups.Hierarchy.enter(CGROUP);
-                if (!dirs.isEmpty()) startPriming(dirs.get(0).resolve("cgroup.procs"));
+                brig.cgroups.Hierarchy.enter(CGROUP);
             } catch (brig.cgroups.CgroupException e) {
                 log(e.getMessage() + " (serving from the cgroups it was started in)");
             }
@@ -169,37 +168,6 @@ public final class Server {
      * Stops taking calls: the listening socket is closed and, unless a newer server's client
      * is taking its place, its name removed (under the start lock, if it is still ours).
      */
-    /**
-     * Moves between cgroups are serialised by one kernel lock, and the first move after a
-     * quiet spell waits out an RCU grace period: measured here, the first cgroup.procs write
-     * of a run took 11-14 ms (Brig's and crun's alike), the writes right after it 5 us. So an
-     * exec, which moves its process by pid, has this thread make a no-op move (the server into
-     * the cgroup it is in) as soon as it is acknowledged: that wait then passes while the call
-     * plans and starts the helper, and the process's own moves, a few ms later, find the lock
-     * warm. (A container's first process moves itself, which takes no such lock.)
-     */
-    private final java.util.concurrent.Semaphore prime = new java.util.concurrent.Semaphore(0);
-
-    private void startPriming(Path procs) {
-        String pid = Long.toString(ProcessHandle.current().pid());
-        Thread t = new Thread(() -> {
-            while (true) {
-                try {
-                    prime.acquire();
-                    prime.drainPermits();
-                    Files.writeString(procs, pid);
-                } catch (InterruptedException e) {
-                    return;
-                } catch (IOException e) {
-                    log("cannot prime cgroup moves through " + procs + ": " + e.getMessage());
-                    return;
-                }
-            }
-        }, "brig-cgroup-prime");
-        t.setDaemon(true);
-        t.start();
-    }
-
     private void release() {
         if (!stopping.startsWith("stale")) {
             Path dir = Protocol.dir(uid);
@@ -264,10 +232,6 @@ public final class Server {
                 return;
             }
             Protocol.write(conn, Protocol.ACK, new byte[] {(byte) (supervised ? 2 : Dispatch.runsLong(verb) ? 1 : 0)});
-            // Only exec still moves a process by pid (a container's first process joins its
-            // v1 cgroups itself, and is cloned into its cgroup2 one); a prime beside a run held
-            // the kernel's cgroup mutex while that run made its cgroup (mkdir waited 5 ms).
-            if (supervised && verb.equals("exec")) prime.release();
             served.incrementAndGet();
             Object lock = new Object();
             Incoming incoming = new Incoming(conn);

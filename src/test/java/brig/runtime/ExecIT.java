@@ -207,12 +207,37 @@ class ExecIT {
     void explainPrintsThePlanAndRunsNothing() throws Exception {
         TestBundle b = running("e", t -> t.userNamespace(100000, 65536));
         String plan = exec(b, "--explain", b.id(), "touch", "/dev/shm/x").expect(0).out();
-        assertTrue(plan.lines().findFirst().orElseThrow().matches(" *1\\. join the user, .* namespaces of the container's first process "
+        List<String> lines = plan.lines().toList();
+        // The cgroup files first, as host paths; the process joins the v1 ones itself and is
+        // forked into the cgroup2 one (no cgroup namespace of the container's).
+        assertTrue(lines.get(0).matches(" *1\\. open the container's cgroup2 directory .* for the clone"), plan);
+        assertTrue(lines.get(1).matches(" *2\\. open the tasks files of the container's v1 cgroups .*"), plan);
+        assertTrue(lines.get(2).matches(" *3\\. join the user, .* namespaces of the container's first process "
                 + initPid(b) + ", in that order \\(setns\\).*"), plan);
-        assertTrue(plan.contains("fork the process") && plan.contains("host after fork: place the process in the container's cgroups"), plan);
+        assertTrue(lines.get(3).matches(" *4\\. fork the process .*, directly into cgroup .*"), plan);
+        assertTrue(lines.get(4).matches(" *5\\. join the v1 cgroups itself: write 0 to tasks in .*"), plan);
+        assertTrue(plan.contains("host after fork: place the process in the container's cgroup2 directory if the fork could not"), plan);
         assertTrue(plan.contains("execve touch /dev/shm/x"), plan);
         assertEquals("[" + initPid(b) + "]\n", brig.brig(null, "ps", "--format", "json", b.id()).expect(0).out());
+        // And so it is, in a user namespace too: every line of /proc/self/cgroup is the container's.
+        String cgroups = exec(b, b.id(), "cat", "/proc/self/cgroup").expect(0).out();
+        assertTrue(cgroups.lines().allMatch(l -> l.endsWith(":/brig/" + b.id())), cgroups);
     }
+    @Test
+    void inAContainersOwnCgroupNamespaceTheExecdProcessIsInItsCgroupsToo() throws Exception {
+        // The fork into the cgroup2 directory would be checked against the container's cgroup
+        // namespace, which does not hold the helper: a plain fork, and Brig moves it there;
+        // the v1 ones it joins itself, from inside that namespace.
+        TestBundle b = running("n", t -> t.add("linux.namespaces", "{\"type\":\"cgroup\"}"));
+        String plan = exec(b, "--explain", b.id(), "true").expect(0).out();
+        assertTrue(plan.contains("fork the process that runs the program (in the joined pid namespace), in a session"), plan);
+        assertTrue(plan.contains("join the v1 cgroups itself"), plan);
+        String init = Files.readString(Path.of("/proc/" + initPid(b) + "/cgroup"));
+        String cgroups = exec(b, b.id(), "cat", "/proc/self/cgroup").expect(0).out();
+        assertTrue(cgroups.lines().allMatch(l -> l.endsWith(":/")), "at the namespace's root in every hierarchy: " + cgroups);
+        assertTrue(init.lines().allMatch(l -> l.endsWith(":/brig/" + b.id())), init);
+    }
+
     @Test
     void preservedFdsAndNoNewPrivileges() throws Exception {
         TestBundle b = running("f");

@@ -59,6 +59,36 @@ class ExecPlannerTest {
     }
 
     @Test
+    void theProcessJoinsTheV1CgroupsItselfAndIsForkedIntoTheCgroup2One() {
+        Path unified = Path.of("/sys/fs/cgroup/unified/brig/x");
+        ExecPlanner.Cgroups cg = new ExecPlanner.Cgroups(List.of("/sys/fs/cgroup/memory/brig/x", "/sys/fs/cgroup/pids/brig/x"),
+                List.of(unified), unified);
+        List<HostStep> host = ExecPlanner.host(BASE, cg);
+        List<Step> s = ExecPlanner.plan(BASE, new ExecPlanner.Target(42, 777, List.of(NamespaceType.PID, NamespaceType.MOUNT), null, null),
+                0, 40, host, cg).steps();
+        // The host paths opened before the container's mount namespace is joined.
+        assertEquals(new Step.OpenCgroup(unified.toString()), s.get(0));
+        assertEquals(new Step.OpenCgroupTasks(cg.selfJoined()), s.get(1));
+        assertInstanceOf(Step.JoinNamespacesOf.class, s.get(2));
+        assertEquals(new Step.Fork(unified.toString()), s.get(3));
+        assertEquals(new Step.JoinCgroupTasks(cg.selfJoined()), s.get(4));
+        assertEquals("wait while brig places the process in the container's cgroup2 directory if the fork could not", s.get(5).explain());
+        assertEquals(List.of("place the process in the container's cgroup2 directory if the fork could not create it there: "
+                + "write PID to cgroup.procs in " + unified), host.stream().map(HostStep::explain).toList());
+    }
+
+    @Test
+    void aContainerWithItsOwnCgroupNamespaceGetsItsCgroup2DirectoryWrittenByBrig() {
+        Path unified = Path.of("/sys/fs/cgroup/unified/brig/x");
+        ExecPlanner.Target t = new ExecPlanner.Target(42, 777, List.of(NamespaceType.CGROUP, NamespaceType.PID), null, null);
+        // Cgroups.of tells the two kinds apart by cgroup.controllers: here none exists, so build it as of() would.
+        ExecPlanner.Cgroups cg = new ExecPlanner.Cgroups(List.of("/sys/fs/cgroup/memory/brig/x"), List.of(unified), null);
+        List<Step> s = ExecPlanner.plan(BASE, t, 0, 40, ExecPlanner.host(BASE, cg), cg).steps();
+        assertEquals(new Step.Fork(), s.get(2));
+        assertEquals("wait while brig places the process in the container's cgroups", s.get(4).explain());
+    }
+
+    @Test
     void theUserNamespaceIsJoinedFirst() {
         assertEquals(NamespaceType.USER, ExecPlanner.ORDER.get(0));
         assertEquals(List.of(), ExecPlanner.namespacesOf((int) ProcessHandle.current().pid()), "this process's own namespaces need no joining");
