@@ -139,7 +139,7 @@ public final class Helper implements AutoCloseable {
         try {
             if (f == null) throw new HelperException("brig-helper exited before starting the container" + exitNote());
             if (f.type == FR_ERROR) throw error(f);
-            // The pid, and 1 if the process was created in the Clone step's cgroup.
+            // The pid, and 1 if the process was created in the Clone (or Fork) step's cgroup.
             if (f.type != FR_PID || f.payload.length != 8) throw new HelperException("brig-helper: unexpected message " + f.type);
             ByteBuffer b = ByteBuffer.wrap(f.payload).order(ByteOrder.nativeOrder());
             childPid = b.getInt();
@@ -175,8 +175,11 @@ public final class Helper implements AutoCloseable {
      * must move the process there itself.
      */
     public Path clonedInto() {
+        if (!intoCgroup) return null;
         Step.Clone clone = plan.find(Step.Clone.class);
-        return intoCgroup && clone != null && !clone.cgroup().isEmpty() ? Path.of(clone.cgroup()) : null;
+        if (clone != null) return clone.cgroup().isEmpty() ? null : Path.of(clone.cgroup());
+        Step.Fork fork = plan.find(Step.Fork.class); // exec's
+        return fork != null && !fork.cgroup().isEmpty() ? Path.of(fork.cgroup()) : null;
     }
 
     /** Lets the container's first process go on with the plan. */

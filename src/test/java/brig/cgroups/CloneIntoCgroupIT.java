@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The container's first process is created in its cgroup2 directory (on this hybrid host, in
  * the unified tree) with clone3(CLONE_INTO_CGROUP); where the kernel refuses clone3, Brig moves
- * it there itself while it waits. Its v1 cgroups are Brig's writes either way.
+ * it there itself while it waits. Its v1 cgroups it joins itself either way. The same for a
+ * process `exec` starts: forked into the container's cgroup2 directory.
  */
 @ExtendWith(NoLeaks.class)
 class CloneIntoCgroupIT {
@@ -34,7 +35,7 @@ class CloneIntoCgroupIT {
     @Test
     void theFirstProcessIsInItsCgroup2DirectoryBeforeBrigMovesIt() throws Exception {
         // The library, step by step: the process waits at the plan's Await step until go(),
-        // so what /proc says before that is what the clone did, not Brig's writes.
+        // so what /proc says before that is what the clone and the process did, not Brig's writes.
         TestBundle b = TestBundle.busybox(dir).args("/bin/true");
         b.write();
         Runtime rt = new Runtime(b.stateRoot(), Brig.dist().resolve("libexec/brig-helper"));
@@ -45,6 +46,9 @@ class CloneIntoCgroupIT {
         Helper h = null;
         int pid = -1;
         try {
+            // The device rules, as Brig sets them before the clone: the process makes its
+            // device nodes before its wait, in its devices cgroup.
+            for (brig.runtime.HostStep s : p.host()) if (s instanceof brig.runtime.HostStep.SetDevices d) d.cgroup().applyDevices(d.rules());
             h = Helper.start(Brig.dist().resolve("libexec/brig-helper"), p.plan(), 0);
             pid = h.awaitPid();
             String cgroups = Files.readString(Path.of("/proc/" + pid + "/cgroup"));
@@ -57,7 +61,7 @@ class CloneIntoCgroupIT {
                 Thread.sleep(10);
                 memory = line(Files.readString(Path.of("/proc/" + pid + "/cgroup")), "memory");
             }
-            assertTrue(memory.endsWith(":memory:/brig/" + b.id()), memory);
+            assertTrue(memory.endsWith(":memory:/brig/" + b.id()), memory + "\n" + h.failedMeanwhile());
         } finally {
             if (pid > 0) {
                 Libc.kill(pid, Libc.SIGKILL);
@@ -65,6 +69,33 @@ class CloneIntoCgroupIT {
             }
             if (h != null) h.release();
             p.cgroup().destroy(made);
+        }
+    }
+
+    @Test
+    void anExecdProcessIsForkedIntoTheContainersCgroup2Directory() throws Exception {
+        // Its stdio let go of at once: the test reads the run's output to its end.
+        TestBundle b = TestBundle.busybox(dir).sh("exec sleep 1000 </dev/null >/dev/null 2>&1");
+        b.run("-d").expect(0);
+        Helper h = null;
+        int pid = -1;
+        try {
+            Runtime rt = new Runtime(b.stateRoot(), Brig.dist().resolve("libexec/brig-helper"));
+            var p = rt.prepareExec(b.id(), null, new brig.runtime.ExecPlanner.Overrides(List.of("/bin/true"), List.of(), null, null,
+                    null, null, List.of(), false, false), false, 0);
+            h = Helper.start(Brig.dist().resolve("libexec/brig-helper"), p.plan(), 0);
+            pid = h.awaitPid();
+            // Before any write of Brig's: where the fork put it.
+            String cgroups = Files.readString(Path.of("/proc/" + pid + "/cgroup"));
+            assertEquals(Path.of("/sys/fs/cgroup/unified/brig", b.id()), h.clonedInto(), cgroups);
+            assertEquals("0::/brig/" + b.id(), line(cgroups, ""), cgroups);
+        } finally {
+            if (pid > 0) {
+                Libc.kill(pid, Libc.SIGKILL);
+                Libc.waitpid(pid, 0);
+            }
+            if (h != null) h.release();
+            Brig.run(dir, List.of("--root", b.stateRoot().toString(), "delete", "-f", b.id()), null, Map.of(), 30);
         }
     }
 
