@@ -89,7 +89,8 @@ class InitSecurityIT {
                     .directory(d.toFile()).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.PIPE).start();
             try {
                 Optional<ProcessHandle> init = Optional.empty();
-                for (int k = 0; k < 200 && init.isEmpty(); k++) {
+                // Up to 20 s: under a full test run's load a cold start took more than the 4 s this had.
+                for (int k = 0; k < 1000 && init.isEmpty(); k++) {
                     init = caller.descendants().filter(h -> cmdline(h).contains(marker)).findFirst();
                     if (init.isEmpty()) Thread.sleep(20);
                 }
