@@ -59,15 +59,37 @@ final class Training {
         Invocation supervised = new Invocation(inv.in(), inv.out(), inv.err(), inv.env(), inv.cwd(), inv.umask(), inv.caller(),
                 Invocation.Globals.DEFAULT, Invocation.Host.process(inv.host().home(), env));
         String root = bundle.resolve("state").toString();
+        brig.runtime.Runtime rt = new brig.runtime.Runtime(Path.of(root), inv.helper());
         try {
-            if (Main.run(supervised, List.of("--root", root, "run", "--bundle", bundle.toString(), "training")) == 0) {
-                int pid = new brig.runtime.Runtime(Path.of(root), inv.helper()).state("training").pid();
-                brig.syscalls.Libc.waitpid(pid, 0); // this process's child, as the supervisor's would be
+            // What engines call: run; create, state, kill, delete; create, start, state, delete.
+            if (brig(supervised, root, "run", "--bundle", bundle.toString(), "training") == 0) reap(rt);
+            brig(supervised, root, "delete", "--force", "training");
+            if (brig(supervised, root, "create", "--bundle", bundle.toString(), "training") == 0) {
+                brig(supervised, root, "state", "training");
+                brig(supervised, root, "kill", "training", "KILL");
+                reap(rt);
+            }
+            brig(supervised, root, "delete", "training");
+            if (brig(supervised, root, "create", "--bundle", bundle.toString(), "training") == 0) {
+                brig(supervised, root, "start", "training");
+                reap(rt);
+                brig(supervised, root, "state", "training");
             }
         } finally {
-            Main.run(inv, List.of("--root", root, "delete", "--force", "training"));
+            brig(inv, root, "delete", "--force", "training");
             brig.syscalls.Libc.close(sv[0]);
             brig.syscalls.Libc.close(sv[1]);
         }
+    }
+
+    private static int brig(Invocation inv, String root, String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of("--root", root));
+        all.addAll(List.of(args));
+        return Main.run(inv, all);
+    }
+
+    /** Waits for the container's process: this process's child, as it would be the supervisor's. */
+    private static void reap(brig.runtime.Runtime rt) throws Exception {
+        brig.syscalls.Libc.waitpid(rt.state("training").pid(), 0);
     }
 }
