@@ -18,10 +18,11 @@ fi
 # content hash: a resident server of another build steps aside when a client of this one calls.
 (cd "$dist" && cat lib/*.jar libexec/brig-helper bin/brig | sha256sum | cut -d' ' -f1) > "$dist/lib/brig.build"
 
-# AOT cache: same flags as the launcher, plus the training run.
+# AOT cache: same flags as the launcher, plus the training run. BRIG_SERVER=off: the training's
+# `container run -d` starts its monitor through bin/brig, which would leave a resident server.
 rm -f "$dist/lib/brig.aot"
 train=$(mktemp -d)
-"$dist/runtime/bin/java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData \
+BRIG_SERVER=off "$dist/runtime/bin/java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData \
     -Xlog:disable -Xlog:all=error:stderr -XX:AOTCacheOutput="$dist/lib/brig.aot" \
     --enable-native-access=ALL-UNNAMED -Dbrig.home="$dist" -cp "$dist/lib/brig.jar" \
     brig.cli.Training "$train" >/dev/null 2>&1 || echo "brig build: AOT training failed; brig works, but starts slower" >&2

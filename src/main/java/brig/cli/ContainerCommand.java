@@ -299,34 +299,67 @@ final class ContainerCommand {
      * supervisor's exit status is then the container's).
      */
     static int startBundle(Invocation inv, Path storeDir, Path bundle, String name, boolean rm) throws Exception {
+        return startBundle(inv, storeDir, bundle, name, rm, true);
+    }
+
+    /**
+     * As {@link #startBundle(Invocation, Path, Path, String, boolean)}; with {@code notify}, the
+     * caller's NOTIFY_SOCKET (a systemd unit of Type=notify running `brig container run`) gets
+     * the container's READY=1 as `brig run` passes it on (podman's --sdnotify=container): the
+     * container's own socket at /run/notify, and the caller's process, which stays, as MAINPID.
+     * A detached run's monitor passes none.
+     */
+    static int startBundle(Invocation inv, Path storeDir, Path bundle, String name, boolean rm, boolean notify) throws Exception {
         Runtime rt = runtime(inv);
         Supervisor sv = inv.sv();
         Started s;
+        String notifyAt = notify ? CreateCommand.notifySocket(inv) : null;
+        brig.runtime.Notify[] listening = {null};
         try {
-            inv.host().ignoreDirectSignals();
-            Runtime.Prepared p = rt.prepare(name, new Runtime.Options(bundle, false, 0, 0, false), Planner.Mode.RUN);
-            s = sv == null ? rt.start(p, 0, null, (cid, start) -> {}, pid -> {})
-                    : rt.start(p, 0, sv.passedFds(), (cid, start) -> sv.starting(cleanupArgs(inv, storeDir, name, rm, start)), pid -> {});
-        } catch (BrigFailure e) {
-            // Runtime.start removed what it made; --rm takes the bundle too, as docker's.
-            if (sv != null) sv.forget();
-            if (rm) removeQuietly(bundle);
-            throw e;
+            try {
+                inv.host().ignoreDirectSignals();
+                Runtime.Prepared p = rt.prepare(name, new Runtime.Options(bundle, false, 0, 0, false).withNotifySocket(notifyAt), Planner.Mode.RUN);
+                brig.runtime.Notify.Relay relay = notifyAt == null ? null : CreateCommand.notifier(inv);
+                Runtime.BeforeRun beforeRun = pid -> {
+                    try {
+                        if (notifyAt != null) listening[0] = brig.runtime.Notify.listen(rt.store().dir(name), name);
+                    } catch (brig.runtime.BrigException e) {
+                        throw new IOException(e.getMessage(), e);
+                    }
+                };
+                s = sv == null ? rt.start(p, 0, null, (cid, start) -> {}, beforeRun)
+                        : rt.start(p, 0, sv.passedFds(), (cid, start) -> sv.starting(cleanupArgs(inv, storeDir, name, rm, start)), beforeRun);
+                if (listening[0] != null) {
+                    try {
+                        listening[0].relay(s.state(), (int) inv.caller().pid(), notifyAt, relay);
+                    } catch (BrigFailure e) {
+                        s.abort();
+                        throw e;
+                    }
+                }
+            } catch (BrigFailure e) {
+                // Runtime.start removed what it made; --rm takes the bundle too, as docker's.
+                if (sv != null) sv.forget();
+                if (rm) removeQuietly(bundle);
+                throw e;
+            }
+            if (sv == null) { // not under the launcher (a library caller's JVM): wait here
+                int status = s.waitFor(false);
+                if (s.oomReport() != null) inv.err().println("brig: " + s.oomReport());
+                if (rm) ContainerBundles.remove(bundle);
+                return status;
+            }
+            try {
+                // --rm also removes the bundle, which is Java's: then `container cleanup` does it all.
+                sv.container(s.pid(), s.terminalFd(), s.handOver(false), rm ? null : s.teardown().marking(bundle.resolve(EXITED)));
+            } catch (BrigFailure e) {
+                s.abort();
+                throw e;
+            }
+            return 0;
+        } finally {
+            if (listening[0] != null) listening[0].close();
         }
-        if (sv == null) { // not under the launcher (a library caller's JVM): wait here
-            int status = s.waitFor(false);
-            if (s.oomReport() != null) inv.err().println("brig: " + s.oomReport());
-            if (rm) ContainerBundles.remove(bundle);
-            return status;
-        }
-        try {
-            // --rm also removes the bundle, which is Java's: then `container cleanup` does it all.
-            sv.container(s.pid(), s.terminalFd(), s.handOver(false), rm ? null : s.teardown().marking(bundle.resolve(EXITED)));
-        } catch (BrigFailure e) {
-            s.abort();
-            throw e;
-        }
-        return 0;
     }
 
     static List<String> cleanupArgs(Invocation inv, Path storeDir, String name, boolean rm, String start) {

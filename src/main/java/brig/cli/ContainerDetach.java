@@ -195,7 +195,7 @@ final class ContainerDetach {
             String name = a.exactly("container monitored", 1).get(0);
             Path storeDir = ImageFlags.storeDir(inv, a);
             Path bundle = ContainerBundles.bundle(Layout.open(storeDir), name);
-            status = ContainerCommand.startBundle(rep, storeDir, bundle, name, annotation(bundle, ContainerCommand.AUTO_REMOVE));
+            status = ContainerCommand.startBundle(rep, storeDir, bundle, name, annotation(bundle, ContainerCommand.AUTO_REMOVE), false);
         } catch (BrigFailure e) {
             rep.fail(e.getMessage(), e);
             status = ContainerCommand.exitFor(e.getMessage());
