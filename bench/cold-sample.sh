@@ -9,7 +9,8 @@
 #   bench/cold-sample.sh                    (as root, after a build: 15 runs of busybox /bin/true)
 #   N=30 bench/cold-sample.sh state ID      (any brig arguments after --root)
 #
-# Knobs: N (runs, default 15), BRIG (default target/brig/bin/brig), JAVAC, KEEP=1.
+# Knobs: N (runs, default 15), BRIG (default target/brig/bin/brig), JIT=1 (C1 on, as for the
+# commands bin/brig does not run interpreted: -Xint otherwise, as for runc's verbs), JAVAC, KEEP=1.
 set -euo pipefail
 N=${N:-15}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,7 +41,7 @@ PY
 [ $# -gt 0 ] || set -- run --bundle "$b" coldsample
 # As bin/brig's cold path (src/main/c/brig-client.c), the sampler's classes after Brig's jar.
 for i in $(seq "$N"); do
-    "$home/libexec/brig-helper" launch "$home/runtime/bin/java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData \
+    "$home/libexec/brig-helper" launch "$home/runtime/bin/java" $([ "${JIT:-0}" = 1 ] || echo -Xint) -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData \
         -Xlog:disable -Xlog:all=error:stderr "-XX:AOTCache=$home/lib/brig.aot" --enable-native-access=ALL-UNNAMED \
         "-Dbrig.home=$home" "-Dbrig.samples=$work/samples" -cp "$home/lib/brig.jar:$work/classes" ColdSampler \
         --root "$work/state" "$@" >/dev/null </dev/null || true
