@@ -31,13 +31,8 @@ trap cleanup EXIT
 mkdir -p "$work/classes"
 "$JAVAC" --release 25 -cp "$home/lib/brig.jar" -d "$work/classes" "$top/bench/ColdSampler.java"
 b=$work/bundle
-mkdir -p "$b/rootfs/bin"
-cp /bin/busybox "$b/rootfs/bin/busybox"; ln -s busybox "$b/rootfs/bin/true"
-(cd "$b" && runc spec) && python3 - "$b/config.json" <<'PY'
-import json,sys
-c=json.load(open(sys.argv[1])); c['process']['terminal']=False; c['process']['args']=['/bin/true']
-json.dump(c,open(sys.argv[1],'w'))
-PY
+. "$top/bench/true-bundle.sh"
+true_bundle "$b"
 [ $# -gt 0 ] || set -- run --bundle "$b" coldsample
 # As bin/brig's cold path (src/main/c/brig-client.c), the sampler's classes after Brig's jar.
 for i in $(seq "$N"); do

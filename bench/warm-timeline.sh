@@ -25,13 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 b=$work/bundle
-mkdir -p "$b/rootfs/bin"
-cp /bin/busybox "$b/rootfs/bin/busybox"; ln -s busybox "$b/rootfs/bin/true"
-(cd "$b" && runc spec) && python3 - "$b/config.json" <<'PY'
-import json,sys
-c=json.load(open(sys.argv[1])); c['process']['terminal']=False; c['process']['args']=['/bin/true']
-json.dump(c,open(sys.argv[1],'w'))
-PY
+. "$top/bench/true-bundle.sh"
+true_bundle "$b"
 run() { "$BRIG" --root "$work/state" run --bundle "$b" "$1"; }
 for i in $(seq "$WARM"); do run "w$i"; done
 echo "== $N traced runs after $WARM untraced ones (load: $(cut -d' ' -f1-3 /proc/loadavg))"
