@@ -97,6 +97,7 @@ enum op {
 #define F_IF_DEFERRED 0x40 /* chdir: only if the earlier chdir was deferred */
 #define F_ON_PROC     0x80 /* mount: the target may be on procfs (the config put it there) */
 #define F_NO_SYMLINKS 0x100 /* mount: the target's path may not contain a symlink */
+#define F_CGROUP_AFTER_FORK 0x200 /* join_ns: the cgroup namespace is OP_FORK's child's to join */
 
 /* Frames on the control socket: u32 type, u32 length, payload. */
 enum frame { FR_PLAN = 1, FR_PID = 2, FR_GO = 3, FR_ERROR = 4, FR_PTY = 5, FR_READY = 6,
@@ -114,6 +115,7 @@ static int rootfd = AT_FDCWD;  /* directory that paths inside the container are 
 static int procfd = -1;        /* the host's procfs, opened before any mount of the container */
 static int ptyslave = -1, fifofd = -1, chdir_deferred;
 static int cgroupfd = -1;      /* OP_OPEN_CGROUP: the cgroup2 directory OP_CLONE creates the process in */
+static int cgroupnsfd = -1;    /* OP_JOIN_NS with F_CGROUP_AFTER_FORK: joined by OP_FORK's child */
 static struct step *tasks;     /* OP_OPEN_TASKS: its directories, whose tasks files are... */
 static int *taskfds;           /* ...open here for OP_JOIN_TASKS */
 static const char *exec_path;
@@ -1050,6 +1052,10 @@ static void do_join_ns(struct step *s)
 	}
 	close(dir);
 	for (int k = 0; k < n; k++) {
+		if ((s->flags & F_CGROUP_AFTER_FORK) && s->i[2 + k] == CLONE_NEWCGROUP) {
+			cgroupnsfd = fds[k];
+			continue;
+		}
 		if (setns(fds[k], (int)s->i[2 + k]) < 0) {
 			snprintf(name, sizeof name, "ns/%s", s->s[k]);
 			fail("setns", name, errno);
@@ -1085,6 +1091,12 @@ static void do_fork(void)
 	}
 	if (cgroupfd >= 0)
 		close(cgroupfd);
+	/* In its cgroup now: the container's cgroup namespace, whose root that cgroup is. */
+	if (cgroupnsfd >= 0) {
+		if (setns(cgroupnsfd, CLONE_NEWCGROUP) < 0)
+			fail("setns", "ns/cgroup", errno);
+		close(cgroupnsfd);
+	}
 	if (setsid() < 0)
 		fail("setsid", "", errno);
 }

@@ -18,7 +18,7 @@ import java.util.stream.Collectors;
 public sealed interface Step {
     /** Step flags, mirrored by F_* in brig-helper.c. */
     int SRC_HOST = 0x01, SRC_ROOT = 0x02, TGT_HOST = 0x04, OPTIONAL = 0x08, KEEP_LOCKED = 0x10,
-            DEFER = 0x20, IF_DEFERRED = 0x40, ON_PROC = 0x80, NO_SYMLINKS = 0x100;
+            DEFER = 0x20, IF_DEFERRED = 0x40, ON_PROC = 0x80, NO_SYMLINKS = 0x100, CGROUP_AFTER_FORK = 0x200;
 
     Op op();
 
@@ -586,9 +586,12 @@ public sealed interface Step {
      * through one fd of the host's /proc/PID on which it first checks the start time recorded
      * for the container, so a pid reused by another process is refused, not entered.
      */
-    record JoinNamespacesOf(int pid, long startTime, List<NamespaceType> types) implements Step {
+    record JoinNamespacesOf(int pid, long startTime, List<NamespaceType> types, boolean cgroupAfterFork) implements Step {
         public JoinNamespacesOf { types = List.copyOf(types); }
+        public JoinNamespacesOf(int pid, long startTime, List<NamespaceType> types) { this(pid, startTime, types, false); }
         public Op op() { return Op.JOIN_NS; }
+        /** The cgroup namespace left to the forked process ({@link Fork}): see there. */
+        public int flags() { return cgroupAfterFork && types.contains(NamespaceType.CGROUP) ? CGROUP_AFTER_FORK : 0; }
         public long[] ints() {
             long[] out = new long[2 + types.size()];
             out[0] = pid;
@@ -600,7 +603,8 @@ public sealed interface Step {
         public String explain() {
             return (types.isEmpty() ? "check that the container's first process " + pid + " still runs (no namespace of its own to join)"
                     : "join the " + names(types) + " namespaces of the container's first process " + pid + ", in that order (setns)")
-                    + ", through /proc/" + pid + " once its start time is checked (" + startTime + ")";
+                    + ", through /proc/" + pid + " once its start time is checked (" + startTime + ")"
+                    + (flags() != 0 ? "; the cgroup one only in the forked process" : "");
         }
         public String failure(String syscall, String path, int errno) {
             // The process is gone (or its pid is another's): the container stopped meanwhile.
@@ -669,13 +673,17 @@ public sealed interface Step {
      * `brig exec`: forks the process that runs the program, born in the pid namespace joined
      * before, as a child of Brig's own process (the helper exits), in a session of its own.
      */
-    record Fork(String cgroup) implements Step {
+    record Fork(String cgroup, boolean thenCgroupNs) implements Step {
+        public Fork(String cgroup) { this(cgroup, false); }
         public Fork() { this(""); }
         public Op op() { return Op.FORK; }
         public String explain() {
+            // The container's cgroup namespace joined after the fork: the kernel checks
+            // CLONE_INTO_CGROUP against the forking process's, which must still be the host's.
             return "fork the process that runs the program (in the joined pid namespace)"
                     + (cgroup.isEmpty() ? "" : ", directly into cgroup " + cgroup + " (clone3 with CLONE_INTO_CGROUP; "
                             + "where the kernel refuses it, a plain fork, and brig moves the process)")
+                    + (thenCgroupNs ? ", which then joins the container's cgroup namespace (setns)" : "")
                     + ", in a session and process group of its own (setsid)";
         }
         public String failure(String syscall, String path, int errno) {

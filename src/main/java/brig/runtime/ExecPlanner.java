@@ -194,8 +194,7 @@ public final class ExecPlanner {
      * A move by pid through cgroup.procs takes a kernel lock that waits out an RCU grace period
      * after a quiet spell (5-19 ms here, per exec, as engines space them); so the process joins
      * the v1 ones itself (tasks "0", {@link Step.JoinCgroupTasks}), and is forked into the
-     * cgroup2 one (CLONE_INTO_CGROUP) unless it joins the container's cgroup namespace, where
-     * the kernel checks the fork against that namespace, which does not hold the helper.
+     * cgroup2 one (CLONE_INTO_CGROUP; a cgroup namespace of the container's it joins after).
      *
      * @param selfJoined the v1 directories, joined by the process
      * @param forkInto the cgroup2 directory it is forked into, or null
@@ -209,7 +208,7 @@ public final class ExecPlanner {
         }
 
         /** A directory with cgroup.controllers is cgroup2's; the others are v1 hierarchies'. */
-        public static Cgroups of(List<Path> dirs, Target t) {
+        public static Cgroups of(List<Path> dirs) {
             List<String> self = new ArrayList<>();
             List<Path> brig = new ArrayList<>();
             Path into = null;
@@ -218,7 +217,7 @@ public final class ExecPlanner {
                     self.add(d.toString());
                 } else {
                     brig.add(d);
-                    if (!t.join().contains(NamespaceType.CGROUP)) into = d;
+                    into = d;
                 }
             }
             return new Cgroups(self, brig, brig.size() == 1 ? into : null);
@@ -240,8 +239,12 @@ public final class ExecPlanner {
         // Host paths: opened before the container's mount namespace is joined.
         if (cgroups.forkInto() != null) steps.add(new Step.OpenCgroup(cgroups.forkInto().toString()));
         if (!cgroups.selfJoined().isEmpty()) steps.add(new Step.OpenCgroupTasks(cgroups.selfJoined()));
-        steps.add(new Step.JoinNamespacesOf(t.pid(), t.pidStart(), t.join()));
-        steps.add(new Step.Fork(cgroups.forkInto() == null ? "" : cgroups.forkInto().toString()));
+        // Forked into the cgroup2 directory, the process joins a cgroup namespace of the
+        // container's itself, after the fork: the kernel checks CLONE_INTO_CGROUP against the
+        // forking process's cgroup namespace, which must hold both cgroups.
+        boolean cgroupNsLater = cgroups.forkInto() != null && t.join().contains(NamespaceType.CGROUP);
+        steps.add(new Step.JoinNamespacesOf(t.pid(), t.pidStart(), t.join(), cgroupNsLater));
+        steps.add(new Step.Fork(cgroups.forkInto() == null ? "" : cgroups.forkInto().toString(), cgroupNsLater));
         if (!cgroups.selfJoined().isEmpty()) steps.add(new Step.JoinCgroupTasks(cgroups.selfJoined()));
         steps.add(new Step.Await(Planner.awaitReason(host)));
         // Still with the host's ids: in a user namespace the container's root (the keyring's

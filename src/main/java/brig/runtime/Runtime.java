@@ -1078,7 +1078,7 @@ public final class Runtime {
         if (process.args().isEmpty()) throw new BrigException("exec: process.args must not be empty");
         ExecPlanner.Target target = new ExecPlanner.Target(s.pid(), s.pidStart(), ExecPlanner.namespacesOf(s.pid()),
                 spec.linux().seccomp(), created != null ? created.keyring() : null);
-        ExecPlanner.Cgroups cgroups = ExecPlanner.Cgroups.of(s.cgroups(), target);
+        ExecPlanner.Cgroups cgroups = ExecPlanner.Cgroups.of(s.cgroups());
         List<HostStep> host = ExecPlanner.host(process, cgroups);
         Plan plan = ExecPlanner.plan(process, target, preserveFds, lastCap(), host, cgroups);
         return new PreparedExec(id, s, process, host, plan, spec.linux().seccomp());

@@ -74,8 +74,18 @@ class CloneIntoCgroupIT {
 
     @Test
     void anExecdProcessIsForkedIntoTheContainersCgroup2Directory() throws Exception {
+        execForkedInto(TestBundle.busybox(dir.resolve("host-ns")));
+    }
+
+    @Test
+    void intoAContainerWithACgroupNamespaceOfItsOwnAnExecdProcessIsForkedToo() throws Exception {
+        // It joins the container's cgroup namespace after the fork (Step.Fork).
+        execForkedInto(TestBundle.busybox(dir.resolve("own-ns")).add("linux.namespaces", "{\"type\":\"cgroup\"}"));
+    }
+
+    private void execForkedInto(TestBundle b) throws Exception {
         // Its stdio let go of at once: the test reads the run's output to its end.
-        TestBundle b = TestBundle.busybox(dir).sh("exec sleep 1000 </dev/null >/dev/null 2>&1");
+        b.sh("exec sleep 1000 </dev/null >/dev/null 2>&1");
         b.run("-d").expect(0);
         Helper h = null;
         int pid = -1;

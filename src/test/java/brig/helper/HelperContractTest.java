@@ -34,7 +34,8 @@ class HelperContractTest {
         while (m.find()) c.put(m.group(1), Integer.parseInt(m.group(2), 16));
         assertEquals(Map.of("SRC_HOST", Step.SRC_HOST, "SRC_ROOT", Step.SRC_ROOT, "TGT_HOST", Step.TGT_HOST,
                 "OPTIONAL", Step.OPTIONAL, "KEEP_LOCKED", Step.KEEP_LOCKED, "DEFER", Step.DEFER,
-                "IF_DEFERRED", Step.IF_DEFERRED, "ON_PROC", Step.ON_PROC, "NO_SYMLINKS", Step.NO_SYMLINKS), c);
+                "IF_DEFERRED", Step.IF_DEFERRED, "ON_PROC", Step.ON_PROC, "NO_SYMLINKS", Step.NO_SYMLINKS,
+                "CGROUP_AFTER_FORK", Step.CGROUP_AFTER_FORK), c);
     }
 
     @Test

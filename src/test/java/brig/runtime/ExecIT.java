@@ -225,12 +225,12 @@ class ExecIT {
     }
     @Test
     void inAContainersOwnCgroupNamespaceTheExecdProcessIsInItsCgroupsToo() throws Exception {
-        // The fork into the cgroup2 directory would be checked against the container's cgroup
-        // namespace, which does not hold the helper: a plain fork, and Brig moves it there;
+        // Forked into the cgroup2 directory from the host's cgroup namespace (the kernel checks
+        // the fork against the forking process's), the process joins the container's after;
         // the v1 ones it joins itself, from inside that namespace.
         TestBundle b = running("n", t -> t.add("linux.namespaces", "{\"type\":\"cgroup\"}"));
         String plan = exec(b, "--explain", b.id(), "true").expect(0).out();
-        assertTrue(plan.contains("fork the process that runs the program (in the joined pid namespace), in a session"), plan);
+        assertTrue(plan.contains("which then joins the container's cgroup namespace (setns)"), plan);
         assertTrue(plan.contains("join the v1 cgroups itself"), plan);
         String init = Files.readString(Path.of("/proc/" + initPid(b) + "/cgroup"));
         String cgroups = exec(b, b.id(), "cat", "/proc/self/cgroup").expect(0).out();

@@ -78,14 +78,23 @@ class ExecPlannerTest {
     }
 
     @Test
-    void aContainerWithItsOwnCgroupNamespaceGetsItsCgroup2DirectoryWrittenByBrig() {
+    void intoAContainersOwnCgroupNamespaceTheForkedProcessGoesAfterTheFork() {
+        // The kernel checks CLONE_INTO_CGROUP against the forking process's cgroup namespace.
         Path unified = Path.of("/sys/fs/cgroup/unified/brig/x");
         ExecPlanner.Target t = new ExecPlanner.Target(42, 777, List.of(NamespaceType.CGROUP, NamespaceType.PID), null, null);
-        // Cgroups.of tells the two kinds apart by cgroup.controllers: here none exists, so build it as of() would.
-        ExecPlanner.Cgroups cg = new ExecPlanner.Cgroups(List.of("/sys/fs/cgroup/memory/brig/x"), List.of(unified), null);
+        ExecPlanner.Cgroups cg = new ExecPlanner.Cgroups(List.of("/sys/fs/cgroup/memory/brig/x"), List.of(unified), unified);
         List<Step> s = ExecPlanner.plan(BASE, t, 0, 40, ExecPlanner.host(BASE, cg), cg).steps();
-        assertEquals(new Step.Fork(), s.get(2));
-        assertEquals("wait while brig places the process in the container's cgroups", s.get(4).explain());
+        Step.JoinNamespacesOf join = assertInstanceOf(Step.JoinNamespacesOf.class, s.get(2));
+        assertEquals(Step.CGROUP_AFTER_FORK, join.flags());
+        assertEquals(List.of("cgroup", "pid"), join.strings(), "still opened with the others, through the checked /proc/PID");
+        assertTrue(join.explain().endsWith("; the cgroup one only in the forked process"), join.explain());
+        assertEquals(new Step.Fork(unified.toString(), true), s.get(3));
+        assertTrue(s.get(3).explain().contains(", which then joins the container's cgroup namespace (setns)"), s.get(3).explain());
+        // Without a cgroup namespace of the container's: joined as the others, before.
+        List<Step> plain = ExecPlanner.plan(BASE, new ExecPlanner.Target(42, 777, List.of(NamespaceType.PID), null, null), 0, 40,
+                ExecPlanner.host(BASE, cg), cg).steps();
+        assertEquals(0, plain.get(2).flags());
+        assertEquals(new Step.Fork(unified.toString(), false), plain.get(3));
     }
 
     @Test
