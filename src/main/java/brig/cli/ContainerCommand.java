@@ -306,8 +306,8 @@ final class ContainerCommand {
      * As {@link #startBundle(Invocation, Path, Path, String, boolean)}; with {@code notify}, the
      * caller's NOTIFY_SOCKET (a systemd unit of Type=notify running `brig container run`) gets
      * the container's READY=1 as `brig run` passes it on (podman's --sdnotify=container): the
-     * container's own socket at /run/notify, and the caller's process, which stays, as MAINPID.
-     * A detached run's monitor passes none.
+     * container's own socket at /run/notify, and the caller's process, which stays, as MAINPID
+     * (for a detached run, its monitor: ContainerDetach).
      */
     static int startBundle(Invocation inv, Path storeDir, Path bundle, String name, boolean rm, boolean notify) throws Exception {
         Runtime rt = runtime(inv);

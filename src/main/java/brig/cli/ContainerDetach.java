@@ -89,8 +89,13 @@ final class ContainerDetach {
             int devnull = Libc.open("/dev/null", Libc.O_RDWR, 0);
             try {
                 // Nothing of the caller's: /dev/null as stdin and stdout, the socket as stderr,
-                // an empty environment (the container's is in its config.json).
-                int pid = Libc.spawnWithStdio(home.resolve("libexec/brig-helper").toString(), argv, List.of(), devnull, devnull, sp[1]);
+                // an empty environment (the container's is in its config.json) but the caller's
+                // NOTIFY_SOCKET (a systemd unit of Type=notify): the monitor, which stays,
+                // passes the container's READY=1 on with its own pid as MAINPID, before this
+                // call returns (podman's --sdnotify=conmon; the unit needs NotifyAccess=all).
+                String notify = CreateCommand.notifySocket(inv);
+                List<String> env = notify == null ? List.of() : List.of("NOTIFY_SOCKET=" + notify);
+                int pid = Libc.spawnWithStdio(home.resolve("libexec/brig-helper").toString(), argv, env, devnull, devnull, sp[1]);
                 Libc.waitpid(pid, 0); // it forks the monitor off and exits
             } finally {
                 Libc.close(devnull);
@@ -195,7 +200,7 @@ final class ContainerDetach {
             String name = a.exactly("container monitored", 1).get(0);
             Path storeDir = ImageFlags.storeDir(inv, a);
             Path bundle = ContainerBundles.bundle(Layout.open(storeDir), name);
-            status = ContainerCommand.startBundle(rep, storeDir, bundle, name, annotation(bundle, ContainerCommand.AUTO_REMOVE), false);
+            status = ContainerCommand.startBundle(rep, storeDir, bundle, name, annotation(bundle, ContainerCommand.AUTO_REMOVE), true);
         } catch (BrigFailure e) {
             rep.fail(e.getMessage(), e);
             status = ContainerCommand.exitFor(e.getMessage());

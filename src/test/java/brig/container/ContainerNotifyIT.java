@@ -29,6 +29,30 @@ class ContainerNotifyIT extends ContainerITBase {
         }
     }
 
+    @Test
+    void detachedTheMonitorPassesReadyOnAsTheMainPid() throws Exception {
+        // podman's --sdnotify=conmon: `run -d` returns once READY has gone on, from the monitor,
+        // which stays (MAINPID), not from the brig that returns.
+        Path tools = Files.createDirectories(tmp.resolve("tools"));
+        NotifyHost.compileSdNotify(tools);
+        Path socket = tmp.resolve("host-d.sock");
+        String n = name("notify-d");
+        try (NotifyHost host = new NotifyHost(socket.toString())) {
+            var r = container(Map.of("NOTIFY_SOCKET", socket.toString()), "run", "-d", "--name", n, "-v", tools + ":/tools:ro",
+                    "plain", "sh", "-c", "sleep 1; /tools/sdnotify READY=1; exec sleep 1000");
+            assertEquals(0, r.exit(), r.err());
+            List<NotifyHost.Message> got = host.messages();
+            assertEquals(2, got.size(), "READY and the barrier, before run -d returned: " + got);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("READY=1\nMAINPID=(\\d+)\n").matcher(got.get(0).text());
+            assertTrue(m.matches(), got.get(0).text());
+            long main = Long.parseLong(m.group(1));
+            assertEquals(main, got.get(0).pid(), "sent by the process it names");
+            // Alive after the brig that returned has gone: the monitor, the container's parent.
+            String cmdline = Files.readString(Path.of("/proc/" + main + "/cmdline")).replace('\0', ' ');
+            assertTrue(cmdline.contains("monitor"), "the monitor: " + cmdline);
+        }
+    }
+
     private void readyPassedOn(Path tools, Path socket, Path marks, String n, String server) throws Exception {
         try (NotifyHost host = new NotifyHost(socket.toString())) {
             var r = container(Map.of("NOTIFY_SOCKET", socket.toString(), "BRIG_SERVER", server), "run", "--rm", "--name", n,
