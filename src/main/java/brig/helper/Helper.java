@@ -135,17 +135,30 @@ public final class Helper implements AutoCloseable {
 
     /** The pid of the container's first process, once the host steps are done. */
     public int awaitPid() throws HelperException, SyscallException {
-        Frame f = receive();
+        // The new process's own messages (its terminal, before its wait) may come first: the
+        // helper sends the pid as its clone returns, but on a busy machine the new process once
+        // reached its terminal before that. They are kept, in order, for next().
+        List<Frame> early = new ArrayList<>();
         try {
-            if (f == null) throw new HelperException("brig-helper exited before starting the container" + exitNote());
-            if (f.type == FR_ERROR) throw error(f);
-            // The pid, and 1 if the process was created in the Clone (or Fork) step's cgroup.
-            if (f.type != FR_PID || f.payload.length != 8) throw new HelperException("brig-helper: unexpected message " + f.type);
-            ByteBuffer b = ByteBuffer.wrap(f.payload).order(ByteOrder.nativeOrder());
-            childPid = b.getInt();
-            intoCgroup = b.getInt() == 1;
-            return childPid;
+            while (true) {
+                Frame f = receive();
+                if (f == null) throw new HelperException("brig-helper exited before starting the container" + exitNote());
+                if (f.type == FR_ERROR) throw error(f);
+                if (f.type == FR_PTY) {
+                    early.add(f);
+                    continue;
+                }
+                // The pid, and 1 if the process was created in the Clone (or Fork) step's cgroup.
+                if (f.type != FR_PID || f.payload.length != 8) throw new HelperException("brig-helper: unexpected message " + f.type);
+                ByteBuffer b = ByteBuffer.wrap(f.payload).order(ByteOrder.nativeOrder());
+                childPid = b.getInt();
+                intoCgroup = b.getInt() == 1;
+                for (int k = early.size() - 1; k >= 0; k--) ahead.addFirst(early.get(k));
+                early.clear();
+                return childPid;
+            }
         } finally {
+            for (Frame f : early) Libc.close(f.fd); // not handed on: a failure
             reapHelper();
         }
     }
