@@ -266,15 +266,7 @@ public record ContainerCgroup(List<Dir> dirs) {
 
     /** Moves a process into the container's cgroup in every hierarchy. */
     public void add(int pid) throws CgroupException {
-        add(pid, null);
-    }
-
-    /**
-     * Moves a process into the container's cgroup in every hierarchy but {@code joined}, the
-     * directory it was created in (CLONE_INTO_CGROUP; null for none), where it already is.
-     */
-    public void add(int pid, Path joined) throws CgroupException {
-        for (Dir d : dirs) if (!d.path().equals(joined)) write(d.path().resolve("cgroup.procs"), Integer.toString(pid));
+        for (Dir d : dirs) write(d.path().resolve("cgroup.procs"), Integer.toString(pid));
     }
 
     /** The container's cgroup2 directory (on a hybrid host, in the unified tree), or null. */
@@ -283,9 +275,12 @@ public record ContainerCgroup(List<Dir> dirs) {
         return null;
     }
 
-    /** Moves a process into these cgroup directories of a container (`brig exec`: those in its state). */
-    public static void add(List<Path> containerDirs, int pid) throws CgroupException {
-        for (Path d : containerDirs) write(d.resolve("cgroup.procs"), Integer.toString(pid));
+    /**
+     * Moves a process into these cgroup directories of a container but {@code joined}, the one
+     * it was created in (CLONE_INTO_CGROUP; null for none), where it already is.
+     */
+    public static void add(List<Path> containerDirs, int pid, Path joined) throws CgroupException {
+        for (Path d : containerDirs) if (!d.equals(joined)) write(d.resolve("cgroup.procs"), Integer.toString(pid));
     }
 
     /**

@@ -39,27 +39,7 @@ final class DemoCommand {
         try {
             String tmp = inv.env("TMPDIR");
             bundle = Files.createTempDirectory(inv.path(tmp == null || tmp.isEmpty() ? "/tmp" : tmp), "brig-demo-");
-            Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
-            for (String top : List.of("bin", "sbin", "lib", "lib64")) {
-                Path host = Path.of("/" + top);
-                if (Files.isSymbolicLink(host)) {
-                    Files.createSymbolicLink(rootfs.resolve(top), Files.readSymbolicLink(host));
-                }
-            }
-            JsonObject config = SpecDefaults.config(false, 0, 0);
-            JsonObject process = config.getAsJsonObject("process");
-            process.addProperty("terminal", false);
-            JsonArray args = new JsonArray();
-            for (String s : List.of("/bin/sh", "-c", SCRIPT)) args.add(s);
-            process.add("args", args);
-            config.addProperty("hostname", "brig-demo");
-            JsonArray mounts = config.getAsJsonArray("mounts");
-            mounts.add(bind("/usr", "/usr"));
-            for (String top : List.of("bin", "sbin", "lib", "lib64")) {
-                Path host = Path.of("/" + top);
-                if (Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) mounts.add(bind(host.toString(), host.toString()));
-            }
-            Files.writeString(bundle.resolve("config.json"), Json.pretty(config));
+            writeHostBundle(bundle, List.of("/bin/sh", "-c", SCRIPT), "brig-demo");
 
             String id = "brig-demo-" + inv.caller().pid();
             Runtime rt = new Runtime(inv.globals().root(), inv.helper());
@@ -80,6 +60,33 @@ final class DemoCommand {
         } finally {
             if (bundle != null) deleteTree(inv, bundle);
         }
+    }
+
+    /**
+     * A bundle that needs no image: an empty rootfs with the host's /usr bound read-only, and
+     * /bin, /sbin, /lib, /lib64 bound too or, where the host has them as symlinks (merged
+     * /usr), the same symlinks. runc's default config otherwise, without a terminal.
+     */
+    static void writeHostBundle(Path bundle, List<String> argv, String hostname) throws IOException {
+        Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
+        JsonObject config = SpecDefaults.config(false, 0, 0);
+        JsonObject process = config.getAsJsonObject("process");
+        process.addProperty("terminal", false);
+        JsonArray args = new JsonArray();
+        for (String s : argv) args.add(s);
+        process.add("args", args);
+        config.addProperty("hostname", hostname);
+        JsonArray mounts = config.getAsJsonArray("mounts");
+        mounts.add(bind("/usr", "/usr"));
+        for (String top : List.of("bin", "sbin", "lib", "lib64")) {
+            Path host = Path.of("/" + top);
+            if (Files.isSymbolicLink(host)) {
+                Files.createSymbolicLink(rootfs.resolve(top), Files.readSymbolicLink(host));
+            } else if (Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
+                mounts.add(bind(host.toString(), host.toString()));
+            }
+        }
+        Files.writeString(bundle.resolve("config.json"), Json.pretty(config));
     }
 
     private static JsonObject bind(String source, String dest) {

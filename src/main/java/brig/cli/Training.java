@@ -36,23 +36,7 @@ final class Training {
      * process's.
      */
     private static void supervisedRun(Invocation inv, Path bundle) throws Exception {
-        Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
-        com.google.gson.JsonObject config = brig.spec.SpecDefaults.config(false, 0, 0);
-        config.getAsJsonObject("process").addProperty("terminal", false);
-        com.google.gson.JsonArray args = new com.google.gson.JsonArray();
-        args.add("/bin/true");
-        config.getAsJsonObject("process").add("args", args);
-        com.google.gson.JsonArray mounts = config.getAsJsonArray("mounts");
-        for (String top : List.of("usr", "bin", "sbin", "lib", "lib64")) {
-            Path host = Path.of("/" + top);
-            if (Files.isSymbolicLink(host)) {
-                Files.createSymbolicLink(rootfs.resolve(top), Files.readSymbolicLink(host));
-            } else if (Files.isDirectory(host)) {
-                mounts.add(brig.json.Json.parseQuietly("{\"destination\":\"" + host + "\",\"type\":\"bind\",\"source\":\"" + host
-                        + "\",\"options\":[\"rbind\",\"ro\",\"nosuid\",\"nodev\"]}"));
-            }
-        }
-        Files.writeString(bundle.resolve("config.json"), brig.json.Json.pretty(config));
+        DemoCommand.writeHostBundle(bundle, List.of("/bin/true"), "training");
         int[] sv = brig.syscalls.Libc.socketpair();
         Map<String, String> env = new HashMap<>(inv.env());
         env.put("BRIG_SUPERVISOR", Integer.toString(sv[1]));

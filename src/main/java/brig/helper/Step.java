@@ -588,7 +588,6 @@ public sealed interface Step {
      */
     record JoinNamespacesOf(int pid, long startTime, List<NamespaceType> types, boolean cgroupAfterFork) implements Step {
         public JoinNamespacesOf { types = List.copyOf(types); }
-        public JoinNamespacesOf(int pid, long startTime, List<NamespaceType> types) { this(pid, startTime, types, false); }
         public Op op() { return Op.JOIN_NS; }
         /** The cgroup namespace left to the forked process ({@link Fork}): see there. */
         public int flags() { return cgroupAfterFork && types.contains(NamespaceType.CGROUP) ? CGROUP_AFTER_FORK : 0; }
@@ -674,8 +673,6 @@ public sealed interface Step {
      * before, as a child of Brig's own process (the helper exits), in a session of its own.
      */
     record Fork(String cgroup, boolean thenCgroupNs) implements Step {
-        public Fork(String cgroup) { this(cgroup, false); }
-        public Fork() { this(""); }
         public Op op() { return Op.FORK; }
         public String explain() {
             // The container's cgroup namespace joined after the fork: the kernel checks

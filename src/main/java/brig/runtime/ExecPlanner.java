@@ -158,14 +158,9 @@ public final class ExecPlanner {
     }
 
     /**
-     * Brig's work on the host while the forked process waits: the container's cgroups (as its
-     * state records them), and the process's oomScoreAdj if it has one.
+     * Brig's work on the host while the forked process waits: the container's cgroups the
+     * process does not join itself, and the process's oomScoreAdj if it has one.
      */
-    public static List<HostStep> host(Spec.Process p, List<Path> cgroups) {
-        return host(p, new Cgroups(List.of(), cgroups, null));
-    }
-
-    /** As {@link #host(Spec.Process, List)}: Brig writes only what the process does not join itself. */
     public static List<HostStep> host(Spec.Process p, Cgroups cgroups) {
         List<HostStep> out = new ArrayList<>();
         if (!cgroups.brigWrites().isEmpty()) out.add(new HostStep.JoinContainerCgroups(cgroups.brigWrites(), cgroups.forkInto() != null));
@@ -228,12 +223,8 @@ public final class ExecPlanner {
      * The helper's plan.
      *
      * @param lastCap /proc/sys/kernel/cap_last_cap
+     * @param cgroups how the process gets into the container's cgroups (as {@link #host} was told)
      */
-    public static Plan plan(Spec.Process p, Target t, int preserveFds, int lastCap, List<HostStep> host) {
-        return plan(p, t, preserveFds, lastCap, host, new Cgroups(List.of(), List.of(), null));
-    }
-
-    /** As {@link #plan(Spec.Process, Target, int, int, List)}, with the cgroups the process joins itself. */
     public static Plan plan(Spec.Process p, Target t, int preserveFds, int lastCap, List<HostStep> host, Cgroups cgroups) {
         List<Step> steps = new ArrayList<>();
         // Host paths: opened before the container's mount namespace is joined.

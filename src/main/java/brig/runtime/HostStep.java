@@ -126,15 +126,12 @@ public sealed interface HostStep {
      * Moves the process into these cgroup directories (those the clone did not place it in
      * already), before it runs anything of its own.
      *
+     * @param dirs the container's directories the process does not join itself (Planner.selfJoined)
      * @param cloneInto whether the helper's clone was planned into the cgroup2 directory
      *     (CLONE_INTO_CGROUP), so that only a refused clone3 leaves that one to Brig
      */
-    record JoinCgroups(ContainerCgroup cgroup, List<Path> dirs, boolean cloneInto) implements HostStep {
+    record JoinCgroups(List<Path> dirs, boolean cloneInto) implements HostStep {
         public JoinCgroups { dirs = List.copyOf(dirs); }
-        /** Every directory of the cgroup. */
-        public JoinCgroups(ContainerCgroup cgroup, boolean cloneInto) {
-            this(cgroup, cgroup.dirs().stream().map(ContainerCgroup.Dir::path).toList(), cloneInto);
-        }
         public Phase phase() { return Phase.AFTER_CLONE; }
         /** Only the cgroup2 directory is Brig's, and only if the clone could not create the process there. */
         public boolean unifiedOnly() { return cloneInto && dirs.size() == 1; }
@@ -152,7 +149,6 @@ public sealed interface HostStep {
      */
     record JoinContainerCgroups(List<Path> dirs, boolean forkInto) implements HostStep {
         public JoinContainerCgroups { dirs = List.copyOf(dirs); }
-        public JoinContainerCgroups(List<Path> dirs) { this(dirs, false); }
         public Phase phase() { return Phase.AFTER_CLONE; }
         public String explain() {
             String list = dirs.stream().map(Path::toString).collect(Collectors.joining(", "));

@@ -129,7 +129,7 @@ public final class Planner {
         List<String> self = selfJoined(spec, cgroup);
         List<Path> left = new ArrayList<>();
         for (ContainerCgroup.Dir d : cgroup.dirs()) if (!self.contains(d.path().toString())) left.add(d.path());
-        if (!left.isEmpty()) out.add(new HostStep.JoinCgroups(cgroup, left, !cloneInto(spec, cgroup).isEmpty()));
+        if (!left.isEmpty()) out.add(new HostStep.JoinCgroups(left, !cloneInto(spec, cgroup).isEmpty()));
         if (spec.process() != null && spec.process().oomScoreAdj() != null) out.add(new HostStep.WriteOomScoreAdj(spec.process().oomScoreAdj()));
         out.addAll(Hooks.hostSteps(spec.hooks(), execFifo));
         return List.copyOf(out);

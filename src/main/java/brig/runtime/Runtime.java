@@ -553,13 +553,9 @@ public final class Runtime {
         } else if (step instanceof HostStep.WriteIdMap m) {
             writeProc(pid, m.file(), m.text());
         } else if (step instanceof HostStep.JoinCgroups j) {
-            List<Path> to = new ArrayList<>(j.dirs());
-            to.remove(done.clonedInto);
-            ContainerCgroup.add(to, pid);
+            ContainerCgroup.add(j.dirs(), pid, done.clonedInto);
         } else if (step instanceof HostStep.JoinContainerCgroups j) {
-            List<Path> to = new ArrayList<>(j.dirs());
-            to.remove(done.clonedInto);
-            ContainerCgroup.add(to, pid);
+            ContainerCgroup.add(j.dirs(), pid, done.clonedInto);
         } else if (step instanceof HostStep.WriteOomScoreAdj o) {
             writeProc(pid, "oom_score_adj", Integer.toString(o.value()));
         } else {

@@ -41,8 +41,8 @@ class ExecPlanTest {
     }
 
     private static Plan plan(Spec.Process p, List<NamespaceType> join, String keyring) {
-        List<HostStep> host = ExecPlanner.host(p, List.of(Path.of("/sys/fs/cgroup/pids/brig/x")));
-        return ExecPlanner.plan(p, new ExecPlanner.Target(42, 777, join, PROFILE, keyring), 0, 40, host);
+        ExecPlanner.Cgroups cg = new ExecPlanner.Cgroups(List.of(), List.of(Path.of("/sys/fs/cgroup/pids/brig/x")), null);
+        return ExecPlanner.plan(p, new ExecPlanner.Target(42, 777, join, PROFILE, keyring), 0, 40, ExecPlanner.host(p, cg), cg);
     }
 
     private static int index(Plan p, Class<? extends Step> type) {

@@ -42,9 +42,10 @@ class ExecPlannerTest {
 
     @Test
     void joinsThenForksThenWaitsThenBecomesTheProcess() {
-        List<HostStep> host = ExecPlanner.host(BASE, List.of(Path.of("/sys/fs/cgroup/pids/brig/x")));
+        ExecPlanner.Cgroups cg = new ExecPlanner.Cgroups(List.of(), List.of(Path.of("/sys/fs/cgroup/pids/brig/x")), null);
+        List<HostStep> host = ExecPlanner.host(BASE, cg);
         Plan plan = ExecPlanner.plan(BASE, new ExecPlanner.Target(42, 777, List.of(NamespaceType.USER, NamespaceType.PID, NamespaceType.MOUNT),
-                null, null), 2, 40, host);
+                null, null), 2, 40, host, cg);
         List<Step> s = plan.steps();
         Step.JoinNamespacesOf join = assertInstanceOf(Step.JoinNamespacesOf.class, s.get(0));
         assertArrayEquals(new long[] {42, 777, NamespaceType.USER.cloneFlag(), NamespaceType.PID.cloneFlag(), NamespaceType.MOUNT.cloneFlag()}, join.ints());
@@ -70,7 +71,7 @@ class ExecPlannerTest {
         assertEquals(new Step.OpenCgroup(unified.toString()), s.get(0));
         assertEquals(new Step.OpenCgroupTasks(cg.selfJoined()), s.get(1));
         assertInstanceOf(Step.JoinNamespacesOf.class, s.get(2));
-        assertEquals(new Step.Fork(unified.toString()), s.get(3));
+        assertEquals(new Step.Fork(unified.toString(), false), s.get(3));
         assertEquals(new Step.JoinCgroupTasks(cg.selfJoined()), s.get(4));
         assertEquals("wait while brig places the process in the container's cgroup2 directory if the fork could not", s.get(5).explain());
         assertEquals(List.of("place the process in the container's cgroup2 directory if the fork could not create it there: "
