@@ -11,7 +11,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -215,7 +214,7 @@ record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, 
         if (globals.log() != null) {
             log("debug", message, null);
         } else {
-            err.println("time=\"" + Instant.now() + "\" level=debug msg=" + Json.compact(new JsonPrimitive(message)));
+            err.println("time=\"" + brig.json.Rfc3339.now() + "\" level=debug msg=" + Json.compact(new JsonPrimitive(message)));
         }
     }
 
@@ -229,7 +228,7 @@ record Invocation(InputStream in, PrintStream out, PrintStream err, Map<String, 
         Map<String, String> fields = new LinkedHashMap<>();
         fields.put("level", level);
         fields.put("msg", message);
-        fields.put("time", Instant.now().toString());
+        fields.put("time", brig.json.Rfc3339.now());
         if (detail != null) {
             if (!detail.field().isEmpty()) fields.put("field", detail.field());
             if (!detail.path().isEmpty()) fields.put("path", detail.path());

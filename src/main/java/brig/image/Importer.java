@@ -12,7 +12,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
@@ -83,7 +82,7 @@ public final class Importer {
                 store.commit(tmp, blobDigest);
                 tmp = null;
                 Descriptor layer = new Descriptor(MediaType.OCI_LAYER_GZIP, blobDigest, size[0]);
-                String now = Instant.now().toString();
+                String now = brig.json.Rfc3339.now();
                 JsonObject config = new JsonObject();
                 config.addProperty("created", now);
                 Platform host = Platform.host();

@@ -20,7 +20,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -400,7 +399,7 @@ public final class Runtime {
         }
         String start = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
         ContainerState state = new ContainerState("1.2.0", p.id(), 0, 0, "creating", p.bundle(), p.rootfs(),
-                Instant.now().toString(), p.spec().annotations(), cgroups, toMake, start, spec.hooks());
+                brig.json.Rfc3339.now(), p.spec().annotations(), cgroups, toMake, start, spec.hooks());
         watcher.starting(p.id(), start);
         StateStore.Lock lock = store.claim(state); // held until the container is made or removed again
         // Read under the lock, so surely this start's directory: the run's supervisor removes
