@@ -46,6 +46,15 @@ final class Peer {
         return self;
     }
 
+    /** Reads the server's own side ahead of its first caller (any failure shows at that call). */
+    static void prime() {
+        try {
+            self();
+        } catch (IOException | RuntimeException e) {
+            // differs() says so, per call
+        }
+    }
+
     /** Why {@code pid} (with those ids) may not be served by this process, or null if it may. */
     static String differs(int pid, int uid, int gid, int ownUid, int ownGid) {
         if (uid != ownUid || gid != ownGid) return "caller's uid/gid " + uid + "/" + gid + " are not the server's " + ownUid + "/" + ownGid;
