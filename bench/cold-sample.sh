@@ -9,7 +9,7 @@
 #   bench/cold-sample.sh                    (as root, after a build: 15 runs of busybox /bin/true)
 #   N=30 bench/cold-sample.sh state ID      (any brig arguments after --root)
 #
-# Knobs: N (runs, default 15), BRIG (default target/brig/bin/brig), JIT=1 (C1 on, as for the
+# Knobs: N (runs, default 15), TOPS (rows of the last table, default 25), BRIG (default target/brig/bin/brig), JIT=1 (C1 on, as for the
 # commands bin/brig does not run interpreted: -Xint otherwise, as for runc's verbs), JAVAC, KEEP=1.
 set -euo pipefail
 N=${N:-15}
@@ -43,17 +43,19 @@ for i in $(seq "$N"); do
 done
 python3 - "$work/samples" <<'PY'
 import collections, sys
-inner, outer, mains = collections.Counter(), collections.Counter(), []
+inner, outer, tops, mains = collections.Counter(), collections.Counter(), collections.Counter(), []
 for line in open(sys.argv[1]):
     line = line.rstrip('\n')
     if line.startswith('SAMPLES'): mains.append(int(line.split()[-1]))
-    elif line.startswith(('I ', 'O ')):
+    elif line.startswith(('I ', 'O ', 'T ')):
         n, key = line[2:].split(' ', 1)
-        (inner if line[0] == 'I' else outer)[key] += int(n)
+        {'I': inner, 'O': outer, 'T': tops}[line[0]][key] += int(n)
 runs, total = len(mains), sum(outer.values())
 print(f"{runs} runs; main() to exit, median {sorted(mains)[runs // 2]} ms; {total / runs:.1f} samples per run")
 print("== by the top frame's package (samples per run, share)")
 for k, v in outer.most_common(12): print(f"  {v / runs:5.1f} {100 * v / total:4.1f}%  {k}")
 print("== by the innermost brig frames")
 for k, v in inner.most_common(30): print(f"  {v / runs:5.1f} {100 * v / total:4.1f}%  {k or '(no brig frame)'}")
+print("== by the top frame's method < the innermost brig frame")
+for k, v in tops.most_common(int(__import__('os').environ.get('TOPS', '25'))): print(f"  {v / runs:5.1f} {100 * v / total:4.1f}%  {k}")
 PY
