@@ -2,6 +2,7 @@
 # Where a cold Brig call's time goes (`brig --no-server state` and `run` of /bin/true), cut with
 # cheap tools: hyperfine of nested commands (a bare JVM hello world with the same runtime, flags
 # and an AOT cache of its own; the JVM with Brig's jar and flags doing nothing; --version;
+# the JVM with Brig's classes making its first C call, the floor of any cold call;
 # state; run --explain; run), the JVM's own -Xlog:startuptime, and -Xlog:class+load counts
 # (from the AOT cache or from the jar). Beside them crun's run, for issue 10's target
 # "cold run <= bare JVM hello world + crun's run".
@@ -46,6 +47,12 @@ printf 'public class Hello { public static void main(String[] a) { System.out.pr
 "$(dirname "$JAVAC")/jar" --create --file "$work/hello.jar" -C "$work/hello" Hello.class # the cache takes classes from jars only
 "$java" "${FLAGS[@]}" -XX:AOTCacheOutput="$work/hello.aot" -cp "$work/hello.jar" Hello >/dev/null 2>"$work/aot.log" || die "hello AOT: $(tail -3 "$work/aot.log")"
 HELLO=("$java" "${FLAGS[@]}" -XX:AOTCache="$work/hello.aot" -Xlog:disable -cp "$work/hello.jar" Hello)
+# The floor of a cold Brig call: Brig's JVM (its jar, AOT cache and flags, interpreted as bin/brig
+# runs runc's verbs) that makes its first C call (the FFM link) and nothing else.
+printf 'public class Floor { public static void main(String[] a) { System.out.println(brig.syscalls.Libc.geteuid()); } }\n' >"$work/hello/Floor.java"
+"$JAVAC" --release 25 -cp "$home/lib/brig.jar" -d "$work/hello" "$work/hello/Floor.java"
+"$(dirname "$JAVAC")/jar" --create --file "$work/floor.jar" -C "$work/hello" Floor.class
+FLOOR=("$java" -Xint "${FLAGS[@]}" -XX:AOTCache="$home/lib/brig.aot" -Xlog:disable -cp "$home/lib/brig.jar:$work/floor.jar" Floor)
 HELLO_NOAOT=("$java" "${FLAGS[@]}" -Xlog:disable -cp "$work/hello.jar" Hello)
 S="$BRIG --no-server --root $work/state"
 echo "== machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $("$java" -version 2>&1 | sed -n 2p)"
@@ -53,6 +60,7 @@ hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$work/h.json"
     -n "java Hello (no AOT cache)" "${HELLO_NOAOT[*]}" \
     -n "java Hello (AOT cache)" "${HELLO[*]}" \
     -n "java brig.cli.Main --version (no supervisor, Brig's AOT cache)" "$java ${FLAGS[*]} -XX:AOTCache=$home/lib/brig.aot -Xlog:disable -cp $home/lib/brig.jar brig.cli.Main --version" \
+    -n "java Floor (Brig's JVM, its first C call)" "${FLOOR[*]}" \
     -n "brig --version (cold)" "$S --version" \
     -n "brig state (cold)" "$S state $ID-s" \
     -n "brig state (warm)" "$BRIG --root $work/state state $ID-s" \
@@ -64,7 +72,8 @@ echo "== medians of $RUNS runs (ms)"
 jq -r '.results[] | "  \(.median * 1000 * 10 | round / 10)\t\(.command)"' "$work/h.json"
 m() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median * 1000' "$work/h.json"; }
 hello=$(m "java Hello (AOT cache)") crun=$(m "crun run") run=$(m "brig run (cold)")
-awk -v h="$hello" -v c="$crun" -v r="$run" 'BEGIN { printf "issue 10 target: cold run %.1f ms vs hello world + crun run = %.1f + %.1f = %.1f ms: ratio %.2f\n", r, h, c, h + c, r / (h + c) }'
+floor=$(m "java Floor (Brig's JVM, its first C call)")
+awk -v h="$hello" -v c="$crun" -v r="$run" -v f="$floor" 'BEGIN { printf "issue 10 target: cold run %.1f ms vs hello world + crun run = %.1f + %.1f = %.1f ms: ratio %.2f\nthe floor (Brig'"'"'s JVM and its first C call) %.1f ms: alone %.2fx the target\n", r, h, c, h + c, r / (h + c), f, f / (h + c) }'
 
 echo "== the JVM's own account of one cold state (-Xlog:startuptime; Main run directly, no supervisor)"
 "$java" "${FLAGS[@]}" -XX:AOTCache="$home/lib/brig.aot" -Xlog:startuptime:stderr -Xlog:class+load=info:file="$work/cl.state" \
