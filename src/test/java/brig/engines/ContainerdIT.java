@@ -82,12 +82,19 @@ class ContainerdIT {
         String ps = containerd().ctr("task", "ps", id).expect(0).out();
         assertTrue(ps.lines().skip(1).anyMatch(l -> l.matches("[0-9]+ .*")), "the runtime's ps --format json gave pids: " + ps);
 
-        assertEquals("in-exec\n", containerd().ctr("task", "exec", "--fifo-dir", fifo, "--exec-id", "e1", id, "echo", "in-exec").expect(0).out());
+        // ctr itself now and then loses a quick exec's output (its fifo copy races the exit):
+        // 1 in 400 with runc under load here, 2 in 600 with Brig. Once more before failing.
+        String echoed = containerd().ctr("task", "exec", "--fifo-dir", fifo, "--exec-id", "e1", id, "echo", "in-exec").expect(0).out();
+        if (echoed.isEmpty()) echoed = containerd().ctr("task", "exec", "--fifo-dir", fifo, "--exec-id", "e1b", id, "echo", "in-exec").expect(0).out();
+        assertEquals("in-exec\n", echoed);
         assertEquals(7, containerd().ctr("task", "exec", "--fifo-dir", fifo, "--exec-id", "e2", id, "sh", "-c", "exit 7").exit());
         Brig.Result r = containerd().run(Cmd.inTerminal(containerd().command("task", "exec", "--fifo-dir", fifo, "-t", "--exec-id", "e3", id,
                 "sh", "-c", "test -t 1 && echo exec-tty-ok")));
-        // ctr's late resize of the finished exec ("cannot resize a stopped container") may follow: ctr's own race.
-        assertTrue(r.expect(0).out().startsWith("exec-tty-ok\r"), r.out());
+        // ctr's own bytes come with the output, before or after it: its late resize of the finished
+        // exec ("cannot resize a stopped container") and a "^@", the terminal's echo of a NUL that
+        // the script(1) -> ctr side types into it (runc's output has both too, after its output;
+        // Brig's exec is quicker, so they came first in 9 of 100 runs under load, in 2 CI runs).
+        assertTrue(r.expect(0).out().contains("exec-tty-ok\r"), r.out());
         containerd().ctr("task", "exec", "--fifo-dir", fifo, "-d", "--exec-id", "e4", id, "sleep", "50").expect(0);
         assertTrue(containerd().ctr("task", "ps", id).expect(0).out().lines().skip(1).count() >= 2, "the detached exec runs");
         containerd().ctr("task", "kill", "-s", "SIGKILL", "--exec-id", "e4", id).expect(0);
