@@ -2,7 +2,8 @@
 # Where a cold Brig call's time goes (`brig --no-server state` and `run` of /bin/true), cut with
 # cheap tools: hyperfine of nested commands (a bare JVM hello world with the same runtime, flags
 # and an AOT cache of its own; the JVM with Brig's jar and flags doing nothing; --version;
-# the JVM with Brig's classes making its first C call, the floor of any cold call;
+# the JVM with Brig's classes making its first C call, the floor of any cold call; a hello
+# world making one FFM call;
 # state; run --explain; run), the JVM's own -Xlog:startuptime, and -Xlog:class+load counts
 # (from the AOT cache or from the jar). Beside them crun's run, for issue 10's target
 # "cold run <= bare JVM hello world + crun's run".
@@ -52,6 +53,22 @@ HELLO=("$java" "${FLAGS[@]}" -XX:AOTCache="$work/hello.aot" -Xlog:disable -cp "$
 printf 'public class Floor { public static void main(String[] a) { System.out.println(brig.syscalls.Libc.geteuid()); } }\n' >"$work/hello/Floor.java"
 "$JAVAC" --release 25 -cp "$home/lib/brig.jar" -d "$work/hello" "$work/hello/Floor.java"
 "$(dirname "$JAVAC")/jar" --create --file "$work/floor.jar" -C "$work/hello" Floor.class
+# A bare hello world that makes one C call through FFM, with an AOT cache of its own: the floor
+# of any JVM that makes system calls the way Brig does, whatever else it runs.
+cat >"$work/hello/HelloFfm.java" <<'EOJ'
+import java.lang.foreign.*;
+public class HelloFfm {
+    public static void main(String[] a) throws Throwable {
+        Linker l = Linker.nativeLinker();
+        var h = l.downcallHandle(l.defaultLookup().find("geteuid").get(), FunctionDescriptor.of(ValueLayout.JAVA_INT));
+        System.out.println("hello " + (int) h.invokeExact());
+    }
+}
+EOJ
+"$JAVAC" --release 25 -d "$work/hello" "$work/hello/HelloFfm.java"
+"$(dirname "$JAVAC")/jar" --create --file "$work/hello-ffm.jar" -C "$work/hello" HelloFfm.class
+"$java" -Xint "${FLAGS[@]}" -XX:AOTCacheOutput="$work/hello-ffm.aot" -cp "$work/hello-ffm.jar" HelloFfm >/dev/null 2>"$work/aot.log" || die "hello-ffm AOT: $(tail -3 "$work/aot.log")"
+HELLO_FFM=("$java" -Xint "${FLAGS[@]}" -XX:AOTCache="$work/hello-ffm.aot" -Xlog:disable -cp "$work/hello-ffm.jar" HelloFfm)
 FLOOR=("$java" -Xint "${FLAGS[@]}" -XX:AOTCache="$home/lib/brig.aot" -Xlog:disable -cp "$home/lib/brig.jar:$work/floor.jar" Floor)
 HELLO_NOAOT=("$java" "${FLAGS[@]}" -Xlog:disable -cp "$work/hello.jar" Hello)
 S="$BRIG --no-server --root $work/state"
@@ -60,6 +77,7 @@ hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$work/h.json"
     -n "java Hello (no AOT cache)" "${HELLO_NOAOT[*]}" \
     -n "java Hello (AOT cache)" "${HELLO[*]}" \
     -n "java brig.cli.Main --version (no supervisor, Brig's AOT cache)" "$java ${FLAGS[*]} -XX:AOTCache=$home/lib/brig.aot -Xlog:disable -cp $home/lib/brig.jar brig.cli.Main --version" \
+    -n "java HelloFfm (hello world + one FFM call, its own AOT cache)" "${HELLO_FFM[*]}" \
     -n "java Floor (Brig's JVM, its first C call)" "${FLOOR[*]}" \
     -n "brig --version (cold)" "$S --version" \
     -n "brig state (cold)" "$S state $ID-s" \
@@ -72,8 +90,8 @@ echo "== medians of $RUNS runs (ms)"
 jq -r '.results[] | "  \(.median * 1000 * 10 | round / 10)\t\(.command)"' "$work/h.json"
 m() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median * 1000' "$work/h.json"; }
 hello=$(m "java Hello (AOT cache)") crun=$(m "crun run") run=$(m "brig run (cold)")
-floor=$(m "java Floor (Brig's JVM, its first C call)")
-awk -v h="$hello" -v c="$crun" -v r="$run" -v f="$floor" 'BEGIN { printf "issue 10 target: cold run %.1f ms vs hello world + crun run = %.1f + %.1f = %.1f ms: ratio %.2f\nthe floor (Brig'"'"'s JVM and its first C call) %.1f ms: alone %.2fx the target\n", r, h, c, h + c, r / (h + c), f, f / (h + c) }'
+floor=$(m "java Floor (Brig's JVM, its first C call)") hffm=$(m "java HelloFfm (hello world + one FFM call, its own AOT cache)")
+awk -v h="$hello" -v c="$crun" -v r="$run" -v f="$floor" -v x="$hffm" 'BEGIN { printf "issue 10 target: cold run %.1f ms vs hello world + crun run = %.1f + %.1f = %.1f ms: ratio %.2f\nthe floor (Brig'"'"'s JVM and its first C call) %.1f ms: alone %.2fx the target; a hello world with one FFM call %.1f ms: %.2fx\n", r, h, c, h + c, r / (h + c), f, f / (h + c), x, x / (h + c) }'
 
 echo "== the JVM's own account of one cold state (-Xlog:startuptime; Main run directly, no supervisor)"
 "$java" "${FLAGS[@]}" -XX:AOTCache="$home/lib/brig.aot" -Xlog:startuptime:stderr -Xlog:class+load=info:file="$work/cl.state" \
