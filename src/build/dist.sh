@@ -27,3 +27,5 @@ BRIG_SERVER=off "$dist/runtime/bin/java" -XX:TieredStopAtLevel=1 -XX:+UseSerialG
     --enable-native-access=ALL-UNNAMED -Dbrig.home="$dist" -cp "$dist/lib/brig.jar" \
     brig.cli.Training "$train" >/dev/null 2>&1 || echo "brig build: AOT training failed; brig works, but starts slower" >&2
 rm -rf "$train"
+# Caches of their own for the verbs engines call most (needs root; none: the full one serves).
+"$(dirname "$0")/train-verbs.sh" "$dist" || echo "brig build: per-verb AOT training failed; brig works, with the full cache" >&2

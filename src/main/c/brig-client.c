@@ -79,11 +79,31 @@ static int interpret_only(void)
 	return 0;
 }
 
+/* The AOT cache of a light verb engines call often, trained on that verb alone
+ * (src/build/train-verbs.sh, which has the figures): JDK 25 loads every class of a cache at
+ * start, and the full one holds ~2530. Named from a fixed list, never from argv. Else the
+ * full cache, if any. */
+static const char *verb_cache(void)
+{
+	static const char *const verbs[] = { "state", "kill", "delete", NULL };
+	static char path[PATH_MAX + 48], opt[PATH_MAX + 64];
+	for (int k = 0; verbs[k]; k++) {
+		if (strcmp(verb, verbs[k]))
+			continue;
+		snprintf(path, sizeof path, "%s/lib/aot/%s.aot", home, verbs[k]);
+		if (access(path, R_OK) != 0)
+			break;
+		snprintf(opt, sizeof opt, "-XX:AOTCache=%s", path);
+		return opt;
+	}
+	return aot;
+}
+
 static void cold(int argc, char **argv)
 {
 	char helper[PATH_MAX + 32];
 	char *fixed[] = { helper, "launch", java, interpret_only() ? "-Xint" : "", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-			  "-XX:-UsePerfData", "-Xlog:disable", "-Xlog:all=error:stderr", aot,
+			  "-XX:-UsePerfData", "-Xlog:disable", "-Xlog:all=error:stderr", (char *)verb_cache(),
 			  "--enable-native-access=ALL-UNNAMED", home_prop, "-cp", jar, "brig.cli.Main" };
 	size_t n = sizeof fixed / sizeof *fixed;
 	char **av = calloc(n + (size_t)argc, sizeof *av);

@@ -14,6 +14,10 @@ final class Training {
     private Training() {}
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 2 && args[0].equals("--bundle")) { // for src/build/train-verbs.sh: a bundle, no training
+            DemoCommand.writeHostBundle(Path.of(args[1]), List.of(args).subList(2, args.length), "training");
+            return;
+        }
         Path dir = Path.of(args[0]);
         Invocation inv = Main.processInvocation();
         Main.run(inv, List.of("spec", "--bundle", dir.toString()));

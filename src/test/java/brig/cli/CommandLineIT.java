@@ -58,4 +58,21 @@ class CommandLineIT {
         assertEquals(bundle.resolve("config.json").toString(), last.get("path").getAsString());
         assertFalse(Files.exists(dir.resolve("state/" + NoLeaks.PREFIX + "cli")), "nothing half-made");
     }
+
+    /**
+     * A cold call of a light verb starts its JVM with the AOT cache trained on that verb alone
+     * (src/build/train-verbs.sh: a cold state ~7 ms sooner), any other verb with the full one:
+     * seen in the files the call's processes open.
+     */
+    @Test
+    void aColdLightVerbStartsFromItsOwnAotCache() throws Exception {
+        assertTrue(Files.isRegularFile(Brig.dist().resolve("lib/aot/state.aot")), "the build, as root, trains state's cache");
+        for (var c : List.of(List.of("state", "lib/aot/state.aot"), List.of("delete", "lib/aot/delete.aot"), List.of("list", "lib/brig.aot"))) {
+            Path trace = dir.resolve(c.get(0) + ".trace");
+            Brig.exec(dir, List.of("strace", "-f", "-qq", "-e", "trace=open,openat", "-o", trace.toString(), Brig.launcher().toString(),
+                    "--no-server", "--root", dir.resolve("state").toString(), c.get(0), NoLeaks.PREFIX + "none"), null, Map.of(), 60);
+            String opened = Files.readString(trace);
+            assertTrue(opened.contains("\"" + Brig.dist().resolve(c.get(1)) + "\""), c + " in\n" + opened.lines().filter(l -> l.contains(".aot")).toList());
+        }
+    }
 }
