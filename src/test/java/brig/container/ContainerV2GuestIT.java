@@ -153,8 +153,10 @@ class ContainerV2GuestIT {
     /** 100M and no swap in the container's files; killed, reported from memory.events; a kill -9 not reported. */
     private static void oom(String section) {
         String n = NoLeaks.PREFIX + "oom";
+        // busybox ash's "Killed" for the job it waits for is its own and comes or not (missing
+        // twice in the slow guest, CI runs of 2026-12-01): what counts is 137 and no report.
         assertEquals("104857600\n0\nbrig: container " + n + ": out of memory: the OOM killer killed a process (memory limit 100 MiB)\nexit 137\n"
-                + "Killed\nexit 137\n", section, "memory.max, memory.swap.max, the report, 137; then kill -9: the shell's word, 137 and nothing of brig's");
+                + "exit 137\n", section.replace("\nKilled\n", "\n"), "memory.max, memory.swap.max, the report, 137; then kill -9: 137 and nothing of brig's");
     }
 
     /** Held at 10: the kernel refused forks, top shows no more than 10 tasks. */
