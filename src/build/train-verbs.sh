@@ -6,6 +6,8 @@
 # the full cache: state 54.6 -> 47.5 ms, kill 74.8 -> 69.3, delete 80.1 -> 75.9. Not worth their
 # 15-16 MB each: run (-2 to -4 ms), start (none); create and exec load as much as run.
 # bin/brig falls back to lib/brig.aot for a verb without one. Needs root (real containers).
+# The flags repeat bin/brig's cold ones (src/main/c/brig-client.c): a cache made with others is
+# refused at start, with an [aot] error on stderr, which CommandLineIT looks for.
 set -eu
 dist=$1
 rm -rf "$dist/lib/aot"
